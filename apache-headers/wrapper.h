@@ -1,0 +1,17 @@
+/* The httpd 2.4 and APR headers mod_jk_rs is built against; bindgen reads this file
+ * (with an allowlist of what src/ffi uses) and src/ffi/shim.c includes it too. */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "http_main.h"
+#include "ap_mpm.h"
+#include "ap_mmn.h"
+#include "util_filter.h"
+#include "apr_buckets.h"
+#include "apr_strings.h"
+#include "apr_tables.h"
+#include "apr_pools.h"
+#include "unixd.h"

@@ -1,0 +1,302 @@
+//! Typed appends and gets over one AJP packet (reference §6.1): bytes, booleans, big-endian u16
+//! integers and AJP strings (u16 length, bytes, NUL; length 0xFFFF = null string).
+//! [`PacketWriter`] fills a caller's `Vec` and never lets the packet grow past its limit;
+//! [`PacketReader`] walks a payload slice and never reads past its end.
+
+use super::codes::{HEADER_LEN, MAX_FRAMEABLE_PACKET, NULL_STRING};
+use super::request::EncodeError;
+use super::response::ProtocolError;
+
+/// Writes one packet into a caller's buffer: magic, a length patched by [`PacketWriter::finish`],
+/// then the payload.
+#[derive(Debug)]
+pub struct PacketWriter<'b> {
+    buf: &'b mut Vec<u8>,
+    /// Largest packet allowed, header included; reported in [`EncodeError::TooLarge`].
+    max: usize,
+    /// Bytes kept free at the end for a trailer the owner will write last (FORWARD_REQUEST's
+    /// 0xFF), so that running out of room shows up at the append that caused it.
+    reserved: usize,
+}
+
+impl<'b> PacketWriter<'b> {
+    /// Clears `buf` and writes the packet header with a zero length.
+    pub fn begin(
+        buf: &'b mut Vec<u8>,
+        magic: [u8; 2],
+        max_packet: usize,
+        reserved: usize,
+    ) -> Result<Self, EncodeError> {
+        buf.clear();
+        let writer = PacketWriter {
+            buf,
+            max: max_packet.min(MAX_FRAMEABLE_PACKET),
+            reserved,
+        };
+        writer.room_for(HEADER_LEN)?;
+        writer.buf.extend_from_slice(&magic);
+        writer.buf.extend_from_slice(&[0, 0]);
+        Ok(writer)
+    }
+
+    /// Bytes written so far, header included.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Drops everything written after `len`, so a failed multi-part append leaves no half item.
+    pub fn rewind(&mut self, len: usize) {
+        self.buf.truncate(len);
+    }
+
+    fn room_for(&self, extra: usize) -> Result<(), EncodeError> {
+        let needed = self
+            .buf
+            .len()
+            .saturating_add(extra)
+            .saturating_add(self.reserved);
+        if needed > self.max {
+            return Err(EncodeError::TooLarge {
+                needed,
+                max: self.max,
+            });
+        }
+        Ok(())
+    }
+
+    pub fn put_byte(&mut self, value: u8) -> Result<(), EncodeError> {
+        self.room_for(1)?;
+        self.buf.push(value);
+        Ok(())
+    }
+
+    pub fn put_bool(&mut self, value: bool) -> Result<(), EncodeError> {
+        self.put_byte(u8::from(value))
+    }
+
+    pub fn put_u16(&mut self, value: u16) -> Result<(), EncodeError> {
+        self.room_for(2)?;
+        self.buf.extend_from_slice(&value.to_be_bytes());
+        Ok(())
+    }
+
+    /// An AJP string. Lengths of 0xFFFF and more cannot be said: 0xFFFF is the null marker.
+    pub fn put_string(&mut self, value: &[u8]) -> Result<(), EncodeError> {
+        let len = u16::try_from(value.len())
+            .ok()
+            .filter(|&len| len != NULL_STRING)
+            .ok_or(EncodeError::StringTooLong)?;
+        self.room_for(value.len().saturating_add(3))?;
+        self.buf.extend_from_slice(&len.to_be_bytes());
+        self.buf.extend_from_slice(value);
+        self.buf.push(0);
+        Ok(())
+    }
+
+    /// An AJP string, or the null string for `None`.
+    pub fn put_optional_string(&mut self, value: Option<&[u8]>) -> Result<(), EncodeError> {
+        match value {
+            Some(value) => self.put_string(value),
+            None => self.put_u16(NULL_STRING),
+        }
+    }
+
+    /// Overwrites a u16 written earlier at byte offset `at` (e.g. a count known only at the end).
+    pub fn patch_u16(&mut self, at: usize, value: u16) {
+        if let Some(slot) = self.buf.get_mut(at..at.saturating_add(2)) {
+            slot.copy_from_slice(&value.to_be_bytes());
+        }
+    }
+
+    /// Writes a byte into the room kept free by `reserved` (the packet's last byte).
+    pub fn put_trailer(&mut self, value: u8) -> Result<(), EncodeError> {
+        self.reserved = self.reserved.saturating_sub(1);
+        self.put_byte(value)
+    }
+
+    /// Patches the payload length and returns the packet's size, header included.
+    pub fn finish(mut self) -> usize {
+        // `max` never exceeds MAX_FRAMEABLE_PACKET, so the payload length fits a u16.
+        let payload = self.buf.len().saturating_sub(HEADER_LEN);
+        self.patch_u16(2, u16::try_from(payload).unwrap_or(u16::MAX));
+        self.buf.len()
+    }
+}
+
+/// Reads typed values off the front of a payload; every get checks the bytes are there.
+#[derive(Debug, Clone)]
+pub struct PacketReader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> PacketReader<'a> {
+    pub fn new(payload: &'a [u8]) -> Self {
+        PacketReader { rest: payload }
+    }
+
+    /// The bytes not read yet.
+    pub fn rest(&self) -> &'a [u8] {
+        self.rest
+    }
+
+    /// Takes `n` bytes; `what` names the field in the error if they are not all there.
+    pub fn bytes(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], ProtocolError> {
+        if n > self.rest.len() {
+            return Err(ProtocolError::Truncated { what });
+        }
+        let (taken, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        Ok(taken)
+    }
+
+    pub fn byte(&mut self, what: &'static str) -> Result<u8, ProtocolError> {
+        match self.bytes(1, what)? {
+            [b] => Ok(*b),
+            _ => Err(ProtocolError::Truncated { what }),
+        }
+    }
+
+    pub fn u16(&mut self, what: &'static str) -> Result<u16, ProtocolError> {
+        match self.bytes(2, what)? {
+            [hi, lo] => Ok(u16::from_be_bytes([*hi, *lo])),
+            _ => Err(ProtocolError::Truncated { what }),
+        }
+    }
+
+    /// The next two bytes as a u16, without taking them.
+    pub fn peek_u16(&self) -> Option<u16> {
+        match self.rest {
+            [hi, lo, ..] => Some(u16::from_be_bytes([*hi, *lo])),
+            _ => None,
+        }
+    }
+
+    /// An AJP string without its NUL; the null string reads as empty. The terminator must be
+    /// present (it is counted), but its value is not checked, as in mod_jk and httpd.
+    pub fn string(&mut self, what: &'static str) -> Result<&'a [u8], ProtocolError> {
+        let len = self.u16(what)?;
+        if len == NULL_STRING {
+            return Ok(&[]);
+        }
+        let with_nul = self.bytes(usize::from(len) + 1, what)?;
+        Ok(with_nul.split_last().map_or(&[][..], |(_, text)| text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writer_frames_typed_values_big_endian() {
+        let mut buf = vec![0xEE; 3]; // stale content must go
+        let mut w = PacketWriter::begin(&mut buf, [0x12, 0x34], 64, 0).unwrap();
+        w.put_byte(7).unwrap();
+        w.put_bool(true).unwrap();
+        w.put_u16(0x0102).unwrap();
+        w.put_string(b"ab").unwrap();
+        w.put_optional_string(None).unwrap();
+        w.put_string(b"").unwrap();
+        assert_eq!(w.finish(), 18);
+        assert_eq!(
+            buf,
+            b"\x12\x34\x00\x0e\x07\x01\x01\x02\x00\x02ab\x00\xff\xff\x00\x00\x00"
+        );
+    }
+
+    #[test]
+    fn writer_refuses_string_of_null_marker_length() {
+        let mut buf = Vec::new();
+        let mut w = PacketWriter::begin(&mut buf, [0x12, 0x34], usize::MAX, 0).unwrap();
+        assert_eq!(
+            w.put_string(&[b'x'; 0xFFFF]),
+            Err(EncodeError::StringTooLong)
+        );
+        assert_eq!(
+            w.put_string(&[b'x'; 0x10000]),
+            Err(EncodeError::StringTooLong)
+        );
+        assert_eq!(w.len(), HEADER_LEN, "nothing written by a refused append");
+    }
+
+    #[test]
+    fn writer_keeps_reserved_bytes_free() {
+        let mut buf = Vec::new();
+        let mut w = PacketWriter::begin(&mut buf, [0x12, 0x34], 7, 1).unwrap();
+        w.put_byte(1).unwrap();
+        w.put_byte(2).unwrap();
+        assert_eq!(
+            w.put_byte(3),
+            Err(EncodeError::TooLarge { needed: 8, max: 7 })
+        );
+        w.put_bool(false).unwrap_err();
+        assert_eq!(w.len(), 6);
+        w.put_trailer(0xFF).unwrap();
+        assert_eq!(w.finish(), 7);
+        assert_eq!(buf, [0x12, 0x34, 0x00, 0x03, 0x01, 0x02, 0xFF]);
+    }
+
+    #[test]
+    fn writer_limit_never_exceeds_what_the_length_field_can_say() {
+        let mut buf = Vec::new();
+        let mut w = PacketWriter::begin(&mut buf, [0x12, 0x34], usize::MAX, 0).unwrap();
+        assert_eq!(
+            w.put_string(&[0; 0xFFFE]),
+            Err(EncodeError::TooLarge {
+                needed: HEADER_LEN + 0xFFFE + 3,
+                max: MAX_FRAMEABLE_PACKET
+            })
+        );
+        w.put_string(&[0; 0xFFFC]).unwrap();
+        assert_eq!(w.finish(), MAX_FRAMEABLE_PACKET);
+        assert_eq!(&buf[..4], &[0x12, 0x34, 0xFF, 0xFF]);
+    }
+
+    #[test]
+    fn writer_begin_fails_when_even_the_header_does_not_fit() {
+        let mut buf = Vec::new();
+        assert_eq!(
+            PacketWriter::begin(&mut buf, [0x12, 0x34], 3, 0).unwrap_err(),
+            EncodeError::TooLarge { needed: 4, max: 3 }
+        );
+    }
+
+    #[test]
+    fn reader_gets_typed_values_and_stops_at_the_end() {
+        let payload = b"\x07\x01\x02\x00\x02ab\x00\xff\xff\x00\x00\x00";
+        let mut r = PacketReader::new(payload);
+        assert_eq!(r.byte("a"), Ok(7));
+        assert_eq!(r.peek_u16(), Some(0x0102));
+        assert_eq!(r.u16("b"), Ok(0x0102));
+        assert_eq!(r.string("c"), Ok(&b"ab"[..]));
+        assert_eq!(r.string("d"), Ok(&b""[..]));
+        assert_eq!(r.string("e"), Ok(&b""[..]));
+        assert_eq!(r.rest(), b"");
+        assert_eq!(r.peek_u16(), None);
+        assert_eq!(r.byte("f"), Err(ProtocolError::Truncated { what: "f" }));
+        assert_eq!(r.u16("g"), Err(ProtocolError::Truncated { what: "g" }));
+        assert_eq!(r.string("h"), Err(ProtocolError::Truncated { what: "h" }));
+    }
+
+    #[test]
+    fn reader_string_needs_its_terminator_byte() {
+        let mut r = PacketReader::new(b"\x00\x02ab");
+        assert_eq!(r.string("s"), Err(ProtocolError::Truncated { what: "s" }));
+        let mut r = PacketReader::new(b"\x00\x01");
+        assert_eq!(r.string("s"), Err(ProtocolError::Truncated { what: "s" }));
+        let mut r = PacketReader::new(b"\x00");
+        assert_eq!(r.string("s"), Err(ProtocolError::Truncated { what: "s" }));
+    }
+
+    #[test]
+    fn reader_rejects_lengths_past_the_end() {
+        let mut r = PacketReader::new(b"\xff\xfeab\x00");
+        assert_eq!(r.string("s"), Err(ProtocolError::Truncated { what: "s" }));
+        let mut r = PacketReader::new(b"abc");
+        assert_eq!(
+            r.bytes(usize::MAX, "n"),
+            Err(ProtocolError::Truncated { what: "n" })
+        );
+        assert_eq!(r.rest(), b"abc", "a failed get takes nothing");
+    }
+}

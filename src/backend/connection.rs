@@ -1,0 +1,171 @@
+//! One TCP connection to an AJP13 backend with its receive buffer: writes whole packets and
+//! reads one message at a time, parsed in place (no copy, no allocation per message).
+use super::BackendError;
+use crate::ajp::{self, Response, CPING_PACKET, HEADER_LEN};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+pub struct Connection {
+    stream: TcpStream,
+    /// Receive buffer: holds at least one whole packet (`max_packet` bytes).
+    inbuf: Box<[u8]>,
+    /// Unparsed bytes are `inbuf[start..end]`.
+    start: usize,
+    end: usize,
+    max_packet: usize,
+    /// The read timeout currently set on the socket, to skip redundant setsockopt calls.
+    read_timeout: Option<Duration>,
+    /// The socket timeout (`socket_timeout`), used when no reply timeout applies.
+    socket_timeout: Option<Duration>,
+    idle_since: Instant,
+}
+
+impl Connection {
+    pub fn connect(
+        addr: SocketAddr,
+        connect_timeout: Option<Duration>,
+        socket_timeout: Option<Duration>,
+        max_packet: usize,
+        keepalive: bool,
+    ) -> io::Result<Connection> {
+        let stream = match connect_timeout {
+            Some(t) if !t.is_zero() => TcpStream::connect_timeout(&addr, t)?,
+            _ => TcpStream::connect(addr)?,
+        };
+        // AJP messages are small and latency-bound: never wait for Nagle.
+        stream.set_nodelay(true)?;
+        stream.set_write_timeout(socket_timeout)?;
+        stream.set_read_timeout(socket_timeout)?;
+        if keepalive {
+            set_keepalive(&stream)?;
+        }
+        Ok(Connection {
+            stream,
+            inbuf: vec![0u8; max_packet.max(ajp::DEFAULT_MAX_PACKET)].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            max_packet,
+            read_timeout: socket_timeout,
+            socket_timeout,
+            idle_since: Instant::now(),
+        })
+    }
+
+    pub fn idle_for(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.idle_since)
+    }
+
+    pub fn mark_idle(&mut self, now: Instant) {
+        self.idle_since = now;
+    }
+
+    /// True when bytes the backend sent are still unread (a desynchronised connection).
+    pub fn has_unread(&self) -> bool {
+        self.start != self.end
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) -> Result<(), BackendError> {
+        self.stream.write_all(bytes).map_err(BackendError::Send)
+    }
+
+    /// Sets how long a read may wait for the next packet: `Some(reply_timeout)`, or the
+    /// socket timeout when `None`.
+    pub fn set_reply_timeout(&mut self, reply: Option<Duration>) -> Result<(), BackendError> {
+        let wanted = reply.or(self.socket_timeout);
+        if wanted != self.read_timeout {
+            self.stream
+                .set_read_timeout(wanted)
+                .map_err(BackendError::Recv)?;
+            self.read_timeout = wanted;
+        }
+        Ok(())
+    }
+
+    /// Reads until `inbuf[start..end]` holds at least `need` bytes.
+    fn fill(&mut self, need: usize) -> Result<(), BackendError> {
+        if self.start + need > self.inbuf.len() {
+            // Move the partial packet to the front so a whole packet fits.
+            self.inbuf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        while self.end - self.start < need {
+            match self.stream.read(&mut self.inbuf[self.end..]) {
+                Ok(0) => {
+                    return Err(BackendError::Closed {
+                        mid_packet: self.end != self.start,
+                    })
+                }
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return Err(BackendError::Timeout)
+                }
+                Err(e) => return Err(BackendError::Recv(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads and parses the next message from the backend.
+    pub fn read_message(&mut self) -> Result<Response<'_>, BackendError> {
+        self.fill(HEADER_LEN)?;
+        let mut header = [0u8; HEADER_LEN];
+        header.copy_from_slice(&self.inbuf[self.start..self.start + HEADER_LEN]);
+        let len = ajp::parse_header(&header, self.max_packet).map_err(BackendError::Protocol)?;
+        self.fill(HEADER_LEN + len)?;
+        let from = self.start + HEADER_LEN;
+        self.start = from + len;
+        if self.start == self.end {
+            // Nothing buffered beyond this packet: the next read may start at the front again
+            // (the payload stays in place until then).
+            self.start = 0;
+            self.end = 0;
+        }
+        ajp::parse_payload(&self.inbuf[from..from + len]).map_err(BackendError::Protocol)
+    }
+
+    /// CPing / CPong round trip within `timeout`; tolerates one stray non-CPong packet, as a
+    /// leftover of an earlier response (reference §6.6 item 7).
+    pub fn cping(&mut self, timeout: Duration) -> Result<(), BackendError> {
+        self.send(&CPING_PACKET)
+            .map_err(|e| BackendError::Ping(e.to_string()))?;
+        let saved = self.read_timeout;
+        self.stream
+            .set_read_timeout(Some(timeout))
+            .map_err(|e| BackendError::Ping(e.to_string()))?;
+        self.read_timeout = Some(timeout);
+        let mut result = Err(BackendError::Ping("no CPong".into()));
+        for _ in 0..2 {
+            match self.read_message() {
+                Ok(Response::CPong) => {
+                    result = Ok(());
+                    break;
+                }
+                Ok(_) => continue,
+                Err(e) => {
+                    result = Err(BackendError::Ping(e.to_string()));
+                    break;
+                }
+            }
+        }
+        if result.is_ok() {
+            self.stream
+                .set_read_timeout(saved)
+                .map_err(|e| BackendError::Ping(e.to_string()))?;
+            self.read_timeout = saved;
+        }
+        result
+    }
+
+    /// Closes the socket now (e.g. after a client vanished mid-body).
+    pub fn close(self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
+/// SO_KEEPALIVE (`socket_keepalive`), which std does not offer.
+fn set_keepalive(stream: &TcpStream) -> io::Result<()> {
+    socket2::SockRef::from(stream).set_keepalive(true)
+}

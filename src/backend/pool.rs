@@ -1,0 +1,63 @@
+//! Per-process pool of idle AJP connections for one worker: a lock-free bounded queue, so
+//! threads of an event/worker MPM take and return connections without a mutex.
+use super::Connection;
+use crossbeam_queue::ArrayQueue;
+use std::time::{Duration, Instant};
+
+pub struct ConnectionPool {
+    idle: ArrayQueue<Connection>,
+    /// `connection_pool_timeout`: idle connections older than this are closed, not reused.
+    idle_timeout: Option<Duration>,
+}
+
+impl ConnectionPool {
+    pub fn new(size: usize, idle_timeout: Option<Duration>) -> ConnectionPool {
+        ConnectionPool {
+            idle: ArrayQueue::new(size.max(1)),
+            idle_timeout,
+        }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.idle.capacity()
+    }
+
+    pub fn idle_count(&self) -> usize {
+        self.idle.len()
+    }
+
+    /// An idle connection that has not outlived `connection_pool_timeout`.
+    pub fn take(&self) -> Option<Connection> {
+        while let Some(conn) = self.idle.pop() {
+            match self.idle_timeout {
+                Some(limit) if conn.idle_for(Instant::now()) > limit => drop(conn),
+                _ => return Some(conn),
+            }
+        }
+        None
+    }
+
+    /// Returns a connection; when the pool is full the connection is closed.
+    pub fn put(&self, mut conn: Connection) {
+        conn.mark_idle(Instant::now());
+        let _ = self.idle.push(conn);
+    }
+
+    /// Closes idle connections older than the timeout (periodic maintenance).
+    pub fn close_expired(&self, now: Instant) -> usize {
+        let Some(limit) = self.idle_timeout else {
+            return 0;
+        };
+        let mut closed = 0;
+        for _ in 0..self.idle.len() {
+            match self.idle.pop() {
+                Some(conn) if conn.idle_for(now) > limit => closed += 1,
+                Some(conn) => {
+                    let _ = self.idle.push(conn);
+                }
+                None => break,
+            }
+        }
+        closed
+    }
+}

@@ -1,0 +1,190 @@
+//! `Request<'r>`: a borrowed view of httpd's `request_rec` for one hook call. Every accessor
+//! returns data that lives as long as the request (`'r`), never longer.
+use super::{bytes, pool};
+use crate::ffi;
+use std::ffi::CStr;
+use std::marker::PhantomData;
+use std::os::raw::c_char;
+
+/// Receives one table entry (name, value).
+pub type EntryVisitor<'f, E> = dyn FnMut(&[u8], &[u8]) -> Result<(), E> + 'f;
+
+pub struct Request<'r> {
+    raw: *mut ffi::request_rec,
+    _life: PhantomData<&'r mut ffi::request_rec>,
+}
+
+impl<'r> Request<'r> {
+    /// # Safety
+    /// `raw` is the live `request_rec` httpd passed to the current hook, used only on this thread
+    /// and only during the hook.
+    pub unsafe fn from_raw(raw: *mut ffi::request_rec) -> Option<Request<'r>> {
+        (!raw.is_null()).then_some(Request {
+            raw,
+            _life: PhantomData,
+        })
+    }
+
+    pub fn raw(&self) -> *mut ffi::request_rec {
+        self.raw
+    }
+
+    fn rec(&self) -> &'r ffi::request_rec {
+        // SAFETY: from_raw's contract: raw is live for 'r.
+        unsafe { &*self.raw }
+    }
+
+    fn conn(&self) -> &'r ffi::conn_rec {
+        // SAFETY: every request_rec has a live connection for its whole life.
+        unsafe { &*self.rec().connection }
+    }
+
+    fn field(&self, p: *const c_char) -> Option<&'r [u8]> {
+        // SAFETY: request_rec string fields are NULL or NUL-terminated strings from r->pool or
+        // longer-lived pools.
+        unsafe { bytes(p) }
+    }
+
+    pub fn method(&self) -> &'r [u8] {
+        self.field(self.rec().method).unwrap_or(b"GET")
+    }
+
+    pub fn protocol(&self) -> &'r [u8] {
+        self.field(self.rec().protocol).unwrap_or(b"HTTP/1.0")
+    }
+
+    /// The decoded, httpd-normalised path (`r->uri`).
+    pub fn uri(&self) -> Option<&'r [u8]> {
+        self.field(self.rec().uri)
+    }
+
+    /// The query string, undecoded (`r->args`).
+    pub fn args(&self) -> Option<&'r [u8]> {
+        self.field(self.rec().args)
+    }
+
+    pub fn handler(&self) -> Option<&'r [u8]> {
+        self.field(self.rec().handler)
+    }
+
+    pub fn set_handler(&mut self, handler: &'static CStr) {
+        // SAFETY: a static string outlives the request.
+        unsafe { (*self.raw).handler = handler.as_ptr() }
+    }
+
+    pub fn user(&self) -> Option<&'r [u8]> {
+        self.field(self.rec().user)
+    }
+
+    pub fn auth_type(&self) -> Option<&'r [u8]> {
+        self.field(self.rec().ap_auth_type)
+    }
+
+    pub fn is_proxy_request(&self) -> bool {
+        self.rec().proxyreq != 0
+    }
+
+    /// The client's address as mod_remoteip left it (`useragent_ip`).
+    pub fn useragent_ip(&self) -> &'r [u8] {
+        self.field(self.rec().useragent_ip).unwrap_or(b"")
+    }
+
+    pub fn useragent_port(&self) -> u16 {
+        let addr = self.rec().useragent_addr;
+        if addr.is_null() {
+            0
+        } else {
+            // SAFETY: a non-NULL useragent_addr is a live apr_sockaddr_t of the connection.
+            unsafe { (*addr).port }
+        }
+    }
+
+    pub fn local_ip(&self) -> &'r [u8] {
+        self.field(self.conn().local_ip).unwrap_or(b"")
+    }
+
+    /// The client's host name if httpd looked it up, else its address.
+    pub fn remote_host(&self) -> Option<&'r [u8]> {
+        // SAFETY: connection and per_dir_config are live; REMOTE_NAME never returns NULL in 2.4.
+        let p = unsafe {
+            ffi::ap_get_remote_host(
+                self.rec().connection,
+                self.rec().per_dir_config.cast(),
+                ffi::REMOTE_NAME as i32,
+                std::ptr::null_mut(),
+            )
+        };
+        self.field(p)
+    }
+
+    pub fn server_name(&self) -> &'r [u8] {
+        // SAFETY: r is live; the result is from r->pool or server config.
+        let p = unsafe { ffi::ap_get_server_name(self.raw) };
+        self.field(p).unwrap_or(b"localhost")
+    }
+
+    pub fn server_port(&self) -> u16 {
+        // SAFETY: r is live.
+        unsafe { ffi::ap_get_server_port(self.raw) }
+    }
+
+    pub fn server(&self) -> *mut ffi::server_rec {
+        self.rec().server
+    }
+
+    fn table_get(&self, table: *mut ffi::apr_table_t, key: &CStr) -> Option<&'r [u8]> {
+        if table.is_null() {
+            return None;
+        }
+        // SAFETY: table belongs to the request; key is NUL-terminated.
+        let p = unsafe { ffi::apr_table_get(table, key.as_ptr()) };
+        self.field(p)
+    }
+
+    pub fn header_in(&self, name: &CStr) -> Option<&'r [u8]> {
+        self.table_get(self.rec().headers_in, name)
+    }
+
+    /// Environment (`subprocess_env`): SetEnv, SetEnvIf, mod_rewrite [E=], mod_ssl.
+    pub fn env(&self, name: &CStr) -> Option<&'r [u8]> {
+        self.table_get(self.rec().subprocess_env, name)
+    }
+
+    pub fn note(&self, name: &CStr) -> Option<&'r [u8]> {
+        self.table_get(self.rec().notes, name)
+    }
+
+    pub fn set_note(&mut self, name: &'static CStr, value: &[u8]) {
+        // SAFETY: the value is copied into r->pool; the key is static; notes belong to r.
+        unsafe {
+            let v = pool::strdup(self.rec().pool, value);
+            ffi::apr_table_setn(self.rec().notes, name.as_ptr(), v);
+        }
+    }
+
+    /// Calls `f` for every request header in arrival order.
+    pub fn for_each_header_in<E>(&self, f: &mut EntryVisitor<'_, E>) -> Result<(), E> {
+        let table = self.rec().headers_in;
+        if table.is_null() {
+            return Ok(());
+        }
+        // SAFETY: apr_table_elts returns the table's array of apr_table_entry_t; entries with a
+        // NULL key are deleted ones (skipped); keys and values are NUL-terminated pool strings.
+        unsafe {
+            let arr = ffi::apr_table_elts(table);
+            if arr.is_null() || (*arr).nelts <= 0 {
+                return Ok(());
+            }
+            let entries = std::slice::from_raw_parts(
+                (*arr).elts as *const ffi::apr_table_entry_t,
+                (*arr).nelts as usize,
+            );
+            for e in entries {
+                if let (Some(k), Some(v)) = (bytes(e.key), bytes(e.val)) {
+                    f(k, v)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,660 @@
+//! The httpd shell: the module record httpd loads, the directive callbacks, and the hooks. Each
+//! `extern "C"` entry point runs its body under `catch_unwind` (a panic becomes a logged 500,
+//! DECLINED or a directive error — never an unwind into C) and hands safe values to the core.
+use crate::config::{ConfigError, Origin};
+use crate::ffi;
+use crate::httpd::{self, log, pool, HttpdClient, Request};
+use crate::mount::{normalize_uri, NormalizeError};
+use crate::runtime::{self, Runtime};
+use crate::service::{self, BodyKind, Outcome, RequestInfo, SslInfo};
+use crate::settings::{Directive, DirectiveContext, ServerSettings};
+use std::ffi::{CStr, CString};
+use std::os::raw::{c_char, c_int, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::ptr::{self, null_mut};
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::Arc;
+
+/// The handler name mod_jk registers; `SetHandler jakarta-servlet` selects it too.
+const HANDLER: &CStr = c"jakarta-servlet";
+/// Note set at translate time and read by the handler and by mod_log_config (`%{JK_WORKER_NAME}n`).
+const NOTE_WORKER: &CStr = c"JK_WORKER_NAME";
+
+/// The module record. httpd writes `module_index`, `next`, `name` and `dynamic_load_handle` into
+/// it, so it must be a writable static (a read-only one segfaults at LoadModule).
+#[no_mangle]
+pub static mut jk_rs_module: ffi::module = ffi::module {
+    version: ffi::MODULE_MAGIC_NUMBER_MAJOR as c_int,
+    minor_version: ffi::MODULE_MAGIC_NUMBER_MINOR as c_int,
+    module_index: -1,
+    name: c"mod_jk_rs.c".as_ptr(),
+    dynamic_load_handle: null_mut(),
+    next: null_mut(),
+    magic: ffi::MODULE_MAGIC_COOKIE as std::os::raw::c_ulong,
+    rewrite_args: None,
+    create_dir_config: None,
+    merge_dir_config: None,
+    create_server_config: Some(create_server_config),
+    merge_server_config: Some(merge_server_config),
+    // Only the address of the shim's static table is taken (no read: no unsafe needed).
+    cmds: &raw const ffi::jk_rs_cmds,
+    register_hooks: Some(ffi::jk_rs_register_hooks),
+    flags: ffi::AP_MODULE_FLAG_ALWAYS_MERGE as c_int,
+};
+
+fn module_ptr() -> *mut ffi::module {
+    &raw mut jk_rs_module
+}
+
+/// This module's log index (−1 before httpd registered it).
+pub fn module_index() -> c_int {
+    // SAFETY: a plain read of an int that httpd writes once at load time, before any thread runs.
+    unsafe { (*module_ptr()).module_index }
+}
+
+/// Runs `f`, turning a panic into `fallback` and a log line.
+fn guard<T>(what: &str, s: *const ffi::server_rec, fallback: T, f: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(v) => v,
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            // SAFETY: s is NULL or the server_rec of the current hook.
+            unsafe {
+                log::server(
+                    s,
+                    ffi::APLOG_ERR as c_int,
+                    &format!("internal error in {what}: {msg}"),
+                )
+            };
+            fallback
+        }
+    }
+}
+
+// ---------------------------------------------------------------- server config
+
+unsafe extern "C" fn create_server_config(
+    p: *mut ffi::apr_pool_t,
+    _s: *mut ffi::server_rec,
+) -> *mut c_void {
+    // SAFETY: p is the configuration pool httpd passes; the settings die with it.
+    guard("create_server_config", ptr::null(), null_mut(), || unsafe {
+        pool::leak_into(p, ServerSettings::default()).cast()
+    })
+}
+
+unsafe extern "C" fn merge_server_config(
+    p: *mut ffi::apr_pool_t,
+    base: *mut c_void,
+    add: *mut c_void,
+) -> *mut c_void {
+    guard("merge_server_config", ptr::null(), add, || {
+        // SAFETY: both pointers come from create_server_config / merge_server_config of this module.
+        unsafe {
+            let merged = ServerSettings::merge(
+                &*base.cast::<ServerSettings>(),
+                &*add.cast::<ServerSettings>(),
+            );
+            pool::leak_into(p, merged).cast()
+        }
+    })
+}
+
+/// The settings of a server (main or virtual host).
+///
+/// # Safety
+/// `s` is a live server_rec; the caller does not hold another reference to the same settings.
+unsafe fn settings_of<'a>(s: *const ffi::server_rec) -> Option<&'a mut ServerSettings> {
+    // SAFETY: module_config is the server's config vector; our slot holds a ServerSettings.
+    unsafe {
+        let p =
+            ffi::ap_get_module_config((*s).module_config, module_ptr()).cast::<ServerSettings>();
+        p.as_mut()
+    }
+}
+
+// ---------------------------------------------------------------- directives
+
+unsafe fn directive(cmd: *mut ffi::cmd_parms, args: &[*const c_char]) -> *const c_char {
+    // SAFETY: cmd is the live cmd_parms of this directive call.
+    let s = unsafe { (*cmd).server };
+    let fallback = c"mod_jk_rs: internal error while reading this directive".as_ptr();
+    guard("a directive", s, fallback, || {
+        // SAFETY: as above; every pointer read here belongs to cmd for this call.
+        unsafe {
+            let cmd_ref = &*cmd;
+            let Some(d) = Directive::from_id(cmd_ref.info as usize) else {
+                return fallback;
+            };
+            let name = httpd::text((*cmd_ref.cmd).name).unwrap_or("?");
+            if matches!(
+                d,
+                Directive::WorkersFile | Directive::WorkerProperty | Directive::ShmFile
+            ) {
+                let e = ffi::ap_check_cmd_context(cmd, ffi::GLOBAL_ONLY);
+                if !e.is_null() {
+                    return e;
+                }
+            }
+            let mut words = Vec::with_capacity(args.len());
+            for &a in args {
+                match httpd::bytes(a) {
+                    None => {}
+                    Some(b) => match std::str::from_utf8(b) {
+                        Ok(t) => words.push(t),
+                        Err(_) => {
+                            return error_string(
+                                cmd,
+                                &format!("{name}: argument is not valid UTF-8"),
+                            )
+                        }
+                    },
+                }
+            }
+            let dir = cmd_ref.directive;
+            let origin = if dir.is_null() {
+                Origin {
+                    file: "httpd.conf".into(),
+                    line: 0,
+                }
+            } else {
+                Origin {
+                    file: httpd::text((*dir).filename)
+                        .unwrap_or("httpd.conf")
+                        .to_string(),
+                    line: usize::try_from((*dir).line_num).unwrap_or(0),
+                }
+            };
+            let section = section_of(dir);
+            let location = match section.as_deref() {
+                None => None,
+                Some(sec) if sec.eq_ignore_ascii_case("<Location") => httpd::text(cmd_ref.path),
+                Some(sec) => {
+                    return error_string(cmd, &format!("{name} is not allowed inside {sec}>: use it at server level or inside <Location>"))
+                }
+            };
+            let Some(settings) = settings_of(s) else {
+                return fallback;
+            };
+            let pconf = cmd_ref.pool;
+            let resolve = |p: &str| -> PathBuf {
+                let Ok(c) = CString::new(p) else {
+                    return PathBuf::from(p);
+                };
+                match httpd::text(ffi::ap_server_root_relative(pconf, c.as_ptr())) {
+                    Some(full) => PathBuf::from(full),
+                    None => PathBuf::from(p),
+                }
+            };
+            match settings.apply(d, &DirectiveContext { origin, location }, &words, &resolve) {
+                Ok(()) => ptr::null(),
+                Err(msg) => error_string(cmd, &msg),
+            }
+        }
+    })
+}
+
+/// The enclosing section (`<Location`, `<Directory`, …) of a directive, if any.
+///
+/// # Safety
+/// `dir` is NULL or a live directive of the configuration tree.
+unsafe fn section_of(dir: *const ffi::ap_directive_t) -> Option<String> {
+    // SAFETY: parent pointers of the config tree are live while it is being processed.
+    unsafe {
+        if dir.is_null() || (*dir).parent.is_null() {
+            return None;
+        }
+        let name = httpd::text((*(*dir).parent).directive)?;
+        // <VirtualHost> is server-level for our directives.
+        (!name.eq_ignore_ascii_case("<VirtualHost")).then(|| name.to_string())
+    }
+}
+
+/// # Safety
+/// `cmd` is live; the message is copied into its pool.
+unsafe fn error_string(cmd: *mut ffi::cmd_parms, msg: &str) -> *const c_char {
+    // SAFETY: cmd->pool lives for the configuration generation.
+    unsafe { pool::strdup((*cmd).pool, msg.as_bytes()) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn jk_rs_cmd_take1(
+    cmd: *mut ffi::cmd_parms,
+    _m: *mut c_void,
+    a1: *const c_char,
+) -> *const c_char {
+    // SAFETY: httpd calls this with a live cmd and a NUL-terminated argument.
+    unsafe { directive(cmd, &[a1]) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn jk_rs_cmd_take12(
+    cmd: *mut ffi::cmd_parms,
+    _m: *mut c_void,
+    a1: *const c_char,
+    a2: *const c_char,
+) -> *const c_char {
+    // SAFETY: as above; a2 is NULL when the second word is absent.
+    unsafe { directive(cmd, &[a1, a2]) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn jk_rs_cmd_raw(
+    cmd: *mut ffi::cmd_parms,
+    _m: *mut c_void,
+    args: *const c_char,
+) -> *const c_char {
+    // SAFETY: as above; args is the rest of the line.
+    unsafe { directive(cmd, &[args]) }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn jk_rs_cmd_flag(
+    cmd: *mut ffi::cmd_parms,
+    _m: *mut c_void,
+    on: c_int,
+) -> *const c_char {
+    let word: &CStr = if on != 0 { c"On" } else { c"Off" };
+    // SAFETY: as above.
+    unsafe { directive(cmd, &[word.as_ptr()]) }
+}
+
+// ---------------------------------------------------------------- life cycle
+
+/// The runtime of the current configuration generation (null before post_config).
+static RUNTIME: AtomicPtr<Runtime> = AtomicPtr::new(null_mut());
+
+fn runtime() -> Option<&'static Runtime> {
+    let p = RUNTIME.load(Ordering::Acquire);
+    // SAFETY: the pointer is set in post_config to a Runtime owned by pconf and reset to null by
+    // pconf's cleanup before that Runtime is dropped; children never run that cleanup.
+    unsafe { p.as_ref() }
+}
+
+unsafe extern "C" fn clear_runtime(_data: *mut c_void) -> ffi::apr_status_t {
+    RUNTIME.store(null_mut(), Ordering::Release);
+    ffi::APR_SUCCESS as ffi::apr_status_t
+}
+
+/// Every server_rec of the configuration (main server first).
+///
+/// # Safety
+/// `s` is the main server of a live configuration.
+unsafe fn servers(s: *mut ffi::server_rec) -> Vec<*mut ffi::server_rec> {
+    let mut all = Vec::new();
+    let mut cur = s;
+    while !cur.is_null() {
+        all.push(cur);
+        // SAFETY: the server list is live for the configuration's life.
+        cur = unsafe { (*cur).next };
+    }
+    all
+}
+
+fn server_root() -> String {
+    // SAFETY: ap_server_root is a global string set before any configuration is read.
+    unsafe { httpd::text(ffi::ap_server_root).unwrap_or("/").to_string() }
+}
+
+/// A configuration generation: the workers and each server's URI map.
+type Generation = (
+    crate::config::Workers,
+    Vec<(*mut ffi::server_rec, Arc<crate::mount::MountMap>)>,
+);
+
+/// Loads workers and builds every server's map; all errors, with file:line.
+///
+/// # Safety
+/// `s` is the main server of a live configuration.
+unsafe fn build_generation(s: *mut ffi::server_rec) -> Result<Generation, Vec<ConfigError>> {
+    // SAFETY: s is live; settings are only read here.
+    let main = unsafe { settings_of(s) }.ok_or_else(Vec::new)?.clone();
+    let workers = runtime::load_workers(&main, &server_root())?;
+    let mut maps = Vec::new();
+    let mut errors = Vec::new();
+    // SAFETY: s is the main server.
+    for (i, srv) in unsafe { servers(s) }.into_iter().enumerate() {
+        // SAFETY: srv is live.
+        let Some(settings) = (unsafe { settings_of(srv) }) else {
+            continue;
+        };
+        match runtime::build_map(&workers, settings, i == 0) {
+            Ok(map) => maps.push((srv, Arc::new(map))),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok((workers, maps))
+    } else {
+        Err(errors)
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn jk_rs_pre_config(
+    _pconf: *mut ffi::apr_pool_t,
+    _plog: *mut ffi::apr_pool_t,
+    _ptemp: *mut ffi::apr_pool_t,
+) -> c_int {
+    ffi::OK as c_int
+}
+
+fn log_config_errors(s: *const ffi::server_rec, errors: &[ConfigError]) {
+    for e in errors {
+        // SAFETY: s is the live main server.
+        unsafe {
+            log::server(
+                s,
+                (ffi::APLOG_EMERG | ffi::APLOG_STARTUP) as c_int,
+                &format!("mod_jk_rs: {e}"),
+            )
+        };
+    }
+}
+
+/// Validates the whole configuration, workers.properties included, on every load — also under
+/// `apachectl -t` and before a graceful restart — so mistakes fail fast with file:line.
+#[no_mangle]
+pub unsafe extern "C" fn jk_rs_check_config(
+    _pconf: *mut ffi::apr_pool_t,
+    _plog: *mut ffi::apr_pool_t,
+    _ptemp: *mut ffi::apr_pool_t,
+    s: *mut ffi::server_rec,
+) -> c_int {
+    let fail = ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+    guard("check_config", s, fail, || {
+        // SAFETY: s is the main server httpd passes.
+        match unsafe { build_generation(s) } {
+            Ok((workers, _)) => {
+                for w in &workers.warnings {
+                    // SAFETY: s is live.
+                    unsafe {
+                        log::server(
+                            s,
+                            (ffi::APLOG_WARNING | ffi::APLOG_STARTUP) as c_int,
+                            &format!("mod_jk_rs: {w}"),
+                        )
+                    };
+                }
+                ffi::OK as c_int
+            }
+            Err(errors) => {
+                log_config_errors(s, &errors);
+                fail
+            }
+        }
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn jk_rs_post_config(
+    pconf: *mut ffi::apr_pool_t,
+    _plog: *mut ffi::apr_pool_t,
+    _ptemp: *mut ffi::apr_pool_t,
+    s: *mut ffi::server_rec,
+) -> c_int {
+    let fail = ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+    guard("post_config", s, fail, || {
+        // SAFETY: s is the main server; the parent is single-threaded here.
+        let (workers, maps) = match unsafe { build_generation(s) } {
+            Ok(v) => v,
+            Err(errors) => {
+                log_config_errors(s, &errors);
+                return fail;
+            }
+        };
+        for (srv, map) in maps {
+            // SAFETY: srv is live; nothing else references its settings now.
+            if let Some(settings) = unsafe { settings_of(srv) } {
+                settings.map = Some(map);
+            }
+        }
+        let mut threads: c_int = 1;
+        // SAFETY: ap_mpm_query writes one int.
+        if unsafe { ffi::ap_mpm_query(ffi::AP_MPMQ_MAX_THREADS as c_int, &mut threads) }
+            != ffi::APR_SUCCESS as c_int
+            || threads < 1
+        {
+            threads = 1;
+        }
+        let rt = Runtime::new(workers, threads as usize);
+        // SAFETY: pconf is live. Cleanups run in reverse order: the pointer is cleared before
+        // the Runtime is dropped.
+        unsafe {
+            let raw = pool::leak_into(pconf, rt);
+            ffi::apr_pool_cleanup_register(
+                pconf,
+                ptr::null(),
+                Some(clear_runtime),
+                Some(ffi::apr_pool_cleanup_null),
+            );
+            RUNTIME.store(raw, Ordering::Release);
+        }
+        ffi::OK as c_int
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn jk_rs_child_init(_pchild: *mut ffi::apr_pool_t, _s: *mut ffi::server_rec) {
+    // Connection pools start empty in every child: nothing was connected in the parent.
+}
+
+// ---------------------------------------------------------------- requests
+
+/// The URI map of the request's server.
+fn map_of(req: &Request<'_>) -> Option<Arc<crate::mount::MountMap>> {
+    // SAFETY: r->server is live; settings are read-only after post_config.
+    unsafe { settings_of(req.server()) }.and_then(|s| s.map.clone())
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn jk_rs_translate_name(r: *mut ffi::request_rec) -> c_int {
+    let declined = ffi::DECLINED;
+    // SAFETY: r is the live request of this hook call.
+    let Some(mut req) = (unsafe { Request::from_raw(r) }) else {
+        return declined;
+    };
+    let s = req.server();
+    guard("translate_name", s, declined, || {
+        if req.is_proxy_request()
+            || req.env(c"no-jk").is_some()
+            || req.handler() == Some(HANDLER.to_bytes())
+        {
+            return declined;
+        }
+        let Some(map) = map_of(&req) else {
+            return declined;
+        };
+        let Some(uri) = req.uri().and_then(|u| std::str::from_utf8(u).ok()) else {
+            return declined;
+        };
+        let normalized = match normalize_uri(uri) {
+            Ok(n) => n,
+            Err(NormalizeError::AboveRoot) => {
+                // SAFETY: r is live.
+                unsafe {
+                    log::request(
+                        r,
+                        ffi::APLOG_INFO as c_int,
+                        &format!("mod_jk_rs: URI '{uri}' climbs above the root: 400"),
+                    )
+                };
+                return ffi::HTTP_BAD_REQUEST as c_int;
+            }
+            Err(_) => return declined,
+        };
+        let Some(rule) = map.map(&normalized) else {
+            return declined;
+        };
+        req.set_handler(HANDLER);
+        req.set_note(NOTE_WORKER, rule.worker.as_bytes());
+        declined
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn jk_rs_map_to_storage(r: *mut ffi::request_rec) -> c_int {
+    let declined = ffi::DECLINED;
+    // SAFETY: r is the live request of this hook call.
+    let Some(req) = (unsafe { Request::from_raw(r) }) else {
+        return declined;
+    };
+    guard("map_to_storage", req.server(), declined, || {
+        // A mapped request has no file behind it: skip the <Directory> walk and its stat() calls.
+        if req.note(NOTE_WORKER).is_some() {
+            ffi::OK as c_int
+        } else {
+            declined
+        }
+    })
+}
+
+/// Picks the worker: translate's note, else the `JK_WORKER_NAME` environment variable
+/// (`SetHandler jakarta-servlet` + SetEnvIf), never a default (CVE-2023-41081).
+fn worker_name<'r>(req: &Request<'r>) -> Option<&'r str> {
+    let raw = req.note(NOTE_WORKER).or_else(|| req.env(NOTE_WORKER))?;
+    let name = std::str::from_utf8(raw).ok()?;
+    // `;ext=...` rule extensions may follow the name (reference §1.4).
+    let name = name.split(';').next().unwrap_or("").trim();
+    (!name.is_empty()).then_some(name)
+}
+
+fn format_port(port: u16, buf: &mut [u8; 5]) -> &[u8] {
+    let mut n = port;
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+fn body_kind(req: &Request<'_>) -> Result<BodyKind, ()> {
+    if req.header_in(c"Transfer-Encoding").is_some() {
+        return Ok(BodyKind::Chunked);
+    }
+    match req.header_in(c"Content-Length") {
+        None => Ok(BodyKind::None),
+        Some(v) => match std::str::from_utf8(v)
+            .ok()
+            .and_then(|t| t.trim().parse::<u64>().ok())
+        {
+            Some(0) => Ok(BodyKind::None),
+            Some(n) => Ok(BodyKind::Length(n)),
+            None => Err(()),
+        },
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn jk_rs_handler(r: *mut ffi::request_rec) -> c_int {
+    let declined = ffi::DECLINED;
+    // SAFETY: r is the live request of this hook call.
+    let Some(req) = (unsafe { Request::from_raw(r) }) else {
+        return declined;
+    };
+    let s = req.server();
+    guard(
+        "handler",
+        s,
+        ffi::HTTP_INTERNAL_SERVER_ERROR as c_int,
+        move || handle(req),
+    )
+}
+
+fn handle(req: Request<'_>) -> c_int {
+    let r = req.raw();
+    if req.handler() != Some(HANDLER.to_bytes()) || req.env(c"no-jk").is_some() {
+        return ffi::DECLINED;
+    }
+    let Some(worker) = worker_name(&req) else {
+        return ffi::DECLINED;
+    };
+    let log_error = |msg: &str| {
+        // SAFETY: r is live for this call.
+        unsafe { log::request(r, ffi::APLOG_ERR as c_int, msg) }
+    };
+    if req.is_proxy_request() {
+        log_error(&format!(
+            "mod_jk_rs: worker {worker}: refusing a proxy request"
+        ));
+        return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+    }
+    let Some(rt) = runtime() else {
+        log_error("mod_jk_rs: no runtime (post_config did not run)");
+        return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+    };
+    let Some(backend) = rt.backend(worker) else {
+        match rt.workers.get(worker) {
+            Some(def) => log_error(&format!(
+                "mod_jk_rs: worker {worker} has type {}, which this build does not serve yet",
+                def.type_name()
+            )),
+            None => log_error(&format!("mod_jk_rs: unknown worker {worker}")),
+        }
+        return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+    };
+    let Ok(body) = body_kind(&req) else {
+        log_error(&format!(
+            "mod_jk_rs: worker {worker}: invalid Content-Length"
+        ));
+        return ffi::HTTP_BAD_REQUEST as c_int;
+    };
+    let Some(uri) = req.uri() else {
+        return ffi::HTTP_BAD_REQUEST as c_int;
+    };
+    let uri = crate::uri::encode_path(uri);
+    let mut port_buf = [0u8; 5];
+    let remote_port = format_port(req.useragent_port(), &mut port_buf);
+    let is_ssl = req
+        .env(c"HTTPS")
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"on"));
+    let ssl = if is_ssl {
+        SslInfo {
+            cert: req.env(c"SSL_CLIENT_CERT").filter(|v| !v.is_empty()),
+            cipher: req.env(c"SSL_CIPHER"),
+            session: req.env(c"SSL_SESSION_ID"),
+            key_size: req
+                .env(c"SSL_CIPHER_USEKEYSIZE")
+                .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok()),
+            protocol: req.env(c"SSL_PROTOCOL"),
+        }
+    } else {
+        SslInfo::default()
+    };
+    let info = RequestInfo {
+        method: req.method(),
+        protocol: req.protocol(),
+        uri: &uri,
+        query: req.args(),
+        remote_addr: req.useragent_ip(),
+        remote_port,
+        remote_host: req.remote_host(),
+        local_addr: req.local_ip(),
+        server_name: req.server_name(),
+        server_port: req.server_port(),
+        is_ssl,
+        remote_user: req.user(),
+        auth_type: req.auth_type(),
+        ssl,
+        route: None,
+        activation: b"ACT",
+        body,
+        reply_timeout: None,
+    };
+    let mut client = HttpdClient::new(req);
+    match service::forward(backend, &info, &mut client) {
+        Outcome::Sent => ffi::OK as c_int,
+        Outcome::Status(code) => c_int::from(code),
+        Outcome::FilterError => ffi::AP_FILTER_ERROR,
+    }
+}

@@ -1,0 +1,715 @@
+//! Forwards one HTTP request to an AJP13 backend and streams the answer back: encodes
+//! FORWARD_REQUEST, feeds the request body when the backend asks for it, relays headers and body
+//! chunks to the client, and decides — in this one place — which HTTP status a failure becomes
+//! (mod_jk's choices, reference §4.9) and whether a failed attempt may be replayed.
+//!
+//! The httpd side is reached only through the [`Client`] trait, so this runs (and is tested)
+//! without httpd.
+#![forbid(unsafe_code)]
+
+use crate::ajp::{
+    self, body_packet_header, max_body_chunk, method_code, Attribute, EncodeError,
+    ForwardRequestEncoder, RequestLine, Response, SendHeaders, END_OF_BODY_PACKET, METHOD_STORED,
+};
+use crate::backend::{prepost_ping_timeout, Backend, BackendError, Connection};
+use std::cell::RefCell;
+use std::fmt;
+use std::time::Duration;
+
+/// How the request body is framed, as httpd saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// No body (no Content-Length, or 0, and not chunked).
+    None,
+    /// `Content-Length: n` with n > 0.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`: length unknown until the end.
+    Chunked,
+}
+
+/// SSL facts forwarded as AJP attributes (from mod_ssl's environment).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SslInfo<'a> {
+    pub cert: Option<&'a [u8]>,
+    pub cipher: Option<&'a [u8]>,
+    pub session: Option<&'a [u8]>,
+    pub key_size: Option<u16>,
+    pub protocol: Option<&'a [u8]>,
+}
+
+/// Everything about the request that goes into FORWARD_REQUEST, borrowed from httpd.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestInfo<'a> {
+    pub method: &'a [u8],
+    pub protocol: &'a [u8],
+    /// The URI to forward (already encoded per the ForwardURI option), without the query.
+    pub uri: &'a [u8],
+    pub query: Option<&'a [u8]>,
+    pub remote_addr: &'a [u8],
+    pub remote_port: &'a [u8],
+    pub remote_host: Option<&'a [u8]>,
+    pub local_addr: &'a [u8],
+    pub server_name: &'a [u8],
+    pub server_port: u16,
+    pub is_ssl: bool,
+    pub remote_user: Option<&'a [u8]>,
+    pub auth_type: Option<&'a [u8]>,
+    pub ssl: SslInfo<'a>,
+    /// The lb route of the member that serves this request, if any.
+    pub route: Option<&'a [u8]>,
+    /// `JK_LB_ACTIVATION`: ACT, DIS or STP.
+    pub activation: &'a [u8],
+    pub body: BodyKind,
+    /// Per-request reply timeout (`JK_REPLY_TIMEOUT`, mount extension); `None` = the worker's.
+    pub reply_timeout: Option<Option<Duration>>,
+}
+
+impl RequestInfo<'_> {
+    fn is_head(&self) -> bool {
+        self.method == b"HEAD"
+    }
+
+    /// RFC 9110 §9.2.2: replaying these on another connection cannot duplicate an effect.
+    fn is_idempotent(&self) -> bool {
+        matches!(
+            self.method,
+            b"GET" | b"HEAD" | b"OPTIONS" | b"TRACE" | b"PUT" | b"DELETE"
+        )
+    }
+}
+
+/// Log levels the core uses; the shell maps them to httpd's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+/// A failure on the client side of the exchange.
+#[derive(Debug)]
+pub enum ClientError {
+    /// Reading the request body failed; `status` is httpd's mapping of the error (400, 408, 413).
+    Read { status: u16, detail: String },
+    /// An input filter already answered the client (httpd's AP_FILTER_ERROR).
+    AlreadyAnswered,
+    /// Writing the response failed: the client went away.
+    Gone,
+}
+
+/// Receives one request header (name, value) while FORWARD_REQUEST is encoded.
+pub type HeaderVisitor<'f> = dyn FnMut(&[u8], &[u8]) -> Result<(), EncodeError> + 'f;
+
+/// The httpd request as the core needs it.
+pub trait Client {
+    /// Calls `f` for every request header, in order.
+    fn for_each_header(&self, f: &mut HeaderVisitor<'_>) -> Result<(), EncodeError>;
+    /// Reads request body bytes (de-chunked by httpd); `Ok(0)` = end of body.
+    fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, ClientError>;
+    /// Sets status and headers; nothing is sent to the network before the first body write or flush.
+    fn send_headers(
+        &mut self,
+        status: u16,
+        reason: &[u8],
+        headers: &SendHeaders<'_>,
+    ) -> Result<(), ClientError>;
+    fn write_body(&mut self, data: &[u8]) -> Result<(), ClientError>;
+    fn flush(&mut self) -> Result<(), ClientError>;
+    /// The backend failed after part of the response went out: make the client see a broken
+    /// response (no chunk terminator, connection closed) rather than a complete-looking one.
+    fn abort(&mut self);
+    fn log_enabled(&self, level: Level) -> bool;
+    fn log(&self, level: Level, msg: fmt::Arguments<'_>);
+}
+
+/// What the handler tells httpd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The response went (or is going) out, or the client is gone: return OK.
+    Sent,
+    /// Nothing went out: return this status and let httpd render its error page.
+    Status(u16),
+    /// An input filter already answered the client.
+    FilterError,
+}
+
+thread_local! {
+    /// Outgoing packet buffer, reused by every request on this thread (no allocation per request).
+    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(2 * ajp::DEFAULT_MAX_PACKET));
+}
+
+/// Serves one request on `backend`.
+pub fn forward(backend: &Backend, req: &RequestInfo<'_>, client: &mut dyn Client) -> Outcome {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => Exchange {
+            backend,
+            req,
+            client,
+            buf: &mut buf,
+        }
+        .run(),
+        // Only reachable if a Client re-entered forward(); stay correct, just slower.
+        Err(_) => Exchange {
+            backend,
+            req,
+            client,
+            buf: &mut Vec::new(),
+        }
+        .run(),
+    })
+}
+
+/// Why one attempt on one connection ended without a complete response.
+enum Failure {
+    /// A pooled connection was dead before the backend saw anything: retry on a new one.
+    Stale(BackendError),
+    /// Failed before the backend could have acted on the request (or it is safe to repeat).
+    Retry(BackendError),
+    /// No retry: this is the answer.
+    Final(Outcome),
+}
+
+/// What the response reading has seen so far.
+#[derive(Default)]
+struct Progress {
+    /// Any message at all came back on this connection.
+    answered: bool,
+    headers: bool,
+    status: u16,
+    /// Something reached the network on the client side: the status cannot change any more.
+    committed: bool,
+    /// The backend asked for body beyond the first packet: the request cannot be replayed.
+    body_streamed: bool,
+    declared_len: Option<u64>,
+    written: u64,
+}
+
+struct Exchange<'x, 'r> {
+    backend: &'x Backend,
+    req: &'x RequestInfo<'r>,
+    client: &'x mut dyn Client,
+    buf: &'x mut Vec<u8>,
+}
+
+impl Exchange<'_, '_> {
+    fn log(&self, level: Level, args: fmt::Arguments<'_>) {
+        if self.client.log_enabled(level) {
+            self.client.log(
+                level,
+                format_args!("worker {}: {}", self.backend.name(), args),
+            );
+        }
+    }
+
+    fn run(mut self) -> Outcome {
+        let settings = &self.backend.settings;
+        let max = settings.max_packet_size;
+        if let Err(e) = encode_request(
+            self.buf,
+            max,
+            self.req,
+            &*self.client,
+            settings.secret.as_deref(),
+        ) {
+            return match e {
+                EncodeError::TooLarge { needed, max } => {
+                    self.log(Level::Error, format_args!("request headers need {needed} bytes, more than max_packet_size {max}: 413"));
+                    Outcome::Status(413)
+                }
+                other => {
+                    self.log(
+                        Level::Error,
+                        format_args!("cannot encode the request: {other}"),
+                    );
+                    Outcome::Status(500)
+                }
+            };
+        }
+        // The first body packet goes out with FORWARD_REQUEST, unasked (reference §6.5). It is
+        // read before any backend is contacted, so a client that announces a body and sends
+        // none costs the backend nothing (CVE-2008-5519).
+        let mut remaining = match self.req.body {
+            BodyKind::Length(n) => n,
+            _ => 0,
+        };
+        if remaining > 0 {
+            let at = self.buf.len();
+            let want = (remaining.min(max_body_chunk(max) as u64)) as usize;
+            self.buf.resize(at + 6 + want, 0);
+            let got = match read_full(self.client, &mut self.buf[at + 6..]) {
+                Ok(n) => n,
+                Err(e) => return self.client_read_failed(e),
+            };
+            if got == 0 {
+                self.log(
+                    Level::Info,
+                    format_args!(
+                        "client sent no body although Content-Length announced {remaining} bytes"
+                    ),
+                );
+                return Outcome::Status(400);
+            }
+            self.buf.truncate(at + 6 + got);
+            let head = body_packet_header(got as u16);
+            self.buf[at..at + 6].copy_from_slice(&head);
+            remaining -= got as u64;
+        }
+        let first_len = self.buf.len();
+
+        let retries = settings.retries.max(1);
+        let mut attempts = 0;
+        let mut fresh = false;
+        let mut stale_retries = 0;
+        loop {
+            let acquired = match self.backend.acquire(fresh) {
+                Ok(a) => a,
+                Err(e) => {
+                    attempts += 1;
+                    if attempts >= retries {
+                        self.log(
+                            Level::Error,
+                            format_args!("{e} (attempt {attempts} of {retries}): 503"),
+                        );
+                        return Outcome::Status(503);
+                    }
+                    self.log(
+                        Level::Warn,
+                        format_args!("{e} (attempt {attempts} of {retries}), retrying"),
+                    );
+                    std::thread::sleep(settings.retry_interval);
+                    continue;
+                }
+            };
+            let (mut conn, reused) = (acquired.conn, acquired.reused);
+            if reused {
+                if let Some(t) = prepost_ping_timeout(settings) {
+                    if let Err(e) = conn.cping(t) {
+                        self.log(
+                            Level::Info,
+                            format_args!("pooled connection failed CPing ({e}); using a new one"),
+                        );
+                        conn.close();
+                        fresh = true;
+                        continue;
+                    }
+                }
+            }
+            match self.attempt(&mut conn, reused, first_len, &mut remaining) {
+                Ok((outcome, reuse)) => {
+                    if reuse && !conn.has_unread() {
+                        self.backend.release(conn);
+                    } else {
+                        conn.close();
+                    }
+                    return outcome;
+                }
+                Err(Failure::Stale(e)) => {
+                    conn.close();
+                    stale_retries += 1;
+                    // Every pooled connection may be stale after a backend restart; the next
+                    // try is on a fresh one, so this cannot loop.
+                    self.log(
+                        Level::Debug,
+                        format_args!(
+                            "pooled connection was stale ({e}); retrying on a new connection"
+                        ),
+                    );
+                    fresh = true;
+                    if stale_retries > 1 {
+                        attempts += 1;
+                    }
+                }
+                Err(Failure::Retry(e)) => {
+                    conn.close();
+                    attempts += 1;
+                    if attempts >= retries {
+                        let status = status_for(&e);
+                        self.log(
+                            Level::Error,
+                            format_args!("{e} (attempt {attempts} of {retries}): {status}"),
+                        );
+                        return Outcome::Status(status);
+                    }
+                    self.log(
+                        Level::Warn,
+                        format_args!("{e} (attempt {attempts} of {retries}), retrying"),
+                    );
+                    std::thread::sleep(settings.retry_interval);
+                    fresh = true;
+                }
+                Err(Failure::Final(outcome)) => {
+                    conn.close();
+                    return outcome;
+                }
+            }
+        }
+    }
+
+    fn client_read_failed(&self, e: ClientError) -> Outcome {
+        match e {
+            ClientError::Read { status, detail } => {
+                self.log(
+                    Level::Info,
+                    format_args!("reading the request body failed: {detail}"),
+                );
+                Outcome::Status(status)
+            }
+            ClientError::AlreadyAnswered => Outcome::FilterError,
+            ClientError::Gone => Outcome::Sent,
+        }
+    }
+
+    /// One attempt on one connection. Ok carries the outcome and whether the connection may be
+    /// reused.
+    fn attempt(
+        &mut self,
+        conn: &mut Connection,
+        reused: bool,
+        first_len: usize,
+        remaining: &mut u64,
+    ) -> Result<(Outcome, bool), Failure> {
+        let mut p = Progress::default();
+        if let Err(e) = conn.send(&self.buf[..first_len]) {
+            return Err(if reused {
+                Failure::Stale(e)
+            } else {
+                Failure::Retry(e)
+            });
+        }
+        let reply_timeout = self
+            .req
+            .reply_timeout
+            .unwrap_or(self.backend.settings.reply_timeout);
+        if let Err(e) = conn.set_reply_timeout(reply_timeout) {
+            return Err(self.failed(e, &p, reused));
+        }
+        let max = self.backend.settings.max_packet_size;
+        let head = self.req.is_head();
+        loop {
+            let msg = match conn.read_message() {
+                Ok(m) => m,
+                Err(e) => return Err(self.failed(e, &p, reused)),
+            };
+            p.answered = true;
+            match msg {
+                Response::SendHeaders(h) => {
+                    if p.headers {
+                        return Err(self.failed(
+                            BackendError::Unexpected("a second SEND_HEADERS"),
+                            &p,
+                            reused,
+                        ));
+                    }
+                    p.headers = true;
+                    p.status = h.status;
+                    p.declared_len = content_length(&h);
+                    if self.client.send_headers(h.status, h.reason, &h).is_err() {
+                        return Err(Failure::Final(Outcome::Sent));
+                    }
+                }
+                Response::BodyChunk(data) => {
+                    if !p.headers {
+                        // mod_jk ignores a leftover flush before the headers (§6.6 item 5).
+                        if data.is_empty() {
+                            continue;
+                        }
+                        return Err(self.failed(
+                            BackendError::Unexpected("body before headers"),
+                            &p,
+                            reused,
+                        ));
+                    }
+                    if data.is_empty() {
+                        p.committed = true;
+                        if self.client.flush().is_err() {
+                            return Err(Failure::Final(Outcome::Sent));
+                        }
+                        continue;
+                    }
+                    let total = p.written + data.len() as u64;
+                    if p.declared_len.is_some_and(|limit| total > limit) {
+                        // Passing the extra bytes on would hand them to the client's next request.
+                        return Err(self.failed(
+                            BackendError::Unexpected("more body than its Content-Length"),
+                            &p,
+                            reused,
+                        ));
+                    }
+                    p.committed = true;
+                    if self.client.write_body(data).is_err() {
+                        self.log(
+                            Level::Info,
+                            format_args!("client went away during the response"),
+                        );
+                        return Err(Failure::Final(Outcome::Sent));
+                    }
+                    p.written = total;
+                }
+                Response::GetBodyChunk { requested } => {
+                    p.body_streamed = true;
+                    self.send_body_chunk(conn, requested as usize, max, remaining)?;
+                }
+                Response::EndResponse { reuse } => return self.finish(&p, reuse, head),
+                Response::CPong => {
+                    return Err(self.failed(
+                        BackendError::Unexpected("CPONG during a request"),
+                        &p,
+                        reused,
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Answers GET_BODY_CHUNK with the next piece of the request body (an empty packet at the end).
+    fn send_body_chunk(
+        &mut self,
+        conn: &mut Connection,
+        requested: usize,
+        max: usize,
+        remaining: &mut u64,
+    ) -> Result<(), Failure> {
+        let mut want = requested.min(max_body_chunk(max));
+        if let BodyKind::Length(_) = self.req.body {
+            want = want.min(*remaining as usize);
+        }
+        let mut got = 0;
+        if want > 0 {
+            self.buf.clear();
+            self.buf.resize(6 + want, 0);
+            got = match read_full(self.client, &mut self.buf[6..]) {
+                Ok(n) => n,
+                Err(e) => {
+                    // Tell the backend the body ended, and never reuse this connection: its
+                    // request is incomplete (CVE-2008-5519).
+                    let _ = conn.send(&END_OF_BODY_PACKET);
+                    return Err(Failure::Final(self.client_read_failed(e)));
+                }
+            };
+        }
+        if got == 0 {
+            return conn
+                .send(&END_OF_BODY_PACKET)
+                .map_err(|e| Failure::Final(self.backend_gone_mid_request(e)));
+        }
+        *remaining = remaining.saturating_sub(got as u64);
+        let head = body_packet_header(got as u16);
+        self.buf[..6].copy_from_slice(&head);
+        conn.send(&self.buf[..6 + got])
+            .map_err(|e| Failure::Final(self.backend_gone_mid_request(e)))
+    }
+
+    fn backend_gone_mid_request(&self, e: BackendError) -> Outcome {
+        self.log(
+            Level::Error,
+            format_args!("{e} while sending the request body: 502"),
+        );
+        Outcome::Status(502)
+    }
+
+    /// END_RESPONSE: check the body length the backend promised, and pick the outcome.
+    fn finish(
+        &mut self,
+        p: &Progress,
+        reuse: bool,
+        head: bool,
+    ) -> Result<(Outcome, bool), Failure> {
+        if !p.headers {
+            return Err(self.failed(
+                BackendError::Unexpected("END_RESPONSE without headers"),
+                p,
+                false,
+            ));
+        }
+        let bodyless = head || p.status == 204 || p.status == 304 || (100..200).contains(&p.status);
+        if let Some(limit) = p.declared_len {
+            if !bodyless && p.written != limit {
+                self.log(
+                    Level::Error,
+                    format_args!(
+                        "response body has {} bytes, Content-Length said {limit}",
+                        p.written
+                    ),
+                );
+                if p.committed {
+                    self.client.abort();
+                    return Ok((Outcome::Sent, false));
+                }
+                return Ok((Outcome::Status(502), false));
+            }
+        }
+        if !p.committed && p.written == 0 && p.status >= 400 && !head {
+            // mod_jk lets httpd render the error page when the backend sent none (§1.1).
+            return Ok((Outcome::Status(p.status), reuse));
+        }
+        Ok((Outcome::Sent, reuse))
+    }
+
+    /// Classifies a failed attempt (reference §4.7 / §4.9): retry, replay on a fresh connection,
+    /// or the final answer.
+    fn failed(&mut self, e: BackendError, p: &Progress, reused: bool) -> Failure {
+        let replayable = !p.body_streamed && !p.headers;
+        if p.committed {
+            self.log(
+                Level::Error,
+                format_args!("{e} after the response started; aborting the client connection"),
+            );
+            self.client.abort();
+            return Failure::Final(Outcome::Sent);
+        }
+        match e {
+            BackendError::Timeout => {
+                self.log(
+                    Level::Error,
+                    format_args!("no reply within the reply timeout: 504"),
+                );
+                Failure::Final(Outcome::Status(504))
+            }
+            BackendError::Protocol(_) | BackendError::Unexpected(_) => {
+                self.log(Level::Error, format_args!("{e}: 502"));
+                Failure::Final(Outcome::Status(502))
+            }
+            BackendError::Closed { .. } | BackendError::Recv(_) | BackendError::Send(_)
+                if replayable && !p.answered =>
+            {
+                if reused {
+                    Failure::Stale(e)
+                } else if self.req.is_idempotent() {
+                    Failure::Retry(e)
+                } else {
+                    // The backend may have acted on it: do not run a POST twice.
+                    self.log(
+                        Level::Error,
+                        format_args!(
+                            "{e} after the request was sent; not replaying a {} request: 502",
+                            String::from_utf8_lossy(self.req.method)
+                        ),
+                    );
+                    Failure::Final(Outcome::Status(502))
+                }
+            }
+            other => {
+                self.log(Level::Error, format_args!("{other}: 502"));
+                Failure::Final(Outcome::Status(502))
+            }
+        }
+    }
+}
+
+/// The status a request gets when every attempt failed with `e` (reference §4.9).
+fn status_for(e: &BackendError) -> u16 {
+    match e {
+        BackendError::Resolve(_)
+        | BackendError::Connect(_)
+        | BackendError::Ping(_)
+        | BackendError::Send(_) => 503,
+        BackendError::Timeout => 504,
+        _ => 502,
+    }
+}
+
+/// Reads until `buf` is full or the body ends.
+fn read_full(client: &mut dyn Client, buf: &mut [u8]) -> Result<usize, ClientError> {
+    let mut got = 0;
+    while got < buf.len() {
+        match client.read_body(&mut buf[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
+
+fn content_length(h: &SendHeaders<'_>) -> Option<u64> {
+    h.headers()
+        .find(|(name, _)| name.eq_ignore_ascii_case(b"content-length"))
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.trim().parse().ok())
+}
+
+/// FORWARD_REQUEST with headers and attributes in mod_jk's order (reference §6.3).
+fn encode_request(
+    buf: &mut Vec<u8>,
+    max: usize,
+    req: &RequestInfo<'_>,
+    client: &dyn Client,
+    secret: Option<&str>,
+) -> Result<usize, EncodeError> {
+    let method = method_code(req.method);
+    let line = RequestLine {
+        method,
+        protocol: req.protocol,
+        req_uri: req.uri,
+        remote_addr: req.remote_addr,
+        remote_host: req.remote_host,
+        server_name: req.server_name,
+        server_port: req.server_port,
+        is_ssl: req.is_ssl,
+    };
+    let mut enc = ForwardRequestEncoder::begin(buf, max, &line)?;
+    let chunked = req.body == BodyKind::Chunked;
+    let mut has_length = false;
+    client.for_each_header(&mut |name, value| {
+        if name.eq_ignore_ascii_case(b"content-length") {
+            // A chunked body has no length; AJP would read a stale one as the body size.
+            if chunked {
+                return Ok(());
+            }
+            has_length = true;
+        }
+        enc.header(name, value)
+    })?;
+    if req.body == BodyKind::None && !has_length {
+        // AJP13 reads a missing Content-Length as "unknown, non-zero" (reference §6.5).
+        enc.header(b"Content-Length", b"0")?;
+    }
+    if let Some(s) = secret {
+        enc.attribute(Attribute::Secret(s.as_bytes()))?;
+    }
+    if let Some(u) = req.remote_user {
+        enc.attribute(Attribute::RemoteUser(u))?;
+    }
+    if let Some(a) = req.auth_type {
+        enc.attribute(Attribute::AuthType(a))?;
+    }
+    if let Some(q) = req.query {
+        enc.attribute(Attribute::QueryString(q))?;
+    }
+    if let Some(r) = req.route {
+        enc.attribute(Attribute::Route(r))?;
+    }
+    if let Some(c) = req.ssl.cert {
+        enc.attribute(Attribute::SslCert(c))?;
+    }
+    if let Some(c) = req.ssl.cipher {
+        enc.attribute(Attribute::SslCipher(c))?;
+    }
+    if let Some(s) = req.ssl.session {
+        enc.attribute(Attribute::SslSession(s))?;
+    }
+    if let Some(k) = req.ssl.key_size {
+        enc.attribute(Attribute::SslKeySize(k))?;
+    }
+    if method == METHOD_STORED {
+        enc.attribute(Attribute::StoredMethod(req.method))?;
+    }
+    if let Some(p) = req.ssl.protocol {
+        enc.attribute(Attribute::ReqAttribute {
+            name: b"AJP_SSL_PROTOCOL",
+            value: p,
+        })?;
+    }
+    enc.attribute(Attribute::ReqAttribute {
+        name: b"AJP_REMOTE_PORT",
+        value: req.remote_port,
+    })?;
+    enc.attribute(Attribute::ReqAttribute {
+        name: b"AJP_LOCAL_ADDR",
+        value: req.local_addr,
+    })?;
+    enc.attribute(Attribute::ReqAttribute {
+        name: b"JK_LB_ACTIVATION",
+        value: req.activation,
+    })?;
+    enc.finish()
+}

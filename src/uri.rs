@@ -1,0 +1,57 @@
+//! The URI sent to the backend. `ForwardURIProxy` (mod_jk's default, reference §1.3): httpd's
+//! decoded path re-encoded so that the backend's single decoding gives back exactly the path the
+//! mount rules saw — a decoded `%` or `?` can never turn into a second round of decoding on the
+//! backend (CVE-2007-1860).
+#![forbid(unsafe_code)]
+
+use std::borrow::Cow;
+
+/// Bytes that pass through unencoded in a path: RFC 3986 unreserved, sub-delims, ':', '@', '/'.
+fn keep(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b)
+}
+
+/// Percent-encodes every byte of `path` that may not stand literally in a URI path.
+/// Borrows when nothing needs encoding (the common case: no allocation).
+pub fn encode_path(path: &[u8]) -> Cow<'_, [u8]> {
+    let Some(first) = path.iter().position(|&b| !keep(b)) else {
+        return Cow::Borrowed(path);
+    };
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = Vec::with_capacity(path.len() + 16);
+    out.extend_from_slice(&path[..first]);
+    for &b in &path[first..] {
+        if keep(b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_paths_are_borrowed_unchanged() {
+        assert!(matches!(
+            encode_path(b"/app/x;jsessionid=A.b/y.jsp"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn decoded_percent_and_question_mark_are_reencoded() {
+        assert_eq!(
+            &*encode_path(b"/app/%2e%2e/x?y z"),
+            b"/app/%252e%252e/x%3Fy%20z"
+        );
+    }
+
+    #[test]
+    fn non_ascii_and_controls_are_encoded() {
+        assert_eq!(&*encode_path("/é\n#".as_bytes()), b"/%C3%A9%0A%23");
+    }
+}

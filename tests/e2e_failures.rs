@@ -1,0 +1,371 @@
+//! End-to-end tests of the foundation issue, the failure paths: a real Debian apache2 (event MPM)
+//! with our module in front of the fault-injecting AJP backend. A dead backend, garbage, silence,
+//! resets and truncated answers must each become the right HTTP status (or a visibly broken
+//! response), be logged, never crash a child, never replay a POST, and leave the next request
+//! working. Also: the worker secret, and request headers too large for an AJP packet.
+//!
+//! The tests talk HTTP only. Each test starts its own httpd and backends on free ports.
+
+#[path = "support/ajp_backend.rs"]
+mod ajp_backend;
+#[path = "support/e2e_common.rs"]
+mod e2e_common;
+#[path = "support/http_client.rs"]
+mod http_client;
+#[path = "support/httpd.rs"]
+mod httpd;
+
+use ajp_backend::{BackendOptions, RecordedRequest};
+use e2e_common::{
+    backend, backend_with, crashed_children, dead_port, echo_value, module_log_lines, must_get,
+    noise, requests_for, send, Checks, Site, PATIENCE,
+};
+use http_client::{Connection, Request};
+use httpd::{Httpd, Mpm};
+use std::time::{Duration, Instant};
+
+/// The next plain request is served normally (the module did not keep a broken connection).
+fn next_request_works(httpd: &Httpd, c: &mut Checks, after: &str) {
+    let uri = format!("/app/after-{after}");
+    match send(httpd, &Request::get(&uri)) {
+        Err(e) => c.fail(format!(
+            "request after {after} failed at the HTTP level: {e}"
+        )),
+        Ok(resp) => {
+            c.equal(
+                resp.status,
+                200,
+                &format!("status of the request after {after}"),
+            );
+            c.equal(
+                echo_value(&resp.text(), "uri"),
+                Some(uri.as_str()),
+                &format!("echo after {after}"),
+            );
+        }
+    }
+}
+
+fn no_crash(httpd: &Httpd, c: &mut Checks) {
+    let crashed = crashed_children(httpd);
+    c.check(crashed.is_empty(), || {
+        format!("crashed children: {crashed:?}")
+    });
+}
+
+fn methods_of(seen: &[RecordedRequest]) -> Vec<String> {
+    seen.iter()
+        .map(|r| {
+            format!(
+                "{} {} on backend connection {}",
+                r.method, r.uri, r.connection
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn backend_down_gives_503_and_one_error_line_naming_the_worker() {
+    let httpd = Site::new(Mpm::Event)
+        .worker("wdown", dead_port(), &["retries=2", "retry_interval=50"])
+        .conf("JkMount /app/* wdown")
+        .start();
+    let mut c = Checks::new();
+    let resp = must_get(&httpd, "/app/page");
+    c.equal(resp.status, 503, "status");
+    c.equal(resp.header("X-Backend"), None, "X-Backend");
+    c.check(httpd.wait_for_error_log("wdown", PATIENCE), || {
+        "no error log line names worker wdown".into()
+    });
+    let errors = module_log_lines(&httpd, "error", "wdown");
+    c.equal(
+        errors.len(),
+        1,
+        "error-level lines naming wdown for one failed request",
+    );
+    no_crash(&httpd, &mut c);
+    c.finish(&httpd);
+}
+
+#[test]
+fn malformed_backend_answers_give_502_and_the_next_request_works() {
+    let b1 = backend("b1");
+    let httpd = Site::new(Mpm::Event)
+        .worker("w1", b1.port(), &["reply_timeout=2000"])
+        .conf("JkMount /app/* w1")
+        .start();
+    let mut c = Checks::new();
+    for fault in ["garbage", "badmagic", "oversize", "badchunk"] {
+        let started = Instant::now();
+        match send(
+            &httpd,
+            &Request::get(&format!("/app/{fault}?fault={fault}")),
+        ) {
+            Err(e) => c.fail(format!("fault={fault} failed at the HTTP level: {e}")),
+            Ok(resp) => {
+                c.equal(resp.status, 502, &format!("status for fault={fault}"));
+                c.equal(
+                    resp.header("X-Backend"),
+                    None,
+                    &format!("X-Backend for fault={fault}"),
+                );
+            }
+        }
+        // A protocol error is seen at once, not after the reply timeout.
+        let took = started.elapsed();
+        c.check(took < Duration::from_millis(1500), || {
+            format!("fault={fault} took {took:?}")
+        });
+        next_request_works(&httpd, &mut c, fault);
+    }
+    let errors = module_log_lines(&httpd, "error", "w1");
+    c.check(errors.len() >= 4, || {
+        format!("expected an error line per fault, got {errors:?}")
+    });
+    no_crash(&httpd, &mut c);
+    c.finish(&httpd);
+}
+
+#[test]
+fn silent_backend_gives_504_after_the_reply_timeout() {
+    let b1 = backend("b1");
+    let httpd = Site::new(Mpm::Event)
+        .worker("w1", b1.port(), &["reply_timeout=1000"])
+        .conf("JkMount /app/* w1")
+        .start();
+    let mut c = Checks::new();
+    let started = Instant::now();
+    let result = send(&httpd, &Request::get("/app/silent?fault=silent"));
+    let took = started.elapsed();
+    match result {
+        Err(e) => c.fail(format!(
+            "silent backend: HTTP-level failure after {took:?}: {e}"
+        )),
+        Ok(resp) => c.equal(resp.status, 504, "status"),
+    }
+    c.check(took >= Duration::from_millis(900), || {
+        format!("504 came after only {took:?}, before the 1 s reply timeout")
+    });
+    c.check(took < Duration::from_secs(8), || {
+        format!("504 came after {took:?}, long after the 1 s reply timeout")
+    });
+    c.equal(
+        requests_for(&b1, "/app/silent").len(),
+        1,
+        "silent requests the backend saw (no retry after a timeout)",
+    );
+    next_request_works(&httpd, &mut c, "silent");
+    no_crash(&httpd, &mut c);
+    c.finish(&httpd);
+}
+
+#[test]
+fn get_reset_by_the_backend_is_retried_then_fails() {
+    let b1 = backend("b1");
+    let httpd = Site::new(Mpm::Event)
+        .worker("w1", b1.port(), &["retries=2", "retry_interval=50"])
+        .conf("JkMount /app/* w1")
+        .start();
+    let mut c = Checks::new();
+    match send(&httpd, &Request::get("/app/reset?fault=reset")) {
+        Err(e) => c.fail(format!("GET with reset failed at the HTTP level: {e}")),
+        Ok(resp) => c.check(matches!(resp.status, 502 | 503), || {
+            format!("status {} (want 502 or 503)", resp.status)
+        }),
+    }
+    let seen = requests_for(&b1, "/app/reset");
+    c.check((2..=3).contains(&seen.len()), || {
+        format!(
+            "backend saw the GET {} times (want a retry: 2, at most 3): {:?}",
+            seen.len(),
+            methods_of(&seen)
+        )
+    });
+    next_request_works(&httpd, &mut c, "reset");
+    no_crash(&httpd, &mut c);
+    c.finish(&httpd);
+}
+
+#[test]
+fn post_reset_by_the_backend_is_not_replayed() {
+    let b1 = backend("b1");
+    let httpd = Site::new(Mpm::Event)
+        .worker("w1", b1.port(), &["retries=3", "retry_interval=50"])
+        .conf("JkMount /app/* w1")
+        .start();
+    let mut c = Checks::new();
+    // Small enough to travel whole in the first body packet, i.e. easy to replay.
+    let body = noise(1000, 7);
+    match send(&httpd, &Request::post("/app/post-reset?fault=reset", body)) {
+        Err(e) => c.fail(format!("POST with reset failed at the HTTP level: {e}")),
+        Ok(resp) => c.check(matches!(resp.status, 502 | 503), || {
+            format!("status {} (want 502 or 503)", resp.status)
+        }),
+    }
+    let seen = requests_for(&b1, "/app/post-reset");
+    c.equal(seen.len(), 1, "times the backend received the POST");
+    next_request_works(&httpd, &mut c, "post-reset");
+    no_crash(&httpd, &mut c);
+    c.finish(&httpd);
+}
+
+#[test]
+fn post_reset_on_a_pooled_connection_is_not_replayed() {
+    let b1 = backend("b1");
+    let httpd = Site::new(Mpm::Event)
+        .worker("w1", b1.port(), &["retries=3", "retry_interval=50"])
+        .conf("JkMount /app/* w1")
+        .start();
+    let mut c = Checks::new();
+    // Same client connection, so same child process and same connection pool.
+    let mut conn = Connection::open(httpd.addr()).expect("connect to httpd");
+    let warm = conn
+        .send(&Request::get("/app/warm"))
+        .expect("warm-up request");
+    c.equal(warm.status, 200, "warm-up status");
+    let warm_connection: usize = warm
+        .header("X-Backend-Connection")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let body = noise(1000, 8);
+    let post =
+        Request::post("/app/post-reset-pooled?fault=reset", body).header("Connection", "close");
+    match conn.send(&post) {
+        Err(e) => c.fail(format!("POST with reset failed at the HTTP level: {e}")),
+        Ok(resp) => c.check(matches!(resp.status, 502 | 503), || {
+            format!("status {} (want 502 or 503)", resp.status)
+        }),
+    }
+    drop(conn);
+    let seen = requests_for(&b1, "/app/post-reset-pooled");
+    c.equal(seen.len(), 1, "times the backend received the POST");
+    if let Some(first) = seen.first() {
+        // Otherwise this test did not exercise a pooled connection at all.
+        c.equal(
+            first.connection,
+            warm_connection,
+            "backend connection of the POST (the pooled one)",
+        );
+    }
+    if seen.len() != 1 {
+        c.fail(format!("the POST arrived as: {:?}", methods_of(&seen)));
+    }
+    no_crash(&httpd, &mut c);
+    c.finish(&httpd);
+}
+
+#[test]
+fn truncated_response_is_visibly_broken_for_the_client() {
+    let b1 = backend("b1");
+    let httpd = Site::new(Mpm::Event)
+        .worker("w1", b1.port(), &["reply_timeout=2000"])
+        .conf("JkMount /app/* w1")
+        .start();
+    let mut c = Checks::new();
+    for (what, path) in [
+        (
+            "with Content-Length",
+            "/app/trunc?fault=truncated&size=20000",
+        ),
+        (
+            "chunked",
+            "/app/trunc-nocl?fault=truncated&size=20000&nocl=1",
+        ),
+    ] {
+        match send(&httpd, &Request::get(path)) {
+            // Connection closed before the declared length, or no final chunk: what we want.
+            Err(_) => {}
+            // Nothing went out before the failure: a clean error status is fine too.
+            Ok(resp) if resp.status >= 500 => {}
+            Ok(resp) => c.fail(format!(
+                "truncated answer ({what}) looks complete: status {}, {} body bytes, headers {:?}",
+                resp.status,
+                resp.body.len(),
+                resp.headers
+            )),
+        }
+    }
+    next_request_works(&httpd, &mut c, "truncated");
+    no_crash(&httpd, &mut c);
+    c.finish(&httpd);
+}
+
+#[test]
+fn request_headers_larger_than_max_packet_size_give_413() {
+    let b1 = backend("b1");
+    let httpd = Site::new(Mpm::Event)
+        .worker("w1", b1.port(), &[])
+        .conf("JkMount /app/* w1")
+        // Let httpd itself accept the big header line; the AJP packet (8192) is the limit.
+        .conf("LimitRequestFieldSize 32768")
+        .start();
+    let mut c = Checks::new();
+    let big = format!("big={}", "x".repeat(9000));
+    let resp = must_get_with_cookie(&httpd, "/app/big-cookie", &big);
+    c.equal(resp.status, 413, "status with a 9000-byte cookie");
+    c.equal(
+        requests_for(&b1, "/app/big-cookie").len(),
+        0,
+        "big-cookie requests the backend saw",
+    );
+    let fits = format!("small={}", "y".repeat(4000));
+    let resp = must_get_with_cookie(&httpd, "/app/small-cookie", &fits);
+    c.equal(resp.status, 200, "status with a 4000-byte cookie");
+    let seen = requests_for(&b1, "/app/small-cookie");
+    c.equal(
+        seen.first().and_then(|r| r.header("cookie")),
+        Some(fits.as_str()),
+        "cookie the backend saw",
+    );
+    no_crash(&httpd, &mut c);
+    c.finish(&httpd);
+}
+
+fn must_get_with_cookie(httpd: &Httpd, path: &str, cookie: &str) -> http_client::Response {
+    e2e_common::must_send(httpd, &Request::get(path).header("Cookie", cookie))
+}
+
+#[test]
+fn secret_is_sent_and_a_wrong_or_missing_secret_gets_403() {
+    let options = BackendOptions {
+        required_secret: Some("s3cr3t".to_string()),
+        ..BackendOptions::default()
+    };
+    let guarded = backend_with("guarded", options);
+    let httpd = Site::new(Mpm::Event)
+        .worker("wgood", guarded.port(), &["secret=s3cr3t"])
+        .worker("wwrong", guarded.port(), &["secret=guess"])
+        .worker("wnone", guarded.port(), &[])
+        .conf("JkMount /good/* wgood")
+        .conf("JkMount /wrong/* wwrong")
+        .conf("JkMount /none/* wnone")
+        .start();
+    let mut c = Checks::new();
+    for (path, status, secret) in [
+        ("/good/page", 200, Some("s3cr3t")),
+        ("/wrong/page", 403, Some("guess")),
+        ("/none/page", 403, None),
+    ] {
+        match send(&httpd, &Request::get(path)) {
+            Err(e) => c.fail(format!("{path} failed at the HTTP level: {e}")),
+            Ok(resp) => c.equal(resp.status, status, &format!("{path} status")),
+        }
+        let seen = requests_for(&guarded, path);
+        c.equal(seen.len(), 1, &format!("{path} requests the backend saw"));
+        if let Some(r) = seen.first() {
+            c.equal(
+                r.attribute("secret"),
+                secret,
+                &format!("{path} secret attribute"),
+            );
+        }
+    }
+    // The refused connections were closed by the backend; the good worker still works.
+    c.equal(
+        must_get(&httpd, "/good/again").status,
+        200,
+        "good worker after the refusals",
+    );
+    no_crash(&httpd, &mut c);
+    c.finish(&httpd);
+}

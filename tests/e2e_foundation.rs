@@ -1,0 +1,920 @@
+//! End-to-end tests of the foundation issue, the working paths: a real Debian apache2 with our
+//! module forwards HTTP requests over AJP13 to the fake backend (`tests/support/ajp_backend.rs`)
+//! and brings the answers back. Everything runs under the event MPM; the core scenarios
+//! ([`CORE_SCENARIOS`]) also run under prefork and worker. The configuration checks of
+//! `apachectl -t` are here too. The failure paths are in `e2e_failures.rs`.
+//!
+//! The tests talk HTTP only. Each test starts its own httpd and backends on free ports, so they
+//! can run in parallel.
+
+#[path = "support/ajp_backend.rs"]
+mod ajp_backend;
+#[path = "support/e2e_common.rs"]
+mod e2e_common;
+#[path = "support/http_client.rs"]
+mod http_client;
+#[path = "support/httpd.rs"]
+mod httpd;
+
+use ajp_backend::{pattern_sha256, sha256_hex, AjpBackend};
+use e2e_common::{
+    backend, crashed_children, dead_port, echo_value, module_log_lines, must_get, noise,
+    requests_for, send, split_into, Checks, Site,
+};
+use http_client::{Body, Connection, Request};
+use httpd::{config_test, render_config, Httpd, HttpdConfig, Mpm};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::OnceLock;
+
+const MIB: usize = 1024 * 1024;
+const TEN_MIB: u64 = 10 * 1024 * 1024;
+
+/// SHA-256 of the 10 MiB `size=` body, computed once for all tests of this binary.
+fn ten_mib_sha256() -> &'static str {
+    static SHA: OnceLock<String> = OnceLock::new();
+    SHA.get_or_init(|| pattern_sha256(TEN_MIB))
+}
+
+/// The usual site: backend `b1` behind worker `w1` on `/app/*`, and `wdown` (nothing listens on
+/// its port) on `/down/*`.
+fn core_site(mpm: Mpm, b1: &AjpBackend) -> Site {
+    Site::new(mpm)
+        .worker("w1", b1.port(), &[])
+        .worker("wdown", dead_port(), &[])
+        .conf("JkMount /app/* w1")
+        .conf("JkMount /down/* wdown")
+}
+
+// ------------------------------------------------------------------ scenarios
+
+/// A scenario runs against a [`core_site`] and records what went wrong in `Checks`.
+type Scenario = fn(&Httpd, &AjpBackend, &mut Checks);
+
+/// The subset that must work under every MPM.
+const CORE_SCENARIOS: [(&str, Scenario); 7] = [
+    ("GET", scenario_get),
+    ("1 MiB POST", scenario_post_one_mib),
+    ("chunked POST", scenario_chunked_post),
+    ("10 MiB response", scenario_ten_mib_response),
+    ("HEAD", scenario_head),
+    ("backend down", scenario_backend_down),
+    ("garbage from backend", scenario_garbage),
+];
+
+/// GET with a query, a custom header and a Host naming another server: the answer comes back
+/// whole, and the backend saw every request detail (and `content-length: 0`).
+fn scenario_get(httpd: &Httpd, b1: &AjpBackend, c: &mut Checks) {
+    let port = httpd.port();
+    let host = format!("app.example.test:{port}");
+    let req = Request::get("/app/hello?x=1&y=two%20words")
+        .header("Host", &host)
+        .header("X-Custom", "custom value 42")
+        .header("User-Agent", "e2e-test/1.0");
+    match send(httpd, &req) {
+        Err(e) => c.fail(format!("GET failed at the HTTP level: {e}")),
+        Ok(resp) => {
+            c.equal(resp.status, 200, "status");
+            c.equal(
+                resp.header("X-Backend"),
+                Some("b1"),
+                "X-Backend response header",
+            );
+            c.check(
+                resp.header("Content-Type")
+                    .is_some_and(|t| t.starts_with("text/plain")),
+                || format!("Content-Type {:?}", resp.header("Content-Type")),
+            );
+            let body_len = resp.body.len().to_string();
+            c.equal(
+                resp.header("Content-Length"),
+                Some(body_len.as_str()),
+                "Content-Length against the body received",
+            );
+            let text = resp.text();
+            c.equal(echo_value(&text, "backend"), Some("b1"), "echoed backend");
+            c.equal(echo_value(&text, "uri"), Some("/app/hello"), "echoed uri");
+        }
+    }
+    let seen = requests_for(b1, "/app/hello");
+    if seen.len() != 1 {
+        c.fail(format!(
+            "backend saw {} requests for /app/hello: {seen:?}",
+            seen.len()
+        ));
+        return;
+    }
+    let r = &seen[0];
+    c.equal(r.method.as_str(), "GET", "method");
+    c.equal(r.method_code, 2, "method code");
+    c.equal(r.protocol.as_str(), "HTTP/1.1", "protocol");
+    c.equal(
+        r.query(),
+        Some("x=1&y=two%20words"),
+        "query_string attribute",
+    );
+    c.equal(r.remote_addr.as_str(), "127.0.0.1", "remote_addr");
+    c.equal(r.server_name.as_str(), "app.example.test", "server_name");
+    c.equal(r.server_port, port, "server_port");
+    c.equal(r.is_ssl, false, "is_ssl");
+    c.equal(r.header("host"), Some(host.as_str()), "Host header");
+    c.equal(
+        r.header("x-custom"),
+        Some("custom value 42"),
+        "custom header",
+    );
+    c.equal(
+        r.header("user-agent"),
+        Some("e2e-test/1.0"),
+        "User-Agent header",
+    );
+    c.equal(
+        r.header("content-length"),
+        Some("0"),
+        "content-length added for a bodyless request",
+    );
+    c.equal(r.body_len, 0, "body length");
+}
+
+/// POST of 1 MiB with Content-Length: the backend gets every byte, in order.
+fn scenario_post_one_mib(httpd: &Httpd, b1: &AjpBackend, c: &mut Checks) {
+    let body = noise(MIB, 1);
+    let sha = sha256_hex(&body);
+    match send(httpd, &Request::post("/app/upload", body)) {
+        Err(e) => c.fail(format!("POST failed at the HTTP level: {e}")),
+        Ok(resp) => {
+            c.equal(resp.status, 200, "status");
+            let text = resp.text();
+            c.equal(
+                echo_value(&text, "body_sha256"),
+                Some(sha.as_str()),
+                "echoed body_sha256",
+            );
+        }
+    }
+    let seen = requests_for(b1, "/app/upload");
+    if seen.len() != 1 {
+        c.fail(format!(
+            "backend saw {} requests for /app/upload",
+            seen.len()
+        ));
+        return;
+    }
+    let r = &seen[0];
+    c.equal(r.method.as_str(), "POST", "method");
+    c.equal(r.body_len, MIB as u64, "body_len");
+    c.equal(r.body_sha256.as_str(), sha.as_str(), "body_sha256");
+    let length = MIB.to_string();
+    c.equal(
+        r.header("content-length"),
+        Some(length.as_str()),
+        "content-length header",
+    );
+}
+
+/// Chunk sizes around the AJP body packet size (8186 data bytes in an 8192-byte packet).
+const ODD_CHUNKS: [usize; 14] = [
+    1, 8185, 8186, 8187, 8192, 16384, 3, 8188, 8191, 65536, 2, 100_000, 24_558, 7,
+];
+
+/// Chunked POST with odd chunk sizes: the body arrives intact and without a content-length.
+fn scenario_chunked_post(httpd: &Httpd, b1: &AjpBackend, c: &mut Checks) {
+    let total: usize = ODD_CHUNKS.iter().sum();
+    let data = noise(total, 2);
+    let sha = sha256_hex(&data);
+    let req =
+        Request::new("POST", "/app/chunked").body(Body::Chunked(split_into(&data, &ODD_CHUNKS)));
+    match send(httpd, &req) {
+        Err(e) => c.fail(format!("chunked POST failed at the HTTP level: {e}")),
+        Ok(resp) => c.equal(resp.status, 200, "status"),
+    }
+    let seen = requests_for(b1, "/app/chunked");
+    if seen.len() != 1 {
+        c.fail(format!(
+            "backend saw {} requests for /app/chunked",
+            seen.len()
+        ));
+        return;
+    }
+    let r = &seen[0];
+    c.equal(r.body_len, total as u64, "body_len");
+    c.equal(r.body_sha256.as_str(), sha.as_str(), "body_sha256");
+    c.equal(
+        r.header("content-length"),
+        None,
+        "content-length header of a chunked request",
+    );
+}
+
+/// A 10 MiB answer is byte-identical, with Content-Length and without (then httpd chunks it).
+fn scenario_ten_mib_response(httpd: &Httpd, _b1: &AjpBackend, c: &mut Checks) {
+    let length = TEN_MIB.to_string();
+    match send(httpd, &Request::get("/app/big?size=10485760")) {
+        Err(e) => c.fail(format!("10 MiB GET failed at the HTTP level: {e}")),
+        Ok(resp) => {
+            c.equal(resp.status, 200, "status (Content-Length)");
+            c.equal(
+                resp.header("Content-Length"),
+                Some(length.as_str()),
+                "Content-Length",
+            );
+            c.equal(
+                resp.body.len() as u64,
+                TEN_MIB,
+                "body length (Content-Length)",
+            );
+            c.equal(
+                sha256_hex(&resp.body).as_str(),
+                ten_mib_sha256(),
+                "body sha256 (Content-Length)",
+            );
+        }
+    }
+    match send(httpd, &Request::get("/app/big-nocl?size=10485760&nocl=1")) {
+        Err(e) => c.fail(format!(
+            "10 MiB GET without Content-Length failed at the HTTP level: {e}"
+        )),
+        Ok(resp) => {
+            c.equal(resp.status, 200, "status (nocl)");
+            c.check(resp.is_chunked(), || {
+                format!(
+                    "answer without Content-Length is not chunked: {:?}",
+                    resp.headers
+                )
+            });
+            c.equal(resp.header("Content-Length"), None, "Content-Length (nocl)");
+            c.equal(resp.body.len() as u64, TEN_MIB, "body length (nocl)");
+            c.equal(
+                sha256_hex(&resp.body).as_str(),
+                ten_mib_sha256(),
+                "body sha256 (nocl)",
+            );
+        }
+    }
+}
+
+/// HEAD: status and headers, no body — proved by a second request on the same connection that
+/// must parse cleanly — and the backend saw HEAD.
+fn scenario_head(httpd: &Httpd, b1: &AjpBackend, c: &mut Checks) {
+    let mut conn = match Connection::open(httpd.addr()) {
+        Ok(conn) => conn,
+        Err(e) => return c.fail(format!("cannot connect: {e}")),
+    };
+    match conn.send(&Request::head("/app/head?size=5000")) {
+        Err(e) => return c.fail(format!("HEAD failed at the HTTP level: {e}")),
+        Ok(resp) => {
+            c.equal(resp.status, 200, "HEAD status");
+            c.equal(
+                resp.header("X-Backend"),
+                Some("b1"),
+                "HEAD X-Backend header",
+            );
+            c.equal(
+                resp.header("Content-Length"),
+                Some("5000"),
+                "HEAD Content-Length",
+            );
+        }
+    }
+    match conn.send(&Request::get("/app/after-head").header("Connection", "close")) {
+        Err(e) => c.fail(format!(
+            "the request after HEAD failed (stray body bytes?): {e}"
+        )),
+        Ok(resp) => {
+            c.equal(resp.status, 200, "status after HEAD");
+            c.equal(
+                echo_value(&resp.text(), "uri"),
+                Some("/app/after-head"),
+                "echo after HEAD",
+            );
+        }
+    }
+    let seen = requests_for(b1, "/app/head");
+    c.equal(seen.len(), 1, "HEAD requests the backend saw");
+    if let Some(r) = seen.first() {
+        c.equal(r.method.as_str(), "HEAD", "method");
+        c.equal(r.method_code, 3, "method code");
+    }
+}
+
+/// A worker whose port has no listener: 503.
+fn scenario_backend_down(httpd: &Httpd, _b1: &AjpBackend, c: &mut Checks) {
+    match send(httpd, &Request::get("/down/page")) {
+        Err(e) => c.fail(format!(
+            "GET to a dead backend failed at the HTTP level: {e}"
+        )),
+        Ok(resp) => c.equal(resp.status, 503, "status with the backend down"),
+    }
+}
+
+/// Non-AJP bytes from the backend: 502, and the next request is served normally.
+fn scenario_garbage(httpd: &Httpd, _b1: &AjpBackend, c: &mut Checks) {
+    match send(httpd, &Request::get("/app/garbage?fault=garbage")) {
+        Err(e) => c.fail(format!("GET with garbage failed at the HTTP level: {e}")),
+        Ok(resp) => c.equal(resp.status, 502, "status after garbage"),
+    }
+    match send(httpd, &Request::get("/app/after-garbage")) {
+        Err(e) => c.fail(format!("GET after garbage failed at the HTTP level: {e}")),
+        Ok(resp) => {
+            c.equal(resp.status, 200, "status after garbage");
+            c.equal(
+                echo_value(&resp.text(), "uri"),
+                Some("/app/after-garbage"),
+                "echo after garbage",
+            );
+        }
+    }
+    let crashed = crashed_children(httpd);
+    c.check(crashed.is_empty(), || {
+        format!("crashed children: {crashed:?}")
+    });
+}
+
+/// Starts a core site and runs one scenario on it.
+fn run_one(scenario: Scenario) {
+    let b1 = backend("b1");
+    let httpd = core_site(Mpm::Event, &b1).start();
+    let mut checks = Checks::new();
+    scenario(&httpd, &b1, &mut checks);
+    checks.finish(&httpd);
+}
+
+/// Runs every core scenario on one site under `mpm`; reports all failures together.
+fn run_core_scenarios(mpm: Mpm) {
+    let b1 = backend("b1");
+    let httpd = core_site(mpm, &b1).start();
+    let mut checks = Checks::new();
+    for (name, scenario) in CORE_SCENARIOS {
+        let mut one = Checks::new();
+        scenario(&httpd, &b1, &mut one);
+        checks.absorb(&format!("{} MPM, {name}", mpm.name()), one);
+    }
+    let crashed = crashed_children(&httpd);
+    checks.check(crashed.is_empty(), || {
+        format!("crashed children: {crashed:?}")
+    });
+    checks.finish(&httpd);
+}
+
+// ------------------------------------------------------------------ the working paths (event MPM)
+
+#[test]
+fn get_reaches_the_backend_and_its_answer_comes_back() {
+    run_one(scenario_get);
+}
+
+#[test]
+fn post_of_one_mib_with_content_length_arrives_intact() {
+    run_one(scenario_post_one_mib);
+}
+
+#[test]
+fn chunked_post_with_odd_chunk_sizes_arrives_intact_without_content_length() {
+    run_one(scenario_chunked_post);
+}
+
+#[test]
+fn ten_mib_response_is_byte_identical_with_and_without_content_length() {
+    run_one(scenario_ten_mib_response);
+}
+
+#[test]
+fn head_returns_status_and_headers_without_a_body() {
+    run_one(scenario_head);
+}
+
+#[test]
+fn unknown_method_reaches_the_backend_by_name() {
+    let b1 = backend("b1");
+    let httpd = core_site(Mpm::Event, &b1).start();
+    let mut c = Checks::new();
+    for (method, code, stored) in [("FOOBAR", 0xFF, Some("FOOBAR")), ("PROPFIND", 8, None)] {
+        let uri = format!("/app/method-{}", method.to_ascii_lowercase());
+        match send(&httpd, &Request::new(method, &uri)) {
+            Err(e) => c.fail(format!("{method} failed at the HTTP level: {e}")),
+            Ok(resp) => {
+                c.equal(resp.status, 200, &format!("{method} status"));
+                c.equal(
+                    echo_value(&resp.text(), "method"),
+                    Some(method),
+                    &format!("{method} echo"),
+                );
+            }
+        }
+        let seen = requests_for(&b1, &uri);
+        if seen.len() != 1 {
+            c.fail(format!("backend saw {} {method} requests", seen.len()));
+            continue;
+        }
+        c.equal(seen[0].method.as_str(), method, "method name");
+        c.equal(seen[0].method_code, code, &format!("{method} method code"));
+        c.equal(
+            seen[0].attribute("stored_method"),
+            stored,
+            &format!("{method} stored_method attribute"),
+        );
+    }
+    c.finish(&httpd);
+}
+
+#[test]
+fn headers_query_client_address_and_local_address_are_forwarded() {
+    let b1 = backend("b1");
+    let httpd = core_site(Mpm::Event, &b1).start();
+    let mut c = Checks::new();
+    let mut conn = Connection::open(httpd.addr()).expect("connect to httpd");
+    let client_port = conn.local_addr().expect("local address").port();
+    let req = Request::get("/app/details?a=%2F&b=c+d&flag&u=%C3%A9")
+        .header("Cookie", "JSESSIONID=abc123; theme=dark")
+        .header("Referer", "http://example.test/from")
+        .header("Accept-Language", "de, en;q=0.5")
+        .header("X-Mixed-Case-Name", "Value With  Spaces")
+        .header("X-Second", "x")
+        .header("Connection", "close");
+    match conn.send(&req) {
+        Err(e) => c.fail(format!("GET failed at the HTTP level: {e}")),
+        Ok(resp) => c.equal(resp.status, 200, "status"),
+    }
+    drop(conn);
+    let seen = requests_for(&b1, "/app/details");
+    if seen.len() != 1 {
+        c.fail(format!(
+            "backend saw {} requests: {:?}",
+            seen.len(),
+            b1.requests()
+        ));
+        return c.finish(&httpd);
+    }
+    let r = &seen[0];
+    c.equal(
+        r.query(),
+        Some("a=%2F&b=c+d&flag&u=%C3%A9"),
+        "query_string kept verbatim",
+    );
+    c.equal(r.remote_addr.as_str(), "127.0.0.1", "remote_addr");
+    let port = client_port.to_string();
+    c.equal(
+        r.attribute("AJP_REMOTE_PORT"),
+        Some(port.as_str()),
+        "AJP_REMOTE_PORT = client port",
+    );
+    c.equal(
+        r.attribute("AJP_LOCAL_ADDR"),
+        Some("127.0.0.1"),
+        "AJP_LOCAL_ADDR",
+    );
+    c.equal(
+        r.header("cookie"),
+        Some("JSESSIONID=abc123; theme=dark"),
+        "Cookie",
+    );
+    c.equal(
+        r.header("referer"),
+        Some("http://example.test/from"),
+        "Referer",
+    );
+    c.equal(
+        r.header("accept-language"),
+        Some("de, en;q=0.5"),
+        "Accept-Language",
+    );
+    c.equal(
+        r.header("X-Mixed-Case-Name"),
+        Some("Value With  Spaces"),
+        "custom header",
+    );
+    c.equal(r.header("X-Second"), Some("x"), "second custom header");
+    c.equal(
+        r.attribute("secret"),
+        None,
+        "no secret configured, none sent",
+    );
+    c.finish(&httpd);
+}
+
+#[test]
+fn client_keep_alive_and_backend_connection_reuse() {
+    let b1 = backend("b1");
+    let httpd = core_site(Mpm::Event, &b1).start();
+    let mut c = Checks::new();
+    let mut conn = Connection::open(httpd.addr()).expect("connect to httpd");
+
+    // Twenty requests on one client connection: one backend connection serves them all.
+    let mut backend_connections = BTreeSet::new();
+    for i in 0..20 {
+        let uri = format!("/app/keepalive/{i}");
+        match conn.send(&Request::get(&uri)) {
+            Err(e) => {
+                c.fail(format!(
+                    "request {i} on the kept-alive connection failed: {e}"
+                ));
+                break;
+            }
+            Ok(resp) => {
+                c.equal(resp.status, 200, &format!("status of request {i}"));
+                c.check(!resp.closes_connection(), || {
+                    format!("httpd closed the connection after request {i}")
+                });
+                c.equal(
+                    echo_value(&resp.text(), "uri"),
+                    Some(uri.as_str()),
+                    "echoed uri",
+                );
+                backend_connections.insert(
+                    resp.header("X-Backend-Connection")
+                        .unwrap_or("?")
+                        .to_string(),
+                );
+            }
+        }
+    }
+    c.equal(
+        backend_connections.len(),
+        1,
+        "backend connections used by 20 kept-alive requests",
+    );
+    c.check(b1.connections_accepted() <= 2, || {
+        format!(
+            "20 sequential requests opened {} backend connections",
+            b1.connections_accepted()
+        )
+    });
+
+    // Ten more, each on its own client connection: still pooled per child process.
+    for i in 0..10 {
+        let resp = must_get(&httpd, &format!("/app/separate/{i}"));
+        c.equal(resp.status, 200, "status on a separate connection");
+    }
+    c.check(b1.connections_accepted() <= 4, || {
+        format!(
+            "30 sequential requests opened {} backend connections",
+            b1.connections_accepted()
+        )
+    });
+
+    // reuse=0 answers close the backend connection; every request still succeeds.
+    let before = b1.connections_accepted();
+    for i in 0..5 {
+        let uri = format!("/app/noreuse/{i}");
+        match conn.send(&Request::get(&format!("{uri}?reuse=0"))) {
+            Err(e) => {
+                c.fail(format!("reuse=0 request {i} failed at the HTTP level: {e}"));
+                break;
+            }
+            Ok(resp) => {
+                c.equal(resp.status, 200, "status of a reuse=0 answer");
+                c.equal(
+                    echo_value(&resp.text(), "uri"),
+                    Some(uri.as_str()),
+                    "echoed uri after reuse=0",
+                );
+            }
+        }
+    }
+    match conn.send(&Request::get("/app/after-noreuse").header("Connection", "close")) {
+        Err(e) => c.fail(format!("request after reuse=0 answers failed: {e}")),
+        Ok(resp) => c.equal(resp.status, 200, "status after reuse=0 answers"),
+    }
+    drop(conn);
+    let opened = b1.connections_accepted() - before;
+    c.check(opened >= 5, || {
+        format!(
+            "5 reuse=0 answers and one more request opened only {opened} new backend connections"
+        )
+    });
+    c.equal(
+        b1.protocol_errors(),
+        Vec::<String>::new(),
+        "backend protocol errors",
+    );
+    let complaints = [
+        module_log_lines(&httpd, "error", ""),
+        module_log_lines(&httpd, "warn", ""),
+    ]
+    .concat();
+    c.equal(
+        complaints,
+        Vec::<String>::new(),
+        "module errors or warnings",
+    );
+    c.finish(&httpd);
+}
+
+#[test]
+fn flushed_response_arrives_complete() {
+    let b1 = backend("b1");
+    let httpd = core_site(Mpm::Event, &b1).start();
+    let mut c = Checks::new();
+    for (path, size) in [
+        ("/app/flush?size=200000&flush=1&chunk=1000", 200_000u64),
+        ("/app/flush-nocl?size=100000&flush=1&nocl=1", 100_000),
+    ] {
+        match send(&httpd, &Request::get(path)) {
+            Err(e) => c.fail(format!("{path} failed at the HTTP level: {e}")),
+            Ok(resp) => {
+                c.equal(resp.status, 200, &format!("{path} status"));
+                c.equal(resp.body.len() as u64, size, &format!("{path} body length"));
+                c.equal(
+                    sha256_hex(&resp.body),
+                    pattern_sha256(size),
+                    &format!("{path} body sha256"),
+                );
+            }
+        }
+    }
+    c.finish(&httpd);
+}
+
+#[test]
+fn unmapped_and_unmounted_uris_are_served_by_httpd() {
+    let b1 = backend("b1");
+    let httpd = core_site(Mpm::Event, &b1)
+        .conf("JkUnMount /app/static/* w1")
+        .file("htdocs/app/static/logo.txt", "static logo\n")
+        .start();
+    let mut c = Checks::new();
+    let local = must_get(&httpd, "/static.txt");
+    c.equal(local.status, 200, "unmapped /static.txt status");
+    c.check(local.body == httpd::static_txt(), || {
+        "unmapped /static.txt body differs from htdocs".into()
+    });
+    c.equal(local.header("X-Backend"), None, "unmapped X-Backend");
+    let unmounted = must_get(&httpd, "/app/static/logo.txt");
+    c.equal(unmounted.status, 200, "JkUnMount'd status");
+    c.equal(
+        unmounted.text().as_str(),
+        "static logo\n",
+        "JkUnMount'd body",
+    );
+    c.equal(unmounted.header("X-Backend"), None, "JkUnMount'd X-Backend");
+    c.equal(
+        must_get(&httpd, "/nothing/here").status,
+        404,
+        "unmapped missing file",
+    );
+    let mapped = must_get(&httpd, "/app/dynamic");
+    c.equal(
+        mapped.header("X-Backend"),
+        Some("b1"),
+        "mapped /app/dynamic went to the backend",
+    );
+    let uris: Vec<String> = b1.requests().into_iter().map(|r| r.uri).collect();
+    c.equal(
+        uris,
+        vec!["/app/dynamic".to_string()],
+        "URIs the backend saw",
+    );
+    c.finish(&httpd);
+}
+
+#[test]
+fn set_handler_needs_jk_worker_name_to_forward() {
+    let b1 = backend("b1");
+    let b2 = backend("b2");
+    let httpd = Site::new(Mpm::Event)
+        .worker("w1", b1.port(), &[])
+        .worker("w2", b2.port(), &[])
+        .conf("JkMount /app/* w1")
+        .conf("<Location /handler-only>\n    SetHandler jakarta-servlet\n</Location>")
+        .conf("<Location /via-env>\n    SetHandler jakarta-servlet\n    SetEnv JK_WORKER_NAME w2\n</Location>")
+        .start();
+    let mut c = Checks::new();
+    // CVE-2023-41081: no implicit worker (mod_jk <= 1.2.48 took the first of worker.list).
+    let implicit = must_get(&httpd, "/handler-only/page");
+    c.equal(
+        implicit.header("X-Backend"),
+        None,
+        "SetHandler without JK_WORKER_NAME: X-Backend",
+    );
+    c.check(implicit.status != 200, || {
+        "SetHandler without JK_WORKER_NAME answered 200".into()
+    });
+    let via_env = must_get(&httpd, "/via-env/page");
+    c.equal(via_env.status, 200, "SetEnv JK_WORKER_NAME w2: status");
+    c.equal(
+        via_env.header("X-Backend"),
+        Some("b2"),
+        "SetEnv JK_WORKER_NAME w2: X-Backend",
+    );
+    let b1_uris: Vec<String> = b1.requests().into_iter().map(|r| r.uri).collect();
+    let b2_uris: Vec<String> = b2.requests().into_iter().map(|r| r.uri).collect();
+    c.equal(b1_uris, Vec::<String>::new(), "URIs w1's backend saw");
+    c.equal(
+        b2_uris,
+        vec!["/via-env/page".to_string()],
+        "URIs w2's backend saw",
+    );
+    c.finish(&httpd);
+}
+
+#[test]
+fn no_jk_environment_keeps_a_mapped_uri_away_from_the_backend() {
+    let b1 = backend("b1");
+    let httpd = core_site(Mpm::Event, &b1)
+        .conf("SetEnvIf Request_URI \"^/app/nojk\" no-jk")
+        .file("htdocs/app/nojk/local.txt", "served by httpd\n")
+        .start();
+    let mut c = Checks::new();
+    let local = must_get(&httpd, "/app/nojk/local.txt");
+    c.equal(local.status, 200, "no-jk status");
+    c.equal(local.text().as_str(), "served by httpd\n", "no-jk body");
+    c.equal(local.header("X-Backend"), None, "no-jk X-Backend");
+    c.equal(
+        must_get(&httpd, "/app/nojk/missing").status,
+        404,
+        "no-jk missing file",
+    );
+    c.equal(
+        must_get(&httpd, "/app/yes").header("X-Backend"),
+        Some("b1"),
+        "control request",
+    );
+    let uris: Vec<String> = b1.requests().into_iter().map(|r| r.uri).collect();
+    c.equal(uris, vec!["/app/yes".to_string()], "URIs the backend saw");
+    c.finish(&httpd);
+}
+
+#[test]
+fn path_traversal_is_resolved_by_httpd_and_jsessionid_parameter_is_kept() {
+    let b1 = backend("b1");
+    let httpd = core_site(Mpm::Event, &b1)
+        .file("htdocs/secret.txt", "local secret file\n")
+        .start();
+    let mut c = Checks::new();
+    for path in [
+        "/app/../secret.txt",
+        "/app/%2e%2e/secret.txt",
+        "/app/./../secret.txt",
+    ] {
+        let resp = must_get(&httpd, path);
+        c.equal(resp.status, 200, &format!("{path} status"));
+        c.equal(
+            resp.text().as_str(),
+            "local secret file\n",
+            &format!("{path} body"),
+        );
+        c.equal(resp.header("X-Backend"), None, &format!("{path} X-Backend"));
+    }
+    c.equal(
+        must_get(&httpd, "/../secret.txt").status,
+        400,
+        "/../secret.txt climbs above the root",
+    );
+    let resp = must_get(&httpd, "/app/x;jsessionid=ABC.w1?q=1");
+    c.equal(resp.status, 200, "jsessionid status");
+    c.equal(resp.header("X-Backend"), Some("b1"), "jsessionid X-Backend");
+    let uris: Vec<String> = b1.requests().into_iter().map(|r| r.uri).collect();
+    c.equal(
+        uris,
+        vec!["/app/x;jsessionid=ABC.w1".to_string()],
+        "URIs the backend saw",
+    );
+    c.finish(&httpd);
+}
+
+#[test]
+fn dot_dot_segment_with_a_path_parameter_is_not_forwarded() {
+    // CVE-2018-11759: httpd keeps "..;" as a segment, a servlet container reads it as "..".
+    let b1 = backend("b1");
+    let httpd = core_site(Mpm::Event, &b1)
+        .file("htdocs/secret.txt", "local secret file\n")
+        .start();
+    let mut c = Checks::new();
+    for path in ["/app/..;/secret.txt", "/app/..;x=y/secret.txt"] {
+        match send(&httpd, &Request::get(path)) {
+            Err(e) => c.fail(format!("{path} failed at the HTTP level: {e}")),
+            Ok(resp) => c.equal(resp.header("X-Backend"), None, &format!("{path} X-Backend")),
+        }
+    }
+    let uris: Vec<String> = b1.requests().into_iter().map(|r| r.uri).collect();
+    c.equal(uris, Vec::<String>::new(), "URIs the backend saw");
+    c.finish(&httpd);
+}
+
+// ------------------------------------------------------------------ MPM variants
+
+#[test]
+fn core_scenarios_pass_under_the_event_mpm() {
+    run_core_scenarios(Mpm::Event);
+}
+
+#[test]
+fn core_scenarios_pass_under_the_worker_mpm() {
+    run_core_scenarios(Mpm::Worker);
+}
+
+#[test]
+fn core_scenarios_pass_under_the_prefork_mpm() {
+    run_core_scenarios(Mpm::Prefork);
+}
+
+// ------------------------------------------------------------------ apachectl -t
+
+const GOOD_WORKERS: &str = "worker.list=w1\n\
+                            worker.w1.type=ajp13\n\
+                            worker.w1.host=127.0.0.1\n\
+                            worker.w1.port=8009\n";
+
+fn config_with(global: &str, workers: &str) -> HttpdConfig {
+    let mut cfg = HttpdConfig::with_module(Mpm::Event);
+    cfg.global = global.to_string();
+    cfg.files = vec![("workers.properties".to_string(), workers.to_string())];
+    cfg
+}
+
+/// 1-based line of `needle` (`{dir}` expanded) in the httpd.conf generated for `cfg`; line
+/// numbers do not depend on the directory.
+fn conf_line_of(cfg: &HttpdConfig, needle: &str) -> usize {
+    let dir = "/srv/line-count";
+    let text = render_config(cfg, Path::new(dir), 8080);
+    let needle = needle.replace("{dir}", dir);
+    text.lines()
+        .position(|l| l.trim() == needle)
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("{needle:?} not in the generated httpd.conf:\n{text}"))
+}
+
+/// `file:line` as our module writes it, or httpd's own "Syntax error on line N of FILE".
+fn names_location(output: &str, file: &str, line: usize) -> bool {
+    output.contains(&format!("{file}:{line}"))
+        || output
+            .lines()
+            .any(|l| l.contains(&format!("line {line} of ")) && l.contains(file))
+}
+
+#[test]
+fn config_test_passes_for_a_good_config() {
+    let cfg = config_with(
+        "JkWorkersFile {dir}/workers.properties\nJkMount /app/* w1\n",
+        GOOD_WORKERS,
+    );
+    let (code, output) = config_test(&cfg);
+    assert_eq!(code, 0, "apachectl -t failed:\n{output}");
+    assert!(output.contains("Syntax OK"), "{output}");
+}
+
+#[test]
+fn config_test_names_file_and_line_of_an_unknown_worker_property() {
+    let workers = format!("{GOOD_WORKERS}worker.w1.colour=blue\n");
+    let cfg = config_with(
+        "JkWorkersFile {dir}/workers.properties\nJkMount /app/* w1\n",
+        &workers,
+    );
+    let (code, output) = config_test(&cfg);
+    assert_ne!(
+        code, 0,
+        "apachectl -t accepted an unknown property:\n{output}"
+    );
+    assert!(
+        names_location(&output, "workers.properties", 5),
+        "no workers.properties:5 in:\n{output}"
+    );
+    assert!(
+        output.contains("colour"),
+        "the property is not named:\n{output}"
+    );
+}
+
+#[test]
+fn config_test_names_file_and_line_of_a_jkmount_to_an_undefined_worker() {
+    let cfg = config_with(
+        "JkWorkersFile {dir}/workers.properties\nJkMount /app/* w1\nJkMount /other/* nosuch\n",
+        GOOD_WORKERS,
+    );
+    let line = conf_line_of(&cfg, "JkMount /other/* nosuch");
+    let (code, output) = config_test(&cfg);
+    assert_ne!(
+        code, 0,
+        "apachectl -t accepted a mount to an undefined worker:\n{output}"
+    );
+    assert!(
+        names_location(&output, "httpd.conf", line),
+        "no httpd.conf:{line} in:\n{output}"
+    );
+    assert!(
+        output.contains("nosuch"),
+        "the worker is not named:\n{output}"
+    );
+}
+
+#[test]
+fn config_test_names_file_and_line_of_a_missing_workers_file() {
+    let cfg = config_with(
+        "JkWorkersFile {dir}/missing-workers.properties\nJkMount /app/* w1\n",
+        GOOD_WORKERS,
+    );
+    let line = conf_line_of(&cfg, "JkWorkersFile {dir}/missing-workers.properties");
+    let (code, output) = config_test(&cfg);
+    assert_ne!(
+        code, 0,
+        "apachectl -t accepted a missing JkWorkersFile:\n{output}"
+    );
+    assert!(
+        names_location(&output, "httpd.conf", line),
+        "no httpd.conf:{line} in:\n{output}"
+    );
+    assert!(
+        output.contains("missing-workers.properties"),
+        "the file is not named:\n{output}"
+    );
+}
