@@ -302,10 +302,11 @@ fn server_root() -> String {
 }
 
 /// A configuration generation: the workers and each server's URI map.
-type Generation = (
-    crate::config::Workers,
-    Vec<(*mut ffi::server_rec, Arc<crate::mount::MountMap>)>,
-);
+struct Generation {
+    workers: crate::config::Workers,
+    maps: Vec<(*mut ffi::server_rec, Arc<crate::mount::MountMap>)>,
+    warnings: Vec<ConfigError>,
+}
 
 /// Loads workers and builds every server's map; all errors, with file:line.
 ///
@@ -314,7 +315,8 @@ type Generation = (
 unsafe fn build_generation(s: *mut ffi::server_rec) -> Result<Generation, Vec<ConfigError>> {
     // SAFETY: s is live; settings are only read here.
     let main = unsafe { settings_of(s) }.ok_or_else(Vec::new)?.clone();
-    let workers = runtime::load_workers(&main, &server_root())?;
+    let mut workers = runtime::load_workers(&main, &server_root())?;
+    let mut warnings = std::mem::take(&mut workers.warnings);
     let mut maps = Vec::new();
     let mut errors = Vec::new();
     // SAFETY: s is the main server.
@@ -324,12 +326,19 @@ unsafe fn build_generation(s: *mut ffi::server_rec) -> Result<Generation, Vec<Co
             continue;
         };
         match runtime::build_map(&workers, settings, i == 0) {
-            Ok(map) => maps.push((srv, Arc::new(map))),
+            Ok(built) => {
+                warnings.extend(built.warnings);
+                maps.push((srv, Arc::new(built.map)));
+            }
             Err(e) => errors.extend(e),
         }
     }
     if errors.is_empty() {
-        Ok((workers, maps))
+        Ok(Generation {
+            workers,
+            maps,
+            warnings,
+        })
     } else {
         Err(errors)
     }
@@ -370,8 +379,8 @@ pub unsafe extern "C" fn jk_rs_check_config(
     guard("check_config", s, fail, || {
         // SAFETY: s is the main server httpd passes.
         match unsafe { build_generation(s) } {
-            Ok((workers, _)) => {
-                for w in &workers.warnings {
+            Ok(generation) => {
+                for w in &generation.warnings {
                     // SAFETY: s is live.
                     unsafe {
                         log::server(
@@ -401,7 +410,7 @@ pub unsafe extern "C" fn jk_rs_post_config(
     let fail = ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
     guard("post_config", s, fail, || {
         // SAFETY: s is the main server; the parent is single-threaded here.
-        let (workers, maps) = match unsafe { build_generation(s) } {
+        let Generation { workers, maps, .. } = match unsafe { build_generation(s) } {
             Ok(v) => v,
             Err(errors) => {
                 log_config_errors(s, &errors);

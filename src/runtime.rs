@@ -5,8 +5,8 @@
 #![forbid(unsafe_code)]
 
 use crate::backend::Backend;
-use crate::config::{ConfigError, Origin, Properties, WorkerDef, Workers};
-use crate::mount::{parse_mount, MountMap, MountRule, MountSource};
+use crate::config::{ConfigError, Properties, WorkerDef, Workers};
+use crate::mount::{check_rules, worker_definition_rules, MountMap};
 use crate::settings::ServerSettings;
 use std::collections::HashMap;
 
@@ -15,7 +15,8 @@ pub struct Runtime {
     backends: HashMap<String, Backend>,
 }
 
-/// Reads workers.properties and the `JkWorkerProperty` lines of the main server.
+/// Reads workers.properties and the `JkWorkerProperty` lines of the main server; parse-time
+/// warnings (duplicates, deprecated names) join the workers' own.
 pub fn load_workers(main: &ServerSettings, server_root: &str) -> Result<Workers, Vec<ConfigError>> {
     let mut props = Properties::new();
     props.define("ServerRoot", server_root);
@@ -25,79 +26,40 @@ pub fn load_workers(main: &ServerSettings, server_root: &str) -> Result<Workers,
     for (line, origin) in &main.worker_properties {
         props.add_line(line, origin.clone()).map_err(|e| vec![e])?;
     }
-    Workers::build(&props)
+    let mut workers = Workers::build(&props)?;
+    let mut warnings = props.warnings().to_vec();
+    warnings.append(&mut workers.warnings);
+    workers.warnings = warnings;
+    Ok(workers)
 }
 
-/// Mount rules from `worker.<name>.mount` (they belong to the main server).
-fn worker_mounts(workers: &Workers) -> Result<Vec<MountRule>, Vec<ConfigError>> {
-    let mut rules = Vec::new();
-    let mut errors = Vec::new();
-    for def in workers.defs.values() {
-        if let WorkerDef::Ajp13(w) = def {
-            for pattern in &w.mount {
-                let origin = Origin {
-                    file: "workers.properties".into(),
-                    line: 0,
-                };
-                match parse_mount(
-                    pattern,
-                    &w.name,
-                    MountSource::WorkerDefinition,
-                    origin,
-                    false,
-                ) {
-                    Ok(r) => rules.extend(r),
-                    Err(e) => errors.push(e),
-                }
-            }
-        }
-    }
-    if errors.is_empty() {
-        Ok(rules)
-    } else {
-        Err(errors)
-    }
+/// What building one server's URI map found: the map, and warnings to log.
+pub struct BuiltMap {
+    pub map: MountMap,
+    pub warnings: Vec<ConfigError>,
 }
 
-/// The URI map of one server; every rule must name a worker in `worker.list` (or `*` for an
-/// exclusion).
+/// The URI map of one server (the main server also gets the `worker.<name>.mount` rules);
+/// every enabled rule must name a worker in `worker.list`.
 pub fn build_map(
     workers: &Workers,
     server: &ServerSettings,
     is_main: bool,
-) -> Result<MountMap, Vec<ConfigError>> {
+) -> Result<BuiltMap, Vec<ConfigError>> {
     let mut rules = server.mounts.clone();
     if is_main {
-        rules.extend(worker_mounts(workers)?);
+        rules.extend(worker_definition_rules(workers)?);
     }
-    let mut errors = Vec::new();
-    for rule in &rules {
-        if rule.exclusion && rule.worker == "*" {
-            continue;
-        }
-        if workers.get(&rule.worker).is_none() {
-            errors.push(ConfigError {
-                origin: rule.origin.clone(),
-                message: format!(
-                    "'{}' is mounted to worker '{}', which is not defined",
-                    rule.pattern, rule.worker
-                ),
-            });
-        } else if !workers.is_listed(&rule.worker) && !rule.exclusion {
-            errors.push(ConfigError {
-                origin: rule.origin.clone(),
-                message: format!(
-                    "'{}' is mounted to worker '{}', which is not in worker.list (only listed workers can be mounted)",
-                    rule.pattern, rule.worker
-                ),
-            });
-        }
+    let problems = check_rules(&rules, workers);
+    if !problems.errors.is_empty() {
+        return Err(problems.errors);
     }
-    if errors.is_empty() {
-        Ok(MountMap::new(rules))
-    } else {
-        Err(errors)
-    }
+    let mut warnings = problems.warnings;
+    warnings.extend(rules.iter().flat_map(|r| r.warnings.iter().cloned()));
+    Ok(BuiltMap {
+        map: MountMap::new(rules),
+        warnings,
+    })
 }
 
 impl Runtime {

@@ -87,13 +87,13 @@ pub(crate) fn classify(key: &str) -> Result<Key<'_>, String> {
     }
     let Some((name, attr)) = rest.rsplit_once('.') else {
         return Err(match suggest(rest, ["list", "maintain"]) {
-            Some(known) => format!("unknown property '{key}' — did you mean 'worker.{known}'?"),
+            Some(known) => format!("unknown property '{key}'; did you mean 'worker.{known}'?"),
             None => format!("unknown property '{key}' (expected worker.list, worker.maintain or worker.<name>.<attribute>)"),
         });
     };
     let Some(attribute) = schema::attribute(attr) else {
         return Err(match suggest(attr, schema::current_names()) {
-            Some(known) => format!("unknown property '{key}' — did you mean '{known}'?"),
+            Some(known) => format!("unknown property '{key}'; did you mean '{known}'?"),
             None => format!("unknown property '{key}': '{attr}' is not a worker attribute"),
         });
     };
@@ -415,11 +415,11 @@ mod tests {
             ("=8009", "w.properties:1: missing property name before '=' in '=8009'"),
             (
                 "worker.list=a\nworker.a.sticky_sesion=1",
-                "w.properties:2: unknown property 'worker.a.sticky_sesion' — did you mean 'sticky_session'?",
+                "w.properties:2: unknown property 'worker.a.sticky_sesion'; did you mean 'sticky_session'?",
             ),
-            ("worker.a.prot=1", "w.properties:1: unknown property 'worker.a.prot' — did you mean 'port'?"),
+            ("worker.a.prot=1", "w.properties:1: unknown property 'worker.a.prot'; did you mean 'port'?"),
             ("worker.a.banana=1", "w.properties:1: unknown property 'worker.a.banana': 'banana' is not a worker attribute"),
-            ("worker.lsit=a", "w.properties:1: unknown property 'worker.lsit' — did you mean 'worker.list'?"),
+            ("worker.lsit=a", "w.properties:1: unknown property 'worker.lsit'; did you mean 'worker.list'?"),
             ("worker.a.b.port=1", "w.properties:1: invalid worker name 'a.b' in 'worker.a.b.port': use 1 to 60 letters, digits, '_' or '-'"),
             ("worker.a@b.port=1", "w.properties:1: invalid worker name 'a@b' in 'worker.a@b.port': use 1 to 60 letters, digits, '_' or '-'"),
             ("worker..port=1", "w.properties:1: invalid worker name '' in 'worker..port': use 1 to 60 letters, digits, '_' or '-'"),
@@ -554,7 +554,7 @@ mod tests {
             .expect_err("typo");
         assert_eq!(
             err.to_string(),
-            "httpd.conf:13: unknown property 'worker.a.hots' — did you mean 'host'?"
+            "httpd.conf:13: unknown property 'worker.a.hots'; did you mean 'host'?"
         );
     }
 

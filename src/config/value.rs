@@ -106,7 +106,7 @@ pub fn did_you_mean<'a>(
     prefix: &str,
 ) -> String {
     match suggest(word, known) {
-        Some(close) => format!(" — did you mean '{prefix}{close}'?"),
+        Some(close) => format!("; did you mean '{prefix}{close}'?"),
         None => String::new(),
     }
 }
@@ -235,7 +235,7 @@ mod tests {
     fn hint_text_names_the_closest_with_prefix() {
         assert_eq!(
             did_you_mean("tmpl", ["templ", "other"], "worker."),
-            " — did you mean 'worker.templ'?"
+            "; did you mean 'worker.templ'?"
         );
         assert_eq!(did_you_mean("zzzz", ["templ"], ""), "");
     }

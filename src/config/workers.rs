@@ -658,7 +658,7 @@ fn unsupported_type_message(name: &str, type_name: &str) -> String {
     }
     match suggest(type_name, ["ajp13", "lb", "status"]) {
         Some(close) => format!(
-            "unknown worker type '{type_name}' for worker '{name}' — did you mean '{close}'?"
+            "unknown worker type '{type_name}' for worker '{name}'; did you mean '{close}'?"
         ),
         None => format!(
             "unknown worker type '{type_name}' for worker '{name}': use ajp13, lb or status"
@@ -772,7 +772,7 @@ mod tests {
             ),
             (
                 "worker.list=a\nworker.a.type=ajp31",
-                &["w:2: unknown worker type 'ajp31' for worker 'a' — did you mean 'ajp13'?"],
+                &["w:2: unknown worker type 'ajp31' for worker 'a'; did you mean 'ajp13'?"],
             ),
             (
                 "worker.list=a\nworker.a.type=proxy",
@@ -780,7 +780,7 @@ mod tests {
             ),
             (
                 "worker.list=l\nworker.l.type=lb\nworker.l.balance_workers=node1,nod2\nworker.node1.port=1\nworker.node2.port=2",
-                &["w:3: member 'nod2' of lb worker 'l' is not defined: there are no worker.nod2.* properties — did you mean 'node2'?"],
+                &["w:3: member 'nod2' of lb worker 'l' is not defined: there are no worker.nod2.* properties; did you mean 'node2'?"],
             ),
             (
                 "worker.list=l\nworker.l.type=lb\nworker.l.balance_workers=a\nworker.l.balance_workers=ghost\nworker.a.port=1",
@@ -820,7 +820,7 @@ mod tests {
             ),
             (
                 "worker.list=a\nworker.a.reference=worker.tmpl\nworker.templ.port=1",
-                &["w:2: 'worker.a.reference' names 'worker.tmpl', which has no properties — did you mean 'worker.templ'?"],
+                &["w:2: 'worker.a.reference' names 'worker.tmpl', which has no properties; did you mean 'worker.templ'?"],
             ),
             (
                 "worker.list=a,b@c",

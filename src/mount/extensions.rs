@@ -240,7 +240,7 @@ mod tests {
         assert_eq!(
             warnings,
             [
-                "m:4: unknown rule extension 'reply_timout' is ignored — did you mean 'reply_timeout'?",
+                "m:4: unknown rule extension 'reply_timout' is ignored; did you mean 'reply_timeout'?",
                 "m:4: rule extension 'active' is given twice; the first value is used",
                 "m:4: rule extension 'sticky' is ignored: expected name=value",
             ]

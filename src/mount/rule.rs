@@ -517,7 +517,7 @@ mod tests {
         assert_eq!(
             text(&found.errors),
             [
-                "httpd.conf:9: JkMount '/x/*' names worker 'ap', which is not in worker.list — did you mean 'app'?",
+                "httpd.conf:9: JkMount '/x/*' names worker 'ap', which is not in worker.list; did you mean 'app'?",
                 "httpd.conf:9: JkMount '/y/*' names worker 'm1', which is not in worker.list (only workers in worker.list can be mapped)",
             ]
         );
