@@ -21,30 +21,73 @@ const HANDLER: &CStr = c"jakarta-servlet";
 /// Note set at translate time and read by the handler and by mod_log_config (`%{JK_WORKER_NAME}n`).
 const NOTE_WORKER: &CStr = c"JK_WORKER_NAME";
 
-/// The module record. httpd writes `module_index`, `next`, `name` and `dynamic_load_handle` into
-/// it, so it must be a writable static (a read-only one segfaults at LoadModule).
+/// A module record for httpd. httpd writes `module_index`, `next`, `name` and
+/// `dynamic_load_handle` into it, so each record must be a writable static (a read-only one
+/// segfaults at LoadModule).
+const fn record(
+    name: &'static CStr,
+    register_hooks: unsafe extern "C" fn(*mut ffi::apr_pool_t),
+) -> ffi::module {
+    ffi::module {
+        version: ffi::MODULE_MAGIC_NUMBER_MAJOR as c_int,
+        minor_version: ffi::MODULE_MAGIC_NUMBER_MINOR as c_int,
+        module_index: -1,
+        name: name.as_ptr(),
+        dynamic_load_handle: null_mut(),
+        next: null_mut(),
+        magic: ffi::MODULE_MAGIC_COOKIE as std::os::raw::c_ulong,
+        rewrite_args: None,
+        create_dir_config: None,
+        merge_dir_config: None,
+        create_server_config: Some(create_server_config),
+        merge_server_config: Some(merge_server_config),
+        // Only the address of the shim's static table is taken (no read: no unsafe needed).
+        cmds: &raw const ffi::jk_rs_cmds,
+        register_hooks: Some(register_hooks),
+        flags: ffi::AP_MODULE_FLAG_ALWAYS_MERGE as c_int,
+    }
+}
+
+/// `LoadModule jk_rs_module …/mod_jk_rs.so`: our own name (`LogLevel jk_rs:debug`).
 #[no_mangle]
-pub static mut jk_rs_module: ffi::module = ffi::module {
-    version: ffi::MODULE_MAGIC_NUMBER_MAJOR as c_int,
-    minor_version: ffi::MODULE_MAGIC_NUMBER_MINOR as c_int,
-    module_index: -1,
-    name: c"mod_jk_rs.c".as_ptr(),
-    dynamic_load_handle: null_mut(),
-    next: null_mut(),
-    magic: ffi::MODULE_MAGIC_COOKIE as std::os::raw::c_ulong,
-    rewrite_args: None,
-    create_dir_config: None,
-    merge_dir_config: None,
-    create_server_config: Some(create_server_config),
-    merge_server_config: Some(merge_server_config),
-    // Only the address of the shim's static table is taken (no read: no unsafe needed).
-    cmds: &raw const ffi::jk_rs_cmds,
-    register_hooks: Some(ffi::jk_rs_register_hooks),
-    flags: ffi::AP_MODULE_FLAG_ALWAYS_MERGE as c_int,
-};
+pub static mut jk_rs_module: ffi::module = record(c"mod_jk_rs.c", register_as_jk_rs);
+
+/// `LoadModule jk_module …/mod_jk_rs.so`: the drop-in name, so existing `<IfModule jk_module>` and
+/// `<IfModule mod_jk.c>` blocks are entered and `LogLevel jk:debug` works.
+#[no_mangle]
+pub static mut jk_module: ffi::module = record(c"mod_jk.c", register_as_jk);
+
+/// The record httpd loaded (the first one whose hooks were registered).
+static ACTIVE: AtomicPtr<ffi::module> = AtomicPtr::new(null_mut());
+
+unsafe fn register(which: *mut ffi::module, p: *mut ffi::apr_pool_t) {
+    if ACTIVE
+        .compare_exchange(null_mut(), which, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+    {
+        // SAFETY: called from httpd's register_hooks with its pool.
+        unsafe { ffi::jk_rs_register_hooks(p) }
+    }
+    // Loading both names from this file would register every hook twice: the second is inert.
+}
+
+unsafe extern "C" fn register_as_jk_rs(p: *mut ffi::apr_pool_t) {
+    // SAFETY: forwarded from httpd.
+    unsafe { register(&raw mut jk_rs_module, p) }
+}
+
+unsafe extern "C" fn register_as_jk(p: *mut ffi::apr_pool_t) {
+    // SAFETY: forwarded from httpd.
+    unsafe { register(&raw mut jk_module, p) }
+}
 
 fn module_ptr() -> *mut ffi::module {
-    &raw mut jk_rs_module
+    let p = ACTIVE.load(Ordering::Acquire);
+    if p.is_null() {
+        &raw mut jk_rs_module
+    } else {
+        p
+    }
 }
 
 /// This module's log index (−1 before httpd registered it).

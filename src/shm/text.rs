@@ -1,0 +1,365 @@
+//! Short strings in shared memory (worker names, routes, domains, redirects) and the seqlock
+//! (`Sequence`) that lets one process rewrite them while others read a consistent copy.
+//!
+//! A record's `Sequence` is even when the record is at rest and odd while an edit is being
+//! written. Readers copy the text, then check the sequence did not move; writers exclude each
+//! other by swinging it from even to odd. Everything is an atomic, so a torn read is a retry,
+//! never undefined behaviour. A process that dies in the middle of an edit leaves the sequence
+//! odd; after a bounded wait readers take what they see and writers take the record over.
+
+use std::fmt;
+use std::sync::atomic::{fence, AtomicU64, Ordering};
+
+use super::error::ShmError;
+
+/// Bytes a record reserves for one string (NUL-padded).
+pub const TEXT_CAPACITY: usize = 64;
+/// Longest string a record accepts: mod_jk's 60-byte limit on names, routes and the like.
+pub const MAX_TEXT_LEN: usize = crate::config::MAX_NAME_LEN;
+
+const WORDS: usize = TEXT_CAPACITY / 8;
+/// Busy-wait rounds before yielding the CPU while another process edits a record.
+const SPINS_BEFORE_YIELD: u32 = 64;
+/// Yields after which the other editor is presumed dead (an edit is a handful of stores).
+const YIELDS_BEFORE_GIVING_UP: u32 = 20_000;
+
+/// The seqlock counter of one record: how many edits it has had, times two.
+#[repr(transparent)]
+pub struct Sequence(AtomicU64);
+
+impl Sequence {
+    /// The current value; changes whenever the record is edited.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Number of finished edits.
+    pub fn edits(&self) -> u64 {
+        self.get() / 2
+    }
+
+    /// Starts an edit: waits for any other editor, then marks the record as being written.
+    /// The edit ends (and the sequence becomes even again) when the section is dropped.
+    pub(crate) fn write(&self) -> WriteSection<'_> {
+        let mut waited = Waiter::default();
+        loop {
+            let current = self.0.load(Ordering::Relaxed);
+            let claim = if current % 2 == 0 {
+                Some(current + 1)
+            } else if waited.gave_up() {
+                // The editor holding the record died mid-edit: take it over, staying odd.
+                Some(current + 2)
+            } else {
+                None
+            };
+            if let Some(odd) = claim {
+                if self
+                    .0
+                    .compare_exchange(current, odd, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    // Readers that see any of the stores below must also see the odd value.
+                    fence(Ordering::Release);
+                    return WriteSection {
+                        sequence: &self.0,
+                        odd,
+                    };
+                }
+            }
+            waited.pause();
+        }
+    }
+
+    /// Runs `copy` until it ran while no edit was in progress, and returns its result.
+    /// `copy` must only do relaxed atomic loads.
+    pub(crate) fn read<T>(&self, copy: impl Fn() -> T) -> T {
+        let mut waited = Waiter::default();
+        loop {
+            let before = self.0.load(Ordering::Acquire);
+            if before % 2 == 1 {
+                if !waited.gave_up() {
+                    waited.pause();
+                    continue;
+                }
+                // The editor died mid-edit: close its edit so later readers do not wait again.
+                let _ = self.0.compare_exchange(
+                    before,
+                    before.wrapping_add(1),
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                );
+            }
+            let value = copy();
+            fence(Ordering::Acquire);
+            let after = self.0.load(Ordering::Relaxed);
+            if before == after || waited.gave_up() {
+                return value;
+            }
+            waited.pause();
+        }
+    }
+
+    /// Sets the value outright; only while nobody else can see the record (initialisation).
+    pub(crate) fn reset(&self, value: u64) {
+        self.0.store(value & !1, Ordering::Relaxed);
+    }
+}
+
+/// An edit in progress; dropping it publishes the edit.
+pub(crate) struct WriteSection<'a> {
+    sequence: &'a AtomicU64,
+    odd: u64,
+}
+
+impl Drop for WriteSection<'_> {
+    fn drop(&mut self) {
+        self.sequence
+            .store(self.odd.wrapping_add(1), Ordering::Release);
+    }
+}
+
+/// Bounded waiting: spin a little, then yield, then give up.
+#[derive(Default)]
+struct Waiter {
+    rounds: u32,
+}
+
+impl Waiter {
+    fn pause(&mut self) {
+        self.rounds = self.rounds.saturating_add(1);
+        if self.rounds <= SPINS_BEFORE_YIELD {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+
+    fn gave_up(&self) -> bool {
+        self.rounds > SPINS_BEFORE_YIELD + YIELDS_BEFORE_GIVING_UP
+    }
+}
+
+/// A 64-byte string slot in a record. Read and written only through its record's
+/// [`Sequence`]; on its own it is just bytes.
+#[repr(C)]
+pub struct SharedText {
+    words: [AtomicU64; WORDS],
+}
+
+impl SharedText {
+    /// Copies the slot (relaxed loads; call inside [`Sequence::read`]).
+    pub(crate) fn load(&self) -> ShortText {
+        let mut bytes = [0u8; TEXT_CAPACITY];
+        for (chunk, word) in bytes.chunks_exact_mut(8).zip(&self.words) {
+            chunk.copy_from_slice(&word.load(Ordering::Relaxed).to_ne_bytes());
+        }
+        ShortText::from_padded(bytes)
+    }
+
+    /// Overwrites the slot (relaxed stores; call inside a [`Sequence::write`] section or
+    /// before anyone else can see the record).
+    pub(crate) fn store(&self, text: &ShortText) {
+        for (chunk, word) in text.bytes.chunks_exact(8).zip(&self.words) {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(chunk);
+            word.store(u64::from_ne_bytes(eight), Ordering::Relaxed);
+        }
+    }
+}
+
+/// A copy of a shared string: at most [`MAX_TEXT_LEN`] bytes, no NUL, held inline (no heap).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ShortText {
+    bytes: [u8; TEXT_CAPACITY],
+    len: u8,
+}
+
+impl ShortText {
+    /// The empty string.
+    pub const EMPTY: ShortText = ShortText {
+        bytes: [0; TEXT_CAPACITY],
+        len: 0,
+    };
+
+    /// Checks `text` fits a record: at most 60 bytes, no NUL.
+    pub fn new(text: &str) -> Result<ShortText, ShmError> {
+        if text.len() > MAX_TEXT_LEN {
+            return Err(ShmError::TextTooLong {
+                text: text.to_owned(),
+                max: MAX_TEXT_LEN,
+            });
+        }
+        if text.bytes().any(|b| b == 0) {
+            return Err(ShmError::TextHasNul {
+                text: text.to_owned(),
+            });
+        }
+        let mut bytes = [0u8; TEXT_CAPACITY];
+        for (slot, byte) in bytes.iter_mut().zip(text.bytes()) {
+            *slot = byte;
+        }
+        Ok(ShortText {
+            bytes,
+            len: text.len() as u8,
+        })
+    }
+
+    fn from_padded(bytes: [u8; TEXT_CAPACITY]) -> ShortText {
+        let len = bytes
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(TEXT_CAPACITY)
+            .min(MAX_TEXT_LEN);
+        let mut clean = [0u8; TEXT_CAPACITY];
+        for (slot, byte) in clean.iter_mut().zip(&bytes[..len]) {
+            *slot = *byte;
+        }
+        ShortText {
+            bytes: clean,
+            len: len as u8,
+        }
+    }
+
+    /// The bytes (no padding).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// The text; if the slot was torn by a process that died mid-edit, its longest valid
+    /// UTF-8 prefix.
+    pub fn as_str(&self) -> &str {
+        match std::str::from_utf8(self.as_bytes()) {
+            Ok(text) => text,
+            Err(error) => std::str::from_utf8(&self.as_bytes()[..error.valid_up_to()]).unwrap_or(""),
+        }
+    }
+
+    /// The padded 64 bytes and the length, as a record holds them.
+    pub fn raw(&self) -> ([u8; TEXT_CAPACITY], usize) {
+        (self.bytes, usize::from(self.len))
+    }
+
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// True when the text equals `other` byte for byte.
+    pub fn is(&self, other: &str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Default for ShortText {
+    fn default() -> Self {
+        ShortText::EMPTY
+    }
+}
+
+impl fmt::Debug for ShortText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for ShortText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn short(s: &str) -> ShortText {
+        ShortText::new(s).expect("fits a record")
+    }
+
+    fn slot() -> (Sequence, SharedText) {
+        (
+            Sequence(AtomicU64::new(0)),
+            SharedText {
+                words: Default::default(),
+            },
+        )
+    }
+
+    #[test]
+    fn short_text_keeps_sixty_bytes_and_refuses_more() {
+        let sixty = "r".repeat(60);
+        assert_eq!(ShortText::new(&sixty).map(|t| t.len()).ok(), Some(60));
+        assert!(matches!(
+            ShortText::new(&"r".repeat(61)),
+            Err(ShmError::TextTooLong { max: 60, .. })
+        ));
+        assert!(matches!(
+            ShortText::new("a\0b"),
+            Err(ShmError::TextHasNul { .. })
+        ));
+    }
+
+    #[test]
+    fn stored_text_reads_back_and_shorter_text_clears_the_tail() {
+        let (sequence, text) = slot();
+        let long = short("node1.domain-with-a-long-name");
+        {
+            let _edit = sequence.write();
+            text.store(&long);
+        }
+        assert_eq!(sequence.read(|| text.load()).as_str(), "node1.domain-with-a-long-name");
+        {
+            let _edit = sequence.write();
+            text.store(&short("n2"));
+        }
+        let back = sequence.read(|| text.load());
+        assert_eq!(back.as_str(), "n2");
+        assert_eq!(back.raw().0[2..], [0u8; 62]);
+    }
+
+    #[test]
+    fn each_edit_moves_the_sequence_by_two_and_leaves_it_even() {
+        let (sequence, _) = slot();
+        assert_eq!(sequence.get(), 0);
+        {
+            let _edit = sequence.write();
+            assert_eq!(sequence.get(), 1, "odd while writing");
+        }
+        assert_eq!(sequence.get(), 2);
+        assert_eq!(sequence.edits(), 1);
+    }
+
+    #[test]
+    fn an_editor_that_died_mid_edit_does_not_block_the_next_one() {
+        let (sequence, text) = slot();
+        std::mem::forget(sequence.write()); // the "dead" editor never finishes
+        {
+            let _edit = sequence.write();
+            text.store(&short("after"));
+        }
+        assert_eq!(sequence.get() % 2, 0);
+        assert_eq!(sequence.read(|| text.load()).as_str(), "after");
+    }
+
+    #[test]
+    fn readers_never_see_a_half_written_route() {
+        let (sequence, text) = slot();
+        let a = short(&"a".repeat(60));
+        let b = short("bb");
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for i in 0..20_000 {
+                    let _edit = sequence.write();
+                    text.store(if i % 2 == 0 { &a } else { &b });
+                }
+            });
+            for _ in 0..20_000 {
+                let seen = sequence.read(|| text.load());
+                assert!(seen == a || seen == b || seen.is_empty(), "torn: {seen:?}");
+            }
+        });
+    }
+}
