@@ -8,11 +8,14 @@ pub mod ajp;
 pub mod backend;
 pub mod config;
 pub mod mount;
+pub mod options;
 pub mod runtime;
 pub mod service;
 pub mod settings;
 pub mod uri;
+pub mod vhost;
 
 mod ffi;
+mod handler;
 mod httpd;
 mod module;

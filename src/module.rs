@@ -3,11 +3,10 @@
 //! DECLINED or a directive error — never an unwind into C) and hands safe values to the core.
 use crate::config::{ConfigError, Origin};
 use crate::ffi;
-use crate::httpd::{self, log, pool, HttpdClient, Request};
-use crate::mount::{normalize_uri, NormalizeError};
+use crate::httpd::{self, log, pool, Request};
 use crate::runtime::{self, Runtime};
-use crate::service::{self, BodyKind, Outcome, RequestInfo, SslInfo};
 use crate::settings::{Directive, DirectiveContext, ServerSettings};
+use crate::vhost::VhostConfig;
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -15,11 +14,6 @@ use std::path::PathBuf;
 use std::ptr::{self, null_mut};
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Arc;
-
-/// The handler name mod_jk registers; `SetHandler jakarta-servlet` selects it too.
-const HANDLER: &CStr = c"jakarta-servlet";
-/// Note set at translate time and read by the handler and by mod_log_config (`%{JK_WORKER_NAME}n`).
-const NOTE_WORKER: &CStr = c"JK_WORKER_NAME";
 
 /// A module record for httpd. httpd writes `module_index`, `next`, `name` and
 /// `dynamic_load_handle` into it, so each record must be a writable static (a read-only one
@@ -175,10 +169,7 @@ unsafe fn directive(cmd: *mut ffi::cmd_parms, args: &[*const c_char]) -> *const 
                 return fallback;
             };
             let name = httpd::text((*cmd_ref.cmd).name).unwrap_or("?");
-            if matches!(
-                d,
-                Directive::WorkersFile | Directive::WorkerProperty | Directive::ShmFile
-            ) {
+            if d.global_only() {
                 let e = ffi::ap_check_cmd_context(cmd, ffi::GLOBAL_ONLY);
                 if !e.is_null() {
                     return e;
@@ -234,7 +225,13 @@ unsafe fn directive(cmd: *mut ffi::cmd_parms, args: &[*const c_char]) -> *const 
                     None => PathBuf::from(p),
                 }
             };
-            match settings.apply(d, &DirectiveContext { origin, location }, &words, &resolve) {
+            let main_server = (*s).is_virtual == 0;
+            let ctx = DirectiveContext {
+                origin,
+                location,
+                main_server,
+            };
+            match settings.apply(d, &ctx, &words, &resolve) {
                 Ok(()) => ptr::null(),
                 Err(msg) => error_string(cmd, &msg),
             }
@@ -312,7 +309,7 @@ pub unsafe extern "C" fn jk_rs_cmd_flag(
 /// The runtime of the current configuration generation (null before post_config).
 static RUNTIME: AtomicPtr<Runtime> = AtomicPtr::new(null_mut());
 
-fn runtime() -> Option<&'static Runtime> {
+pub fn runtime() -> Option<&'static Runtime> {
     let p = RUNTIME.load(Ordering::Acquire);
     // SAFETY: the pointer is set in post_config to a Runtime owned by pconf and reset to null by
     // pconf's cleanup before that Runtime is dropped; children never run that cleanup.
@@ -321,6 +318,11 @@ fn runtime() -> Option<&'static Runtime> {
 
 unsafe extern "C" fn clear_runtime(_data: *mut c_void) -> ffi::apr_status_t {
     RUNTIME.store(null_mut(), Ordering::Release);
+    ffi::APR_SUCCESS as ffi::apr_status_t
+}
+
+unsafe extern "C" fn clear_active(_data: *mut c_void) -> ffi::apr_status_t {
+    ACTIVE.store(null_mut(), Ordering::Release);
     ffi::APR_SUCCESS as ffi::apr_status_t
 }
 
@@ -344,14 +346,14 @@ fn server_root() -> String {
     unsafe { httpd::text(ffi::ap_server_root).unwrap_or("/").to_string() }
 }
 
-/// A configuration generation: the workers and each server's URI map.
+/// A configuration generation: the workers and each server's finished configuration.
 struct Generation {
     workers: crate::config::Workers,
-    maps: Vec<(*mut ffi::server_rec, Arc<crate::mount::MountMap>)>,
-    warnings: Vec<ConfigError>,
+    vhosts: Vec<(*mut ffi::server_rec, Arc<VhostConfig>)>,
+    warnings: Vec<String>,
 }
 
-/// Loads workers and builds every server's map; all errors, with file:line.
+/// Loads workers and finishes every server's configuration; all errors, with file:line.
 ///
 /// # Safety
 /// `s` is the main server of a live configuration.
@@ -359,27 +361,42 @@ unsafe fn build_generation(s: *mut ffi::server_rec) -> Result<Generation, Vec<Co
     // SAFETY: s is live; settings are only read here.
     let main = unsafe { settings_of(s) }.ok_or_else(Vec::new)?.clone();
     let mut workers = runtime::load_workers(&main, &server_root())?;
-    let mut warnings = std::mem::take(&mut workers.warnings);
-    let mut maps = Vec::new();
+    let mut warnings: Vec<String> = workers.warnings.drain(..).map(|w| w.to_string()).collect();
+    let mut vhosts = Vec::new();
     let mut errors = Vec::new();
     // SAFETY: s is the main server.
     for (i, srv) in unsafe { servers(s) }.into_iter().enumerate() {
         // SAFETY: srv is live.
-        let Some(settings) = (unsafe { settings_of(srv) }) else {
+        let Some(own) = (unsafe { settings_of(srv) }) else {
             continue;
         };
-        match runtime::build_map(&workers, settings, i == 0) {
-            Ok(built) => {
-                warnings.extend(built.warnings);
-                maps.push((srv, Arc::new(built.map)));
+        warnings.extend(own.warnings.iter().cloned());
+        match VhostConfig::build(&workers, &main, own, i == 0) {
+            Ok((cfg, w)) => {
+                warnings.extend(w.iter().map(|w| w.to_string()));
+                vhosts.push((srv, Arc::new(cfg)));
             }
             Err(e) => errors.extend(e),
         }
     }
+    for (what, set) in [
+        ("JkLogFile", main.log_file.is_some()),
+        ("JkLogStampFormat", main.log_stamp_format.is_some()),
+        ("JkRequestLogFormat", main.request_log_format.is_some()),
+    ] {
+        if set {
+            warnings.push(format!(
+                "{what} is accepted; mod_jk_rs writes to httpd's ErrorLog (LogLevel jk_rs:debug) and \
+                 offers the notes JK_WORKER_NAME, JK_WORKER_ROUTE, JK_REQUEST_DURATION for mod_log_config"
+            ));
+        }
+    }
+    warnings.sort();
+    warnings.dedup();
     if errors.is_empty() {
         Ok(Generation {
             workers,
-            maps,
+            vhosts,
             warnings,
         })
     } else {
@@ -389,10 +406,21 @@ unsafe fn build_generation(s: *mut ffi::server_rec) -> Result<Generation, Vec<Co
 
 #[no_mangle]
 pub unsafe extern "C" fn jk_rs_pre_config(
-    _pconf: *mut ffi::apr_pool_t,
+    pconf: *mut ffi::apr_pool_t,
     _plog: *mut ffi::apr_pool_t,
     _ptemp: *mut ffi::apr_pool_t,
 ) -> c_int {
+    // The DSO may stay mapped across a reload (glibc keeps objects with TLS destructors), so
+    // forget which record was loaded when this configuration ends.
+    // SAFETY: pconf is the live configuration pool.
+    unsafe {
+        ffi::apr_pool_cleanup_register(
+            pconf,
+            ptr::null(),
+            Some(clear_active),
+            Some(ffi::apr_pool_cleanup_null),
+        )
+    };
     ffi::OK as c_int
 }
 
@@ -422,19 +450,7 @@ pub unsafe extern "C" fn jk_rs_check_config(
     guard("check_config", s, fail, || {
         // SAFETY: s is the main server httpd passes.
         match unsafe { build_generation(s) } {
-            Ok(generation) => {
-                for w in &generation.warnings {
-                    // SAFETY: s is live.
-                    unsafe {
-                        log::server(
-                            s,
-                            (ffi::APLOG_WARNING | ffi::APLOG_STARTUP) as c_int,
-                            &format!("mod_jk_rs: {w}"),
-                        )
-                    };
-                }
-                ffi::OK as c_int
-            }
+            Ok(_) => ffi::OK as c_int,
             Err(errors) => {
                 log_config_errors(s, &errors);
                 fail
@@ -453,28 +469,31 @@ pub unsafe extern "C" fn jk_rs_post_config(
     let fail = ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
     guard("post_config", s, fail, || {
         // SAFETY: s is the main server; the parent is single-threaded here.
-        let Generation { workers, maps, .. } = match unsafe { build_generation(s) } {
+        let generation = match unsafe { build_generation(s) } {
             Ok(v) => v,
             Err(errors) => {
                 log_config_errors(s, &errors);
                 return fail;
             }
         };
-        for (srv, map) in maps {
+        // Warnings once, now that the error log is open (check_config runs before it is).
+        for w in &generation.warnings {
+            // SAFETY: s is live.
+            unsafe { log::server(s, ffi::APLOG_WARNING as c_int, &format!("mod_jk_rs: {w}")) };
+        }
+        for (srv, cfg) in generation.vhosts {
             // SAFETY: srv is live; nothing else references its settings now.
             if let Some(settings) = unsafe { settings_of(srv) } {
-                settings.map = Some(map);
+                settings.vhost = Some(cfg);
             }
         }
         let mut threads: c_int = 1;
         // SAFETY: ap_mpm_query writes one int.
-        if unsafe { ffi::ap_mpm_query(ffi::AP_MPMQ_MAX_THREADS as c_int, &mut threads) }
-            != ffi::APR_SUCCESS as c_int
-            || threads < 1
-        {
+        let rv = unsafe { ffi::ap_mpm_query(ffi::AP_MPMQ_MAX_THREADS as c_int, &mut threads) };
+        if rv != ffi::APR_SUCCESS as c_int || threads < 1 {
             threads = 1;
         }
-        let rt = Runtime::new(workers, threads as usize);
+        let rt = Runtime::new(generation.workers, threads as usize);
         // SAFETY: pconf is live. Cleanups run in reverse order: the pointer is cleared before
         // the Runtime is dropped.
         unsafe {
@@ -496,217 +515,53 @@ pub unsafe extern "C" fn jk_rs_child_init(_pchild: *mut ffi::apr_pool_t, _s: *mu
     // Connection pools start empty in every child: nothing was connected in the parent.
 }
 
-// ---------------------------------------------------------------- requests
+/// The finished configuration of a server (main or virtual host).
+pub fn vhost_of(s: *const ffi::server_rec) -> Option<Arc<VhostConfig>> {
+    // SAFETY: s is a live server_rec; settings are read-only after post_config.
+    unsafe { settings_of(s) }.and_then(|settings| settings.vhost.clone())
+}
 
-/// The URI map of the request's server.
-fn map_of(req: &Request<'_>) -> Option<Arc<crate::mount::MountMap>> {
-    // SAFETY: r->server is live; settings are read-only after post_config.
-    unsafe { settings_of(req.server()) }.and_then(|s| s.map.clone())
+/// Runs a request hook under `guard`.
+pub fn request_hook(
+    what: &str,
+    r: *mut ffi::request_rec,
+    fallback: c_int,
+    f: impl FnOnce(Request<'_>) -> c_int,
+) -> c_int {
+    // SAFETY: r is the live request of the current hook call.
+    let Some(req) = (unsafe { Request::from_raw(r) }) else {
+        return fallback;
+    };
+    let s = req.server();
+    guard(what, s, fallback, move || f(req))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn jk_rs_translate_name(r: *mut ffi::request_rec) -> c_int {
-    let declined = ffi::DECLINED;
-    // SAFETY: r is the live request of this hook call.
-    let Some(mut req) = (unsafe { Request::from_raw(r) }) else {
-        return declined;
-    };
-    let s = req.server();
-    guard("translate_name", s, declined, || {
-        if req.is_proxy_request()
-            || req.env(c"no-jk").is_some()
-            || req.handler() == Some(HANDLER.to_bytes())
-        {
-            return declined;
-        }
-        let Some(map) = map_of(&req) else {
-            return declined;
-        };
-        let Some(uri) = req.uri().and_then(|u| std::str::from_utf8(u).ok()) else {
-            return declined;
-        };
-        let normalized = match normalize_uri(uri) {
-            Ok(n) => n,
-            Err(NormalizeError::AboveRoot) => {
-                // SAFETY: r is live.
-                unsafe {
-                    log::request(
-                        r,
-                        ffi::APLOG_INFO as c_int,
-                        &format!("mod_jk_rs: URI '{uri}' climbs above the root: 400"),
-                    )
-                };
-                return ffi::HTTP_BAD_REQUEST as c_int;
-            }
-            Err(_) => return declined,
-        };
-        let Some(rule) = map.map(&normalized) else {
-            return declined;
-        };
-        req.set_handler(HANDLER);
-        req.set_note(NOTE_WORKER, rule.worker.as_bytes());
-        declined
-    })
+    request_hook(
+        "translate_name",
+        r,
+        ffi::DECLINED,
+        crate::handler::translate,
+    )
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn jk_rs_map_to_storage(r: *mut ffi::request_rec) -> c_int {
-    let declined = ffi::DECLINED;
-    // SAFETY: r is the live request of this hook call.
-    let Some(req) = (unsafe { Request::from_raw(r) }) else {
-        return declined;
-    };
-    guard("map_to_storage", req.server(), declined, || {
-        // A mapped request has no file behind it: skip the <Directory> walk and its stat() calls.
-        if req.note(NOTE_WORKER).is_some() {
-            ffi::OK as c_int
-        } else {
-            declined
-        }
-    })
-}
-
-/// Picks the worker: translate's note, else the `JK_WORKER_NAME` environment variable
-/// (`SetHandler jakarta-servlet` + SetEnvIf), never a default (CVE-2023-41081).
-fn worker_name<'r>(req: &Request<'r>) -> Option<&'r str> {
-    let raw = req.note(NOTE_WORKER).or_else(|| req.env(NOTE_WORKER))?;
-    let name = std::str::from_utf8(raw).ok()?;
-    // `;ext=...` rule extensions may follow the name (reference §1.4).
-    let name = name.split(';').next().unwrap_or("").trim();
-    (!name.is_empty()).then_some(name)
-}
-
-fn format_port(port: u16, buf: &mut [u8; 5]) -> &[u8] {
-    let mut n = port;
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[i..]
-}
-
-fn body_kind(req: &Request<'_>) -> Result<BodyKind, ()> {
-    if req.header_in(c"Transfer-Encoding").is_some() {
-        return Ok(BodyKind::Chunked);
-    }
-    match req.header_in(c"Content-Length") {
-        None => Ok(BodyKind::None),
-        Some(v) => match std::str::from_utf8(v)
-            .ok()
-            .and_then(|t| t.trim().parse::<u64>().ok())
-        {
-            Some(0) => Ok(BodyKind::None),
-            Some(n) => Ok(BodyKind::Length(n)),
-            None => Err(()),
-        },
-    }
+    request_hook(
+        "map_to_storage",
+        r,
+        ffi::DECLINED,
+        crate::handler::map_to_storage,
+    )
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn jk_rs_handler(r: *mut ffi::request_rec) -> c_int {
-    let declined = ffi::DECLINED;
-    // SAFETY: r is the live request of this hook call.
-    let Some(req) = (unsafe { Request::from_raw(r) }) else {
-        return declined;
-    };
-    let s = req.server();
-    guard(
+    request_hook(
         "handler",
-        s,
+        r,
         ffi::HTTP_INTERNAL_SERVER_ERROR as c_int,
-        move || handle(req),
+        crate::handler::handle,
     )
-}
-
-fn handle(req: Request<'_>) -> c_int {
-    let r = req.raw();
-    if req.handler() != Some(HANDLER.to_bytes()) || req.env(c"no-jk").is_some() {
-        return ffi::DECLINED;
-    }
-    let Some(worker) = worker_name(&req) else {
-        return ffi::DECLINED;
-    };
-    let log_error = |msg: &str| {
-        // SAFETY: r is live for this call.
-        unsafe { log::request(r, ffi::APLOG_ERR as c_int, msg) }
-    };
-    if req.is_proxy_request() {
-        log_error(&format!(
-            "mod_jk_rs: worker {worker}: refusing a proxy request"
-        ));
-        return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
-    }
-    let Some(rt) = runtime() else {
-        log_error("mod_jk_rs: no runtime (post_config did not run)");
-        return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
-    };
-    let Some(backend) = rt.backend(worker) else {
-        match rt.workers.get(worker) {
-            Some(def) => log_error(&format!(
-                "mod_jk_rs: worker {worker} has type {}, which this build does not serve yet",
-                def.type_name()
-            )),
-            None => log_error(&format!("mod_jk_rs: unknown worker {worker}")),
-        }
-        return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
-    };
-    let Ok(body) = body_kind(&req) else {
-        log_error(&format!(
-            "mod_jk_rs: worker {worker}: invalid Content-Length"
-        ));
-        return ffi::HTTP_BAD_REQUEST as c_int;
-    };
-    let Some(uri) = req.uri() else {
-        return ffi::HTTP_BAD_REQUEST as c_int;
-    };
-    let uri = crate::uri::encode_path(uri);
-    let mut port_buf = [0u8; 5];
-    let remote_port = format_port(req.useragent_port(), &mut port_buf);
-    let is_ssl = req
-        .env(c"HTTPS")
-        .is_some_and(|v| v.eq_ignore_ascii_case(b"on"));
-    let ssl = if is_ssl {
-        SslInfo {
-            cert: req.env(c"SSL_CLIENT_CERT").filter(|v| !v.is_empty()),
-            cipher: req.env(c"SSL_CIPHER"),
-            session: req.env(c"SSL_SESSION_ID"),
-            key_size: req
-                .env(c"SSL_CIPHER_USEKEYSIZE")
-                .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok()),
-            protocol: req.env(c"SSL_PROTOCOL"),
-        }
-    } else {
-        SslInfo::default()
-    };
-    let info = RequestInfo {
-        method: req.method(),
-        protocol: req.protocol(),
-        uri: &uri,
-        query: req.args(),
-        remote_addr: req.useragent_ip(),
-        remote_port,
-        remote_host: req.remote_host(),
-        local_addr: req.local_ip(),
-        server_name: req.server_name(),
-        server_port: req.server_port(),
-        is_ssl,
-        remote_user: req.user(),
-        auth_type: req.auth_type(),
-        ssl,
-        route: None,
-        activation: b"ACT",
-        body,
-        reply_timeout: None,
-    };
-    let mut client = HttpdClient::new(req);
-    match service::forward(backend, &info, &mut client) {
-        Outcome::Sent => ffi::OK as c_int,
-        Outcome::Status(code) => c_int::from(code),
-        Outcome::FilterError => ffi::AP_FILTER_ERROR,
-    }
 }

@@ -6,7 +6,6 @@
 
 use crate::backend::Backend;
 use crate::config::{ConfigError, Properties, WorkerDef, Workers};
-use crate::mount::{check_rules, worker_definition_rules, MountMap};
 use crate::settings::ServerSettings;
 use std::collections::HashMap;
 
@@ -31,35 +30,6 @@ pub fn load_workers(main: &ServerSettings, server_root: &str) -> Result<Workers,
     warnings.append(&mut workers.warnings);
     workers.warnings = warnings;
     Ok(workers)
-}
-
-/// What building one server's URI map found: the map, and warnings to log.
-pub struct BuiltMap {
-    pub map: MountMap,
-    pub warnings: Vec<ConfigError>,
-}
-
-/// The URI map of one server (the main server also gets the `worker.<name>.mount` rules);
-/// every enabled rule must name a worker in `worker.list`.
-pub fn build_map(
-    workers: &Workers,
-    server: &ServerSettings,
-    is_main: bool,
-) -> Result<BuiltMap, Vec<ConfigError>> {
-    let mut rules = server.mounts.clone();
-    if is_main {
-        rules.extend(worker_definition_rules(workers)?);
-    }
-    let problems = check_rules(&rules, workers);
-    if !problems.errors.is_empty() {
-        return Err(problems.errors);
-    }
-    let mut warnings = problems.warnings;
-    warnings.extend(rules.iter().flat_map(|r| r.warnings.iter().cloned()));
-    Ok(BuiltMap {
-        map: MountMap::new(rules),
-        warnings,
-    })
 }
 
 impl Runtime {

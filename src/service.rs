@@ -62,6 +62,18 @@ pub struct RequestInfo<'a> {
     pub body: BodyKind,
     /// Per-request reply timeout (`JK_REPLY_TIMEOUT`, mount extension); `None` = the worker's.
     pub reply_timeout: Option<Option<Duration>>,
+    /// `JkEnvVar` attributes (name, value).
+    pub env_attributes: &'a [(&'a [u8], &'a [u8])],
+    /// `JkOptions +FlushPackets`: flush after every body chunk.
+    pub flush_packets: bool,
+    /// `JkOptions +FlushHeader`: flush right after the headers.
+    pub flush_header: bool,
+    /// `JkOptions +DisableReuse`: close the backend connection after the request.
+    pub disable_reuse: bool,
+    /// The mount rule's `fail_on_status`, replacing the worker's.
+    pub fail_on_status: Option<&'a [i32]>,
+    /// The mount rule's `use_server_errors`: statuses from this one up get httpd's error page.
+    pub use_server_errors: Option<u16>,
 }
 
 impl RequestInfo<'_> {
@@ -183,6 +195,8 @@ struct Progress {
     body_streamed: bool,
     declared_len: Option<u64>,
     written: u64,
+    /// `use_server_errors`: the backend's body is dropped and httpd renders the error page.
+    swallow_body: bool,
 }
 
 struct Exchange<'x, 'r> {
@@ -297,7 +311,7 @@ impl Exchange<'_, '_> {
             }
             match self.attempt(&mut conn, reused, first_len, &mut remaining) {
                 Ok((outcome, reuse)) => {
-                    if reuse && !conn.has_unread() {
+                    if reuse && !self.req.disable_reuse && !conn.has_unread() {
                         self.backend.release(conn);
                     } else {
                         conn.close();
@@ -371,6 +385,7 @@ impl Exchange<'_, '_> {
     ) -> Result<(Outcome, bool), Failure> {
         let mut p = Progress::default();
         if let Err(e) = conn.send(&self.buf[..first_len]) {
+            // The write itself failed: the backend cannot have read a whole request.
             return Err(if reused {
                 Failure::Stale(e)
             } else {
@@ -404,8 +419,25 @@ impl Exchange<'_, '_> {
                     p.headers = true;
                     p.status = h.status;
                     p.declared_len = content_length(&h);
+                    if self.fails_on_status(h.status) {
+                        self.log(
+                            Level::Error,
+                            format_args!(
+                                "backend answered {}, listed in fail_on_status: 503",
+                                h.status
+                            ),
+                        );
+                        return Err(Failure::Final(Outcome::Status(503)));
+                    }
+                    p.swallow_body = self.req.use_server_errors.is_some_and(|t| h.status >= t);
                     if self.client.send_headers(h.status, h.reason, &h).is_err() {
                         return Err(Failure::Final(Outcome::Sent));
+                    }
+                    if self.req.flush_header && !p.swallow_body {
+                        p.committed = true;
+                        if self.client.flush().is_err() {
+                            return Err(Failure::Final(Outcome::Sent));
+                        }
                     }
                 }
                 Response::BodyChunk(data) => {
@@ -419,6 +451,10 @@ impl Exchange<'_, '_> {
                             &p,
                             reused,
                         ));
+                    }
+                    if p.swallow_body {
+                        p.written += data.len() as u64;
+                        continue;
                     }
                     if data.is_empty() {
                         p.committed = true;
@@ -445,6 +481,9 @@ impl Exchange<'_, '_> {
                         return Err(Failure::Final(Outcome::Sent));
                     }
                     p.written = total;
+                    if self.req.flush_packets && self.client.flush().is_err() {
+                        return Err(Failure::Final(Outcome::Sent));
+                    }
                 }
                 Response::GetBodyChunk { requested } => {
                     p.body_streamed = true;
@@ -500,6 +539,17 @@ impl Exchange<'_, '_> {
             .map_err(|e| Failure::Final(self.backend_gone_mid_request(e)))
     }
 
+    /// `fail_on_status` (the mount rule's, else the worker's): negative codes count too; for a
+    /// plain worker both signs mean the same, a 503 to the client (reference §2.4).
+    fn fails_on_status(&self, status: u16) -> bool {
+        let list = self
+            .req
+            .fail_on_status
+            .unwrap_or(&self.backend.settings.fail_on_status);
+        list.iter()
+            .any(|&code| code.unsigned_abs() == u32::from(status))
+    }
+
     fn backend_gone_mid_request(&self, e: BackendError) -> Outcome {
         self.log(
             Level::Error,
@@ -539,6 +589,9 @@ impl Exchange<'_, '_> {
                 return Ok((Outcome::Status(502), false));
             }
         }
+        if p.swallow_body {
+            return Ok((Outcome::Status(p.status), reuse));
+        }
         if !p.committed && p.written == 0 && p.status >= 400 && !head {
             // mod_jk lets httpd render the error page when the backend sent none (§1.1).
             return Ok((Outcome::Status(p.status), reuse));
@@ -573,10 +626,15 @@ impl Exchange<'_, '_> {
             BackendError::Closed { .. } | BackendError::Recv(_) | BackendError::Send(_)
                 if replayable && !p.answered =>
             {
-                if reused {
-                    Failure::Stale(e)
-                } else if self.req.is_idempotent() {
-                    Failure::Retry(e)
+                // The request went out whole; the backend may have acted on it before closing,
+                // pooled connection or not (one closed while idle was already weeded out by the
+                // pool's liveness check). Only idempotent requests are sent again.
+                if self.req.is_idempotent() {
+                    if reused {
+                        Failure::Stale(e)
+                    } else {
+                        Failure::Retry(e)
+                    }
                 } else {
                     // The backend may have acted on it: do not run a POST twice.
                     self.log(
@@ -711,5 +769,8 @@ fn encode_request(
         name: b"JK_LB_ACTIVATION",
         value: req.activation,
     })?;
+    for &(name, value) in req.env_attributes {
+        enc.attribute(Attribute::ReqAttribute { name, value })?;
+    }
     enc.finish()
 }

@@ -11,9 +11,24 @@ fn keep(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b)
 }
 
+/// `ForwardURIEscaped`: httpd's `ap_escape_uri` set, which also escapes ';' (and so breaks
+/// `;jsessionid` path parameters, as mod_jk documents).
+fn keep_escaped(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"$-_.+!*'(),:@&=/~".contains(&b)
+}
+
 /// Percent-encodes every byte of `path` that may not stand literally in a URI path.
 /// Borrows when nothing needs encoding (the common case: no allocation).
 pub fn encode_path(path: &[u8]) -> Cow<'_, [u8]> {
+    encode_with(path, keep)
+}
+
+/// `ForwardURIEscaped`: like [`encode_path`] with httpd's stricter set.
+pub fn escape_path(path: &[u8]) -> Cow<'_, [u8]> {
+    encode_with(path, keep_escaped)
+}
+
+fn encode_with(path: &[u8], keep: fn(u8) -> bool) -> Cow<'_, [u8]> {
     let Some(first) = path.iter().position(|&b| !keep(b)) else {
         return Cow::Borrowed(path);
     };
@@ -48,6 +63,11 @@ mod tests {
             &*encode_path(b"/app/%2e%2e/x?y z"),
             b"/app/%252e%252e/x%3Fy%20z"
         );
+    }
+
+    #[test]
+    fn escaped_mode_also_escapes_semicolons() {
+        assert_eq!(&*escape_path(b"/a;jsessionid=x"), b"/a%3Bjsessionid=x");
     }
 
     #[test]

@@ -18,8 +18,8 @@ mod httpd;
 
 use ajp_backend::{pattern_sha256, sha256_hex, AjpBackend};
 use e2e_common::{
-    backend, crashed_children, dead_port, echo_value, module_log_lines, must_get, noise,
-    requests_for, send, split_into, Checks, Site,
+    app_site, backend, check_served_by_httpd, crashed_children, dead_port, echo_value,
+    module_log_lines, must_get, noise, requests_for, send, split_into, uris_seen, Checks, Site,
 };
 use http_client::{Body, Connection, Request};
 use httpd::{config_test, render_config, Httpd, HttpdConfig, Mpm};
@@ -39,10 +39,8 @@ fn ten_mib_sha256() -> &'static str {
 /// The usual site: backend `b1` behind worker `w1` on `/app/*`, and `wdown` (nothing listens on
 /// its port) on `/down/*`.
 fn core_site(mpm: Mpm, b1: &AjpBackend) -> Site {
-    Site::new(mpm)
-        .worker("w1", b1.port(), &[])
+    app_site(mpm, b1.port(), &[])
         .worker("wdown", dead_port(), &[])
-        .conf("JkMount /app/* w1")
         .conf("JkMount /down/* wdown")
 }
 
@@ -633,34 +631,18 @@ fn unmapped_and_unmounted_uris_are_served_by_httpd() {
         .file("htdocs/app/static/logo.txt", "static logo\n")
         .start();
     let mut c = Checks::new();
-    let local = must_get(&httpd, "/static.txt");
-    c.equal(local.status, 200, "unmapped /static.txt status");
-    c.check(local.body == httpd::static_txt(), || {
-        "unmapped /static.txt body differs from htdocs".into()
-    });
-    c.equal(local.header("X-Backend"), None, "unmapped X-Backend");
-    let unmounted = must_get(&httpd, "/app/static/logo.txt");
-    c.equal(unmounted.status, 200, "JkUnMount'd status");
-    c.equal(
-        unmounted.text().as_str(),
-        "static logo\n",
-        "JkUnMount'd body",
-    );
-    c.equal(unmounted.header("X-Backend"), None, "JkUnMount'd X-Backend");
-    c.equal(
-        must_get(&httpd, "/nothing/here").status,
-        404,
-        "unmapped missing file",
-    );
+    check_served_by_httpd(&mut c, &httpd, "/static.txt", &httpd::static_txt());
+    check_served_by_httpd(&mut c, &httpd, "/app/static/logo.txt", b"static logo\n");
+    let missing = must_get(&httpd, "/nothing/here").status;
+    c.equal(missing, 404, "unmapped missing file");
     let mapped = must_get(&httpd, "/app/dynamic");
     c.equal(
         mapped.header("X-Backend"),
         Some("b1"),
-        "mapped /app/dynamic went to the backend",
+        "mapped /app/dynamic",
     );
-    let uris: Vec<String> = b1.requests().into_iter().map(|r| r.uri).collect();
     c.equal(
-        uris,
+        uris_seen(&b1),
         vec!["/app/dynamic".to_string()],
         "URIs the backend saw",
     );
@@ -684,10 +666,10 @@ fn set_handler_needs_jk_worker_name_to_forward() {
     c.equal(
         implicit.header("X-Backend"),
         None,
-        "SetHandler without JK_WORKER_NAME: X-Backend",
+        "SetHandler alone: X-Backend",
     );
     c.check(implicit.status != 200, || {
-        "SetHandler without JK_WORKER_NAME answered 200".into()
+        "SetHandler alone answered 200".into()
     });
     let via_env = must_get(&httpd, "/via-env/page");
     c.equal(via_env.status, 200, "SetEnv JK_WORKER_NAME w2: status");
@@ -696,11 +678,13 @@ fn set_handler_needs_jk_worker_name_to_forward() {
         Some("b2"),
         "SetEnv JK_WORKER_NAME w2: X-Backend",
     );
-    let b1_uris: Vec<String> = b1.requests().into_iter().map(|r| r.uri).collect();
-    let b2_uris: Vec<String> = b2.requests().into_iter().map(|r| r.uri).collect();
-    c.equal(b1_uris, Vec::<String>::new(), "URIs w1's backend saw");
     c.equal(
-        b2_uris,
+        uris_seen(&b1),
+        Vec::<String>::new(),
+        "URIs w1's backend saw",
+    );
+    c.equal(
+        uris_seen(&b2),
         vec!["/via-env/page".to_string()],
         "URIs w2's backend saw",
     );
@@ -715,22 +699,16 @@ fn no_jk_environment_keeps_a_mapped_uri_away_from_the_backend() {
         .file("htdocs/app/nojk/local.txt", "served by httpd\n")
         .start();
     let mut c = Checks::new();
-    let local = must_get(&httpd, "/app/nojk/local.txt");
-    c.equal(local.status, 200, "no-jk status");
-    c.equal(local.text().as_str(), "served by httpd\n", "no-jk body");
-    c.equal(local.header("X-Backend"), None, "no-jk X-Backend");
+    check_served_by_httpd(&mut c, &httpd, "/app/nojk/local.txt", b"served by httpd\n");
+    let missing = must_get(&httpd, "/app/nojk/missing").status;
+    c.equal(missing, 404, "no-jk missing file");
+    let control = must_get(&httpd, "/app/yes");
+    c.equal(control.header("X-Backend"), Some("b1"), "control request");
     c.equal(
-        must_get(&httpd, "/app/nojk/missing").status,
-        404,
-        "no-jk missing file",
+        uris_seen(&b1),
+        vec!["/app/yes".to_string()],
+        "URIs the backend saw",
     );
-    c.equal(
-        must_get(&httpd, "/app/yes").header("X-Backend"),
-        Some("b1"),
-        "control request",
-    );
-    let uris: Vec<String> = b1.requests().into_iter().map(|r| r.uri).collect();
-    c.equal(uris, vec!["/app/yes".to_string()], "URIs the backend saw");
     c.finish(&httpd);
 }
 
@@ -746,29 +724,15 @@ fn path_traversal_is_resolved_by_httpd_and_jsessionid_parameter_is_kept() {
         "/app/%2e%2e/secret.txt",
         "/app/./../secret.txt",
     ] {
-        let resp = must_get(&httpd, path);
-        c.equal(resp.status, 200, &format!("{path} status"));
-        c.equal(
-            resp.text().as_str(),
-            "local secret file\n",
-            &format!("{path} body"),
-        );
-        c.equal(resp.header("X-Backend"), None, &format!("{path} X-Backend"));
+        check_served_by_httpd(&mut c, &httpd, path, b"local secret file\n");
     }
-    c.equal(
-        must_get(&httpd, "/../secret.txt").status,
-        400,
-        "/../secret.txt climbs above the root",
-    );
+    let above_root = must_get(&httpd, "/../secret.txt").status;
+    c.equal(above_root, 400, "/../secret.txt climbs above the root");
     let resp = must_get(&httpd, "/app/x;jsessionid=ABC.w1?q=1");
     c.equal(resp.status, 200, "jsessionid status");
     c.equal(resp.header("X-Backend"), Some("b1"), "jsessionid X-Backend");
-    let uris: Vec<String> = b1.requests().into_iter().map(|r| r.uri).collect();
-    c.equal(
-        uris,
-        vec!["/app/x;jsessionid=ABC.w1".to_string()],
-        "URIs the backend saw",
-    );
+    let expected = vec!["/app/x;jsessionid=ABC.w1".to_string()];
+    c.equal(uris_seen(&b1), expected, "URIs the backend saw");
     c.finish(&httpd);
 }
 
@@ -786,8 +750,7 @@ fn dot_dot_segment_with_a_path_parameter_is_not_forwarded() {
             Ok(resp) => c.equal(resp.header("X-Backend"), None, &format!("{path} X-Backend")),
         }
     }
-    let uris: Vec<String> = b1.requests().into_iter().map(|r| r.uri).collect();
-    c.equal(uris, Vec::<String>::new(), "URIs the backend saw");
+    c.equal(uris_seen(&b1), Vec::<String>::new(), "URIs the backend saw");
     c.finish(&httpd);
 }
 
@@ -853,6 +816,20 @@ fn config_test_passes_for_a_good_config() {
     assert!(output.contains("Syntax OK"), "{output}");
 }
 
+/// `apachectl -t` must fail, point at `file:line` and name `culprit`.
+fn assert_config_rejected(cfg: &HttpdConfig, file: &str, line: usize, culprit: &str) {
+    let (code, output) = config_test(cfg);
+    assert_ne!(code, 0, "apachectl -t accepted it:\n{output}");
+    assert!(
+        names_location(&output, file, line),
+        "no {file}:{line} in:\n{output}"
+    );
+    assert!(
+        output.contains(culprit),
+        "{culprit} is not named:\n{output}"
+    );
+}
+
 #[test]
 fn config_test_names_file_and_line_of_an_unknown_worker_property() {
     let workers = format!("{GOOD_WORKERS}worker.w1.colour=blue\n");
@@ -860,19 +837,7 @@ fn config_test_names_file_and_line_of_an_unknown_worker_property() {
         "JkWorkersFile {dir}/workers.properties\nJkMount /app/* w1\n",
         &workers,
     );
-    let (code, output) = config_test(&cfg);
-    assert_ne!(
-        code, 0,
-        "apachectl -t accepted an unknown property:\n{output}"
-    );
-    assert!(
-        names_location(&output, "workers.properties", 5),
-        "no workers.properties:5 in:\n{output}"
-    );
-    assert!(
-        output.contains("colour"),
-        "the property is not named:\n{output}"
-    );
+    assert_config_rejected(&cfg, "workers.properties", 5, "colour");
 }
 
 #[test]
@@ -882,19 +847,7 @@ fn config_test_names_file_and_line_of_a_jkmount_to_an_undefined_worker() {
         GOOD_WORKERS,
     );
     let line = conf_line_of(&cfg, "JkMount /other/* nosuch");
-    let (code, output) = config_test(&cfg);
-    assert_ne!(
-        code, 0,
-        "apachectl -t accepted a mount to an undefined worker:\n{output}"
-    );
-    assert!(
-        names_location(&output, "httpd.conf", line),
-        "no httpd.conf:{line} in:\n{output}"
-    );
-    assert!(
-        output.contains("nosuch"),
-        "the worker is not named:\n{output}"
-    );
+    assert_config_rejected(&cfg, "httpd.conf", line, "nosuch");
 }
 
 #[test]
@@ -904,17 +857,5 @@ fn config_test_names_file_and_line_of_a_missing_workers_file() {
         GOOD_WORKERS,
     );
     let line = conf_line_of(&cfg, "JkWorkersFile {dir}/missing-workers.properties");
-    let (code, output) = config_test(&cfg);
-    assert_ne!(
-        code, 0,
-        "apachectl -t accepted a missing JkWorkersFile:\n{output}"
-    );
-    assert!(
-        names_location(&output, "httpd.conf", line),
-        "no httpd.conf:{line} in:\n{output}"
-    );
-    assert!(
-        output.contains("missing-workers.properties"),
-        "the file is not named:\n{output}"
-    );
+    assert_config_rejected(&cfg, "httpd.conf", line, "missing-workers.properties");
 }

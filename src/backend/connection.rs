@@ -60,6 +60,19 @@ impl Connection {
         self.idle_since = now;
     }
 
+    /// Whether an idle pooled connection still looks usable: the backend has not closed it and
+    /// has sent nothing unasked. One non-blocking peek (MSG_PEEK | MSG_DONTWAIT), no state change.
+    pub fn is_alive(&self) -> bool {
+        let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+        match socket2::SockRef::from(&self.stream)
+            .recv_with_flags(&mut probe, libc::MSG_PEEK | libc::MSG_DONTWAIT)
+        {
+            Err(e) => e.kind() == ErrorKind::WouldBlock,
+            // 0 = orderly close; > 0 = bytes nobody asked for: either way, not reusable.
+            Ok(_) => false,
+        }
+    }
+
     /// True when bytes the backend sent are still unread (a desynchronised connection).
     pub fn has_unread(&self) -> bool {
         self.start != self.end

@@ -26,12 +26,15 @@ impl ConnectionPool {
         self.idle.len()
     }
 
-    /// An idle connection that has not outlived `connection_pool_timeout`.
+    /// An idle connection that has not outlived `connection_pool_timeout` and that the backend
+    /// has not closed meanwhile (closed ones are dropped here, before any request is written).
     pub fn take(&self) -> Option<Connection> {
         while let Some(conn) = self.idle.pop() {
-            match self.idle_timeout {
-                Some(limit) if conn.idle_for(Instant::now()) > limit => drop(conn),
-                _ => return Some(conn),
+            let expired = self
+                .idle_timeout
+                .is_some_and(|limit| conn.idle_for(Instant::now()) > limit);
+            if !expired && conn.is_alive() {
+                return Some(conn);
             }
         }
         None

@@ -25,6 +25,11 @@ impl<'r> HttpdClient<'r> {
         }
     }
 
+    /// The request back, once the exchange is over (to set notes, …).
+    pub fn into_request(self) -> Request<'r> {
+        self.req
+    }
+
     fn r(&self) -> *mut ffi::request_rec {
         self.req.raw()
     }

@@ -58,6 +58,32 @@ impl<'r> Request<'r> {
         self.field(self.rec().uri)
     }
 
+    /// The request target as the client sent it, undecoded (`r->unparsed_uri`).
+    pub fn unparsed_uri(&self) -> Option<&'r [u8]> {
+        self.field(self.rec().unparsed_uri)
+    }
+
+    /// Replaces `r->uri` (copied into r->pool).
+    pub fn set_uri(&mut self, uri: &[u8]) {
+        // SAFETY: the copy lives in r->pool as long as the request.
+        unsafe { (*self.raw).uri = pool::strdup(self.rec().pool, uri) }
+    }
+
+    pub fn filename(&self) -> Option<&'r [u8]> {
+        self.field(self.rec().filename)
+    }
+
+    /// Replaces `r->filename` (copied into r->pool).
+    pub fn set_filename(&mut self, name: &[u8]) {
+        // SAFETY: as set_uri.
+        unsafe { (*self.raw).filename = pool::strdup(self.rec().pool, name) }
+    }
+
+    /// The TCP peer's address, before mod_remoteip (`c->client_ip`).
+    pub fn client_ip(&self) -> &'r [u8] {
+        self.field(self.conn().client_ip).unwrap_or(b"")
+    }
+
     /// The query string, undecoded (`r->args`).
     pub fn args(&self) -> Option<&'r [u8]> {
         self.field(self.rec().args)
@@ -152,6 +178,14 @@ impl<'r> Request<'r> {
 
     pub fn note(&self, name: &CStr) -> Option<&'r [u8]> {
         self.table_get(self.rec().notes, name)
+    }
+
+    pub fn main_request(&self) -> Option<Request<'r>> {
+        let m = self.rec().main;
+        (!m.is_null()).then_some(Request {
+            raw: m,
+            _life: PhantomData,
+        })
     }
 
     pub fn set_note(&mut self, name: &'static CStr, value: &[u8]) {

@@ -123,6 +123,13 @@ impl Site {
     }
 }
 
+/// The usual site: worker `w1` (with `props`) for the backend on `port`, mounted on `/app/*`.
+pub fn app_site(mpm: Mpm, port: u16, props: &[&str]) -> Site {
+    Site::new(mpm)
+        .worker("w1", port, props)
+        .conf("JkMount /app/* w1")
+}
+
 /// A backend on a free loopback port (default options).
 pub fn backend(name: &str) -> AjpBackend {
     AjpBackend::start(name).unwrap_or_else(|e| panic!("cannot start backend {name}: {e}"))
@@ -168,6 +175,26 @@ pub fn requests_for(backend: &AjpBackend, uri: &str) -> Vec<RecordedRequest> {
         .into_iter()
         .filter(|r| r.uri == uri)
         .collect()
+}
+
+/// The URIs a backend saw, in arrival order.
+pub fn uris_seen(backend: &AjpBackend) -> Vec<String> {
+    backend.requests().into_iter().map(|r| r.uri).collect()
+}
+
+/// `path` is answered by httpd itself: 200 with `body`, and no `X-Backend` header (which every
+/// answer of the fake backend carries).
+pub fn check_served_by_httpd(c: &mut Checks, httpd: &Httpd, path: &str, body: &[u8]) {
+    match send(httpd, &Request::get(path)) {
+        Err(e) => c.fail(format!("{path} failed at the HTTP level: {e}")),
+        Ok(resp) => {
+            c.equal(resp.status, 200, &format!("{path} status"));
+            c.check(resp.body == body, || {
+                format!("{path} body {:?} is not the local file", resp.text())
+            });
+            c.equal(resp.header("X-Backend"), None, &format!("{path} X-Backend"));
+        }
+    }
 }
 
 /// Error-log lines that report a crashed child ("child pid N exit signal Segmentation fault") or

@@ -1,0 +1,364 @@
+//! The request hooks of the httpd shell: `translate_name` (normalise, map, JkAutoAlias),
+//! `map_to_storage` (skip the directory walk; JkStripSession) and the `jakarta-servlet` handler,
+//! which gathers what FORWARD_REQUEST needs from the request (JkOptions, indicators, JkEnvVar)
+//! and hands it to `service::forward`.
+use crate::ffi;
+use crate::httpd::{log, HttpdClient, Request};
+use crate::module::{runtime, vhost_of};
+use crate::mount::{normalize_uri, MountRule, NormalizeError};
+use crate::options;
+use crate::service::{self, BodyKind, Outcome, RequestInfo, SslInfo};
+use crate::vhost::{auto_alias, unix_now, AliasDecision, VhostConfig};
+use std::borrow::Cow;
+use std::ffi::CStr;
+use std::os::raw::c_int;
+use std::time::{Duration, Instant};
+
+/// The handler name mod_jk registers; `SetHandler jakarta-servlet` selects it too.
+const HANDLER: &CStr = c"jakarta-servlet";
+/// httpd's handler for directories (mod_dir), forwarded with `JkOptions +ForwardDirectories`.
+const DIR_HANDLER: &[u8] = b"httpd/unix-directory";
+const NOTE_WORKER: &CStr = c"JK_WORKER_NAME";
+const NOTE_TYPE: &CStr = c"JK_WORKER_TYPE";
+const NOTE_ROUTE: &CStr = c"JK_WORKER_ROUTE";
+const NOTE_DURATION: &CStr = c"JK_REQUEST_DURATION";
+
+fn log_req(req: &Request<'_>, level: u32, msg: &str) {
+    // SAFETY: the request is live for the hook call.
+    unsafe { log::request(req.raw(), level as c_int, msg) }
+}
+
+/// The rule mapping this request's URI in its server's map, if any.
+fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<MountRule>, c_int> {
+    let Some(rt) = runtime() else { return Ok(None) };
+    let Some(uri) = req.uri().and_then(|u| std::str::from_utf8(u).ok()) else {
+        return Ok(None);
+    };
+    if cfg.options & options::REJECT_UNSAFE_URI != 0 && (uri.contains('%') || uri.contains('\\')) {
+        log_req(
+            req,
+            ffi::APLOG_INFO,
+            &format!("mod_jk_rs: not mapping unsafe URI '{uri}' (JkOptions +RejectUnsafeURI)"),
+        );
+        return Ok(None);
+    }
+    let normalized = match normalize_uri(uri) {
+        Ok(n) => n,
+        Err(NormalizeError::AboveRoot) => {
+            log_req(
+                req,
+                ffi::APLOG_INFO,
+                &format!("mod_jk_rs: URI '{uri}' climbs above the root: 400"),
+            );
+            return Err(ffi::HTTP_BAD_REQUEST as c_int);
+        }
+        Err(_) => return Ok(None),
+    };
+    let map = cfg.map(&rt.workers, unix_now(), &mut |msg| {
+        log_req(req, ffi::APLOG_WARNING, &format!("mod_jk_rs: {msg}"))
+    });
+    Ok(map.map(&normalized).cloned())
+}
+
+pub fn translate(mut req: Request<'_>) -> c_int {
+    let declined = ffi::DECLINED;
+    if req.is_proxy_request()
+        || req.env(c"no-jk").is_some()
+        || req.handler() == Some(HANDLER.to_bytes())
+    {
+        return declined;
+    }
+    let Some(cfg) = vhost_of(req.server()) else {
+        return declined;
+    };
+    match lookup(&req, &cfg) {
+        Err(status) => status,
+        Ok(Some(rule)) => {
+            req.set_handler(HANDLER);
+            req.set_note(NOTE_WORKER, rule.worker.as_bytes());
+            // mod_dir's sub-requests: the parent request must know it too.
+            if let Some(mut main) = req.main_request() {
+                main.set_note(NOTE_WORKER, rule.worker.as_bytes());
+            }
+            declined
+        }
+        Ok(None) => match (
+            &cfg.auto_alias,
+            req.uri().and_then(|u| std::str::from_utf8(u).ok()),
+        ) {
+            (Some(dir), Some(uri)) => match auto_alias(dir, uri) {
+                AliasDecision::NotAlias => declined,
+                AliasDecision::Hidden => ffi::HTTP_NOT_FOUND as c_int,
+                AliasDecision::Forbidden => ffi::HTTP_FORBIDDEN as c_int,
+                AliasDecision::File(path) => {
+                    req.set_filename(path.to_string_lossy().as_bytes());
+                    ffi::OK as c_int
+                }
+            },
+            _ => declined,
+        },
+    }
+}
+
+/// Removes `;name=value` path parameters called `param` (e.g. `;jsessionid`) from `s`.
+fn strip_param<'a>(s: &'a [u8], param: &[u8]) -> Cow<'a, [u8]> {
+    let find = |hay: &[u8]| {
+        hay.windows(param.len())
+            .position(|w| w.eq_ignore_ascii_case(param))
+    };
+    let Some(_) = find(s) else {
+        return Cow::Borrowed(s);
+    };
+    let mut out = Vec::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = find(rest) {
+        out.extend_from_slice(&rest[..at]);
+        let tail = &rest[at + param.len()..];
+        // The value runs to the next '/', ';' or '?'.
+        let end = tail
+            .iter()
+            .position(|&b| b == b'/' || b == b';' || b == b'?')
+            .unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.extend_from_slice(rest);
+    Cow::Owned(out)
+}
+
+pub fn map_to_storage(mut req: Request<'_>) -> c_int {
+    if req.note(NOTE_WORKER).is_some() {
+        // A mapped request has no file behind it: skip the <Directory> walk and its stat() calls.
+        return ffi::OK as c_int;
+    }
+    if let Some(param) = vhost_of(req.server()).and_then(|c| c.strip_session.clone()) {
+        let param = format!("{param}=");
+        if let Some(uri) = req.uri() {
+            if let Cow::Owned(stripped) = strip_param(uri, param.as_bytes()) {
+                req.set_uri(&stripped);
+            }
+        }
+        if let Some(name) = req.filename() {
+            if let Cow::Owned(stripped) = strip_param(name, param.as_bytes()) {
+                req.set_filename(&stripped);
+            }
+        }
+    }
+    ffi::DECLINED
+}
+
+/// The worker: translate's note, else the JkWorkerIndicator variable (`SetHandler
+/// jakarta-servlet` + SetEnvIf), never a default (CVE-2023-41081). `;ext` parts are dropped.
+fn worker_name<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Option<&'r str> {
+    let raw = req.note(NOTE_WORKER).or_else(|| {
+        let env = cfg.map_or(NOTE_WORKER, |c| c.env.worker.as_c_str());
+        req.env(env)
+    })?;
+    let name = std::str::from_utf8(raw).ok()?.split(';').next()?.trim();
+    (!name.is_empty()).then_some(name)
+}
+
+fn format_port(port: u16, buf: &mut [u8; 5]) -> &[u8] {
+    let mut n = port;
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+fn body_kind(req: &Request<'_>, ignore_cl: bool) -> Result<BodyKind, ()> {
+    if req.header_in(c"Transfer-Encoding").is_some() {
+        return Ok(BodyKind::Chunked);
+    }
+    match req.header_in(c"Content-Length") {
+        None => Ok(BodyKind::None),
+        // JK_IGNORE_CL: e.g. mod_deflate inflates the body, so the client's length is wrong.
+        Some(_) if ignore_cl => Ok(BodyKind::Chunked),
+        Some(v) => match std::str::from_utf8(v)
+            .ok()
+            .and_then(|t| t.trim().parse::<u64>().ok())
+        {
+            Some(0) => Ok(BodyKind::None),
+            Some(n) => Ok(BodyKind::Length(n)),
+            None => Err(()),
+        },
+    }
+}
+
+/// `JK_REPLY_TIMEOUT` (ms): 0 = none, negative or garbage = the worker's own.
+fn reply_timeout_override(req: &Request<'_>, rule: Option<&MountRule>) -> Option<Option<Duration>> {
+    let from_env = req
+        .env(c"JK_REPLY_TIMEOUT")
+        .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<i64>().ok())
+        .filter(|ms| *ms >= 0);
+    let ms = from_env.or_else(|| {
+        rule.and_then(|r| r.extensions.reply_timeout)
+            .filter(|ms| *ms >= 0)
+    })?;
+    Some((ms > 0).then(|| Duration::from_millis(ms as u64)))
+}
+
+pub fn handle(mut req: Request<'_>) -> c_int {
+    let handler = req.handler();
+    let cfg = vhost_of(req.server());
+    let options = cfg.as_ref().map_or(options::DEFAULT, |c| c.options);
+    let ours = handler == Some(HANDLER.to_bytes())
+        || (handler == Some(DIR_HANDLER) && options & options::FORWARD_DIRECTORIES != 0);
+    if !ours || req.env(c"no-jk").is_some() {
+        return ffi::DECLINED;
+    }
+    let Some(worker) = worker_name(&req, cfg.as_deref()) else {
+        return ffi::DECLINED;
+    };
+    if req.is_proxy_request() {
+        log_req(
+            &req,
+            ffi::APLOG_ERR,
+            &format!("mod_jk_rs: worker {worker}: refusing a proxy request"),
+        );
+        return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+    }
+    let Some(rt) = runtime() else {
+        log_req(
+            &req,
+            ffi::APLOG_ERR,
+            "mod_jk_rs: no runtime (post_config did not run)",
+        );
+        return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+    };
+    let Some(backend) = rt.backend(worker) else {
+        let why = match rt.workers.get(worker) {
+            Some(def) => format!(
+                "worker {worker} has type {}, which this build does not serve yet",
+                def.type_name()
+            ),
+            None => format!("unknown worker {worker}"),
+        };
+        log_req(&req, ffi::APLOG_ERR, &format!("mod_jk_rs: {why}"));
+        return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+    };
+    let started = Instant::now();
+    req.set_note(NOTE_WORKER, worker.as_bytes());
+    req.set_note(NOTE_TYPE, b"ajp13");
+    // The matching rule's extensions (reply_timeout, …) apply to mapped requests.
+    let rule = match &cfg {
+        Some(c) if req.note(NOTE_WORKER).is_some() => lookup(&req, c)
+            .ok()
+            .flatten()
+            .filter(|r| r.worker == worker),
+        _ => None,
+    };
+    let env = cfg.as_ref().map(|c| &c.env);
+    let env_get = |name: Option<&CStr>| name.and_then(|n| req.env(n)).filter(|v| !v.is_empty());
+    let Ok(body) = body_kind(&req, env_get(env.map(|e| e.ignore_cl.as_c_str())).is_some()) else {
+        log_req(
+            &req,
+            ffi::APLOG_ERR,
+            &format!("mod_jk_rs: worker {worker}: invalid Content-Length"),
+        );
+        return ffi::HTTP_BAD_REQUEST as c_int;
+    };
+    let uri: Cow<'_, [u8]> = match options & options::FORWARD_URI_MASK {
+        options::FORWARD_URI_COMPAT => Cow::Borrowed(req.uri().unwrap_or(b"/")),
+        options::FORWARD_URI_COMPAT_UNPARSED => {
+            let raw = req.unparsed_uri().unwrap_or(b"/");
+            Cow::Borrowed(raw.split(|&b| b == b'?').next().unwrap_or(raw))
+        }
+        options::FORWARD_URI_ESCAPED => crate::uri::escape_path(req.uri().unwrap_or(b"/")),
+        _ => crate::uri::encode_path(req.uri().unwrap_or(b"/")),
+    };
+    let mut port_buf = [0u8; 5];
+    let (mut remote_addr, mut remote_port): (&[u8], &[u8]) = (
+        req.useragent_ip(),
+        format_port(req.useragent_port(), &mut port_buf),
+    );
+    if options & options::FORWARD_LOCAL_ADDRESS != 0 {
+        (remote_addr, remote_port) = (req.local_ip(), b"0");
+    } else if options & options::FORWARD_PHYSICAL_ADDRESS != 0 {
+        remote_addr = req.client_ip();
+    }
+    remote_addr = env_get(env.map(|e| e.remote_addr.as_c_str())).unwrap_or(remote_addr);
+    remote_port = env_get(env.map(|e| e.remote_port.as_c_str())).unwrap_or(remote_port);
+    let server_port = env_get(env.map(|e| e.local_port.as_c_str()))
+        .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+        .unwrap_or_else(|| req.server_port());
+    let https = env.map_or(c"HTTPS", |e| e.https.as_c_str());
+    let is_ssl = req
+        .env(https)
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"on"));
+    let ssl = match env {
+        Some(e) if is_ssl && cfg.as_ref().is_none_or(|c| c.extract_ssl) => SslInfo {
+            cert: env_get(Some(&e.certs)),
+            cipher: env_get(Some(&e.cipher)),
+            session: env_get(Some(&e.session)),
+            key_size: if options & options::FORWARD_KEY_SIZE != 0 {
+                env_get(Some(&e.key_size)).and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+            } else {
+                None
+            },
+            protocol: env_get(Some(&e.ssl_protocol)),
+        },
+        _ => SslInfo::default(),
+    };
+    let env_attrs: Vec<(&[u8], &[u8])> = cfg
+        .as_ref()
+        .map(|c| {
+            c.env_vars
+                .iter()
+                .filter_map(|v| {
+                    let value = req
+                        .env(&v.name)
+                        .or(v.default.as_deref().map(str::as_bytes))?;
+                    Some((v.name.to_bytes(), value))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let info = RequestInfo {
+        method: req.method(),
+        protocol: req.protocol(),
+        uri: &uri,
+        query: req.args(),
+        remote_addr,
+        remote_port,
+        remote_host: env_get(env.map(|e| e.remote_host.as_c_str())).or_else(|| req.remote_host()),
+        local_addr: env_get(env.map(|e| e.local_addr.as_c_str())).unwrap_or_else(|| req.local_ip()),
+        server_name: env_get(env.map(|e| e.local_name.as_c_str()))
+            .unwrap_or_else(|| req.server_name()),
+        server_port,
+        is_ssl,
+        remote_user: env_get(env.map(|e| e.remote_user.as_c_str())).or_else(|| req.user()),
+        auth_type: env_get(env.map(|e| e.auth_type.as_c_str())).or_else(|| req.auth_type()),
+        ssl,
+        route: None,
+        activation: b"ACT",
+        body,
+        reply_timeout: reply_timeout_override(&req, rule.as_ref()),
+        env_attributes: &env_attrs,
+        flush_packets: options & options::FLUSH_PACKETS != 0,
+        flush_header: options & options::FLUSH_HEADER != 0,
+        disable_reuse: options & options::DISABLE_REUSE != 0,
+        fail_on_status: rule
+            .as_ref()
+            .map(|r| r.extensions.fail_on_status.as_slice())
+            .filter(|f| !f.is_empty()),
+        use_server_errors: rule.as_ref().and_then(|r| r.extensions.use_server_errors),
+    };
+    let mut client = HttpdClient::new(req);
+    let outcome = service::forward(backend, &info, &mut client);
+    let mut notes_req = client.into_request();
+    let elapsed = started.elapsed();
+    let duration = format!("{}.{:06}", elapsed.as_secs(), elapsed.subsec_micros());
+    notes_req.set_note(NOTE_DURATION, duration.as_bytes());
+    notes_req.set_note(NOTE_ROUTE, backend.settings.route.as_bytes());
+    match outcome {
+        Outcome::Sent => ffi::OK as c_int,
+        Outcome::Status(code) => c_int::from(code),
+        Outcome::FilterError => ffi::AP_FILTER_ERROR,
+    }
+}

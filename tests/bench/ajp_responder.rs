@@ -1,0 +1,751 @@
+//! `ajp-responder`: the benchmark's AJP13 backend — a container that answers as fast as it can, so
+//! that a benchmark of httpd in front of it measures the front end, not the backend.
+//!
+//! `ajp-responder --port P [--host 127.0.0.1] [--name tomcatA]` serves until killed. Every
+//! FORWARD_REQUEST gets `200 OK`, `Content-Type: application/octet-stream`, a Content-Length and a
+//! body of `size` bytes (`?size=N` in the query string; 1024 when absent), in SEND_BODY_CHUNKs of
+//! Tomcat's maximum (8184 bytes); HEAD gets the headers only. An announced request body is read the
+//! way Tomcat reads it (AJP13 §6.5) and thrown away. CPING gets CPONG.
+//!
+//! The body bytes are those of the test backend's `size=N` answer (tests/support/ajp_backend.rs,
+//! `pattern_byte`), so the benchmark's static files hold the very same bytes. Unlike the test
+//! backend it keeps no record of requests, hashes nothing, allocates nothing per request and sends
+//! each answer with as few `write` calls as the socket allows.
+//!
+//! Standard library only: `rustc --edition 2021 -C opt-level=3 tests/bench/ajp_responder.rs` builds
+//! it (tests/bench/run.sh does), `rustc --test` builds its unit tests.
+
+#![forbid(unsafe_code)]
+
+use std::io::{self, BufReader, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::thread;
+
+const USAGE: &str = "usage: ajp-responder --port PORT [--host 127.0.0.1] [--name tomcatA]";
+
+/// Packet size of Tomcat and mod_jk unless configured otherwise (AJP13 §6.1).
+const MAX_PACKET: usize = 8192;
+const PACKET_HEADER_LEN: usize = 4;
+/// Tomcat's largest SEND_BODY_CHUNK data: packet minus header, type, length and trailing NUL.
+const MAX_CHUNK: usize = MAX_PACKET - 8;
+/// What GET_BODY_CHUNK asks for: the most a web server can put in one body packet.
+const BODY_ASK: u16 = (MAX_PACKET - 6) as u16;
+/// Answer bytes gathered before one `write`: large answers go out in few system calls.
+const WRITE_BATCH: usize = 256 * 1024;
+/// Body size when the query string names none.
+const DEFAULT_SIZE: u64 = 1024;
+/// `pattern_byte(i)` repeats with this period (251 × 256), so one copy of it serves every offset.
+const PATTERN_PERIOD: usize = 251 * 256;
+
+const MAGIC_TO_CONTAINER: [u8; 2] = [0x12, 0x34];
+const FORWARD_REQUEST: u8 = 2;
+const SEND_BODY_CHUNK: u8 = 3;
+const SEND_HEADERS: u8 = 4;
+const END_RESPONSE: u8 = 5;
+const GET_BODY_CHUNK: u8 = 6;
+const CPING: u8 = 10;
+const CPONG_PACKET: [u8; 5] = [b'A', b'B', 0, 1, 9];
+
+const METHOD_HEAD: u8 = 3;
+const HEADER_CODE_PREFIX: u8 = 0xA0;
+const HEADER_CONTENT_LENGTH: u16 = 0xA008;
+const RESPONSE_CONTENT_TYPE: u16 = 0xA001;
+const RESPONSE_CONTENT_LENGTH: u16 = 0xA003;
+const ATTRIBUTE_QUERY_STRING: u8 = 0x05;
+const ATTRIBUTE_REQ_ATTRIBUTE: u8 = 0x0A;
+const ATTRIBUTE_SSL_KEY_SIZE: u8 = 0x0B;
+const ATTRIBUTES_END: u8 = 0xFF;
+/// An AJP string of this length is the null string: no bytes follow.
+const NULL_STRING: u16 = 0xFFFF;
+
+/// Byte `i` of every answer body; the same formula as the test backend's `pattern_byte`.
+fn pattern_byte(i: u64) -> u8 {
+    (i.wrapping_mul(7).wrapping_add(i / 251) % 256) as u8
+}
+
+/// One period of the pattern plus one chunk more, so any chunk is one contiguous slice.
+fn pattern_table() -> Vec<u8> {
+    (0..(PATTERN_PERIOD + MAX_CHUNK) as u64)
+        .map(pattern_byte)
+        .collect()
+}
+
+/// Why a connection was closed: the peer broke AJP13 framing or sent what a container refuses.
+#[derive(Debug, PartialEq, Eq)]
+enum ProtocolError {
+    BadMagic([u8; 2]),
+    PacketTooLarge(usize),
+    Truncated(&'static str),
+    UnexpectedPacket(u8),
+    EmptyPacket,
+    BadContentLength,
+    BodyPacketLength { declared: usize, carried: usize },
+}
+
+/// What the answer depends on, read from one FORWARD_REQUEST.
+#[derive(Debug, PartialEq, Eq)]
+struct RequestSummary {
+    is_head: bool,
+    /// `None`: no content-length header, the body length is unknown (chunked).
+    content_length: Option<u64>,
+    /// Body bytes to answer with.
+    size: u64,
+}
+
+/// Reads AJP13 fields front to back from one packet payload without copying.
+struct Fields<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Fields { bytes, pos: 0 }
+    }
+
+    fn take(&mut self, len: usize, what: &'static str) -> Result<&'a [u8], ProtocolError> {
+        let end = self.pos.checked_add(len);
+        let slice = end
+            .and_then(|end| self.bytes.get(self.pos..end))
+            .ok_or(ProtocolError::Truncated(what))?;
+        self.pos += len;
+        Ok(slice)
+    }
+
+    fn byte(&mut self, what: &'static str) -> Result<u8, ProtocolError> {
+        Ok(self.take(1, what)?.first().copied().unwrap_or_default())
+    }
+
+    fn u16(&mut self, what: &'static str) -> Result<u16, ProtocolError> {
+        let bytes = self.take(2, what)?;
+        Ok(u16::from_be_bytes([
+            bytes.first().copied().unwrap_or_default(),
+            bytes.get(1).copied().unwrap_or_default(),
+        ]))
+    }
+
+    /// The bytes of a string whose u16 length was already read (`None` for the null string).
+    fn string_body(
+        &mut self,
+        len: u16,
+        what: &'static str,
+    ) -> Result<Option<&'a [u8]>, ProtocolError> {
+        if len == NULL_STRING {
+            return Ok(None);
+        }
+        let text = self.take(usize::from(len), what)?;
+        self.take(1, what)?; // the terminating NUL
+        Ok(Some(text))
+    }
+
+    fn string(&mut self, what: &'static str) -> Result<Option<&'a [u8]>, ProtocolError> {
+        let len = self.u16(what)?;
+        self.string_body(len, what)
+    }
+}
+
+/// Reads what the answer needs from a FORWARD_REQUEST payload (AJP13 §6.3), prefix code included.
+fn summarize_forward_request(payload: &[u8]) -> Result<RequestSummary, ProtocolError> {
+    let mut fields = Fields::new(payload);
+    fields.byte("prefix code")?;
+    let method = fields.byte("method")?;
+    for what in [
+        "protocol",
+        "req_uri",
+        "remote_addr",
+        "remote_host",
+        "server_name",
+    ] {
+        fields.string(what)?;
+    }
+    fields.u16("server_port")?;
+    fields.byte("is_ssl")?;
+    let header_count = fields.u16("num_headers")?;
+    let mut content_length = None;
+    for _ in 0..header_count {
+        let name = fields.u16("header name")?;
+        let is_content_length = if name.to_be_bytes()[0] == HEADER_CODE_PREFIX {
+            name == HEADER_CONTENT_LENGTH
+        } else {
+            fields
+                .string_body(name, "header name")?
+                .is_some_and(|n| n.eq_ignore_ascii_case(b"content-length"))
+        };
+        let value = fields.string("header value")?;
+        if is_content_length {
+            content_length = Some(parse_decimal(value.unwrap_or_default())?);
+        }
+    }
+    let mut size = DEFAULT_SIZE;
+    loop {
+        match fields.byte("attribute code")? {
+            ATTRIBUTES_END => break,
+            ATTRIBUTE_REQ_ATTRIBUTE => {
+                fields.string("req_attribute name")?;
+                fields.string("req_attribute value")?;
+            }
+            // mod_jk sends the key size as an integer, not as the string the spec names (§6.6).
+            ATTRIBUTE_SSL_KEY_SIZE => {
+                fields.u16("ssl_key_size")?;
+            }
+            ATTRIBUTE_QUERY_STRING => {
+                if let Some(wanted) = fields.string("query_string")?.and_then(size_parameter) {
+                    size = wanted;
+                }
+            }
+            _ => {
+                fields.string("attribute")?;
+            }
+        }
+    }
+    Ok(RequestSummary {
+        is_head: method == METHOD_HEAD,
+        content_length,
+        size,
+    })
+}
+
+fn parse_decimal(text: &[u8]) -> Result<u64, ProtocolError> {
+    let text = text.trim_ascii();
+    if text.is_empty() {
+        return Err(ProtocolError::BadContentLength);
+    }
+    text.iter().try_fold(0u64, |n, &digit| {
+        if !digit.is_ascii_digit() {
+            return Err(ProtocolError::BadContentLength);
+        }
+        n.checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(digit - b'0')))
+            .ok_or(ProtocolError::BadContentLength)
+    })
+}
+
+/// The `size=N` parameter of a query string; a malformed value counts as absent.
+fn size_parameter(query: &[u8]) -> Option<u64> {
+    query
+        .split(|&b| b == b'&')
+        .filter_map(|pair| pair.strip_prefix(b"size="))
+        .filter_map(|value| parse_decimal(value).ok())
+        .next_back()
+}
+
+/// Appends SEND_HEADERS, the body's SEND_BODY_CHUNKs and END_RESPONSE to `out`, handing `out` to
+/// `flush` whenever it has gathered a batch; `flush` must leave `out` empty.
+fn write_answer(
+    summary: &RequestSummary,
+    pattern: &[u8],
+    out: &mut Vec<u8>,
+    flush: &mut impl FnMut(&mut Vec<u8>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut length_text = [0u8; 20];
+    let length_text = decimal(summary.size, &mut length_text);
+    let content_type = b"application/octet-stream";
+    let headers_start = out.len();
+    out.extend_from_slice(&[b'A', b'B', 0, 0, SEND_HEADERS]);
+    out.extend_from_slice(&200u16.to_be_bytes());
+    put_string(out, b"OK");
+    out.extend_from_slice(&2u16.to_be_bytes());
+    out.extend_from_slice(&RESPONSE_CONTENT_TYPE.to_be_bytes());
+    put_string(out, content_type);
+    out.extend_from_slice(&RESPONSE_CONTENT_LENGTH.to_be_bytes());
+    put_string(out, length_text);
+    let payload_len = (out.len() - headers_start - PACKET_HEADER_LEN) as u16;
+    if let Some(field) = out.get_mut(headers_start + 2..headers_start + 4) {
+        field.copy_from_slice(&payload_len.to_be_bytes());
+    }
+
+    let body_len = if summary.is_head { 0 } else { summary.size };
+    let mut sent = 0u64;
+    while sent < body_len {
+        let len = (body_len - sent).min(MAX_CHUNK as u64) as usize;
+        let start = (sent % PATTERN_PERIOD as u64) as usize;
+        let data = pattern
+            .get(start..start + len)
+            .ok_or_else(|| io::Error::other("pattern table shorter than a chunk"))?;
+        out.extend_from_slice(&[b'A', b'B']);
+        out.extend_from_slice(&((len + 4) as u16).to_be_bytes());
+        out.push(SEND_BODY_CHUNK);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+        out.extend_from_slice(data);
+        out.push(0);
+        sent += len as u64;
+        if out.len() >= WRITE_BATCH {
+            flush(out)?;
+        }
+    }
+    out.extend_from_slice(&[b'A', b'B', 0, 2, END_RESPONSE, 1]);
+    flush(out)
+}
+
+/// AJP string: u16 length, bytes, NUL.
+fn put_string(out: &mut Vec<u8>, text: &[u8]) {
+    out.extend_from_slice(&(text.len() as u16).to_be_bytes());
+    out.extend_from_slice(text);
+    out.push(0);
+}
+
+/// `n` in decimal, written into `buffer` without allocating.
+fn decimal(mut n: u64, buffer: &mut [u8; 20]) -> &[u8] {
+    let mut start = buffer.len();
+    loop {
+        start -= 1;
+        if let Some(digit) = buffer.get_mut(start) {
+            *digit = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buffer.get(start..).unwrap_or_default()
+}
+
+/// Why a connection stopped being served.
+enum ConnectionEnd {
+    PeerClosed,
+    Protocol(ProtocolError),
+    /// The socket failed or closed inside a packet: nothing to report, the peer is gone.
+    Io,
+}
+
+impl From<io::Error> for ConnectionEnd {
+    fn from(_: io::Error) -> Self {
+        ConnectionEnd::Io
+    }
+}
+
+impl From<ProtocolError> for ConnectionEnd {
+    fn from(error: ProtocolError) -> Self {
+        ConnectionEnd::Protocol(error)
+    }
+}
+
+/// One persistent AJP connection's state; its buffers live as long as the connection.
+struct Connection<R: Read, W: Write> {
+    reader: R,
+    writer: W,
+    payload: Vec<u8>,
+    out: Vec<u8>,
+    pattern: Arc<Vec<u8>>,
+}
+
+impl<R: Read, W: Write> Connection<R, W> {
+    fn new(reader: R, writer: W, pattern: Arc<Vec<u8>>) -> Self {
+        Connection {
+            reader,
+            writer,
+            payload: vec![0; MAX_PACKET],
+            out: Vec::with_capacity(WRITE_BATCH + MAX_PACKET),
+            pattern,
+        }
+    }
+
+    /// Serves requests until the peer closes or breaks the protocol.
+    fn serve(&mut self) -> ConnectionEnd {
+        loop {
+            if let Err(end) = self.serve_one() {
+                return end;
+            }
+        }
+    }
+
+    fn serve_one(&mut self) -> Result<(), ConnectionEnd> {
+        let len = self.read_packet(true)?;
+        let payload = self.payload.get(..len).unwrap_or_default();
+        match payload.first().copied() {
+            Some(CPING) => self.writer.write_all(&CPONG_PACKET)?,
+            Some(FORWARD_REQUEST) => {
+                let summary = summarize_forward_request(payload)?;
+                self.discard_body(summary.content_length)?;
+                let Connection {
+                    writer,
+                    out,
+                    pattern,
+                    ..
+                } = self;
+                write_answer(&summary, pattern, out, &mut |batch: &mut Vec<u8>| {
+                    writer.write_all(batch)?;
+                    batch.clear();
+                    Ok(())
+                })?;
+            }
+            Some(code) => return Err(ProtocolError::UnexpectedPacket(code).into()),
+            None => return Err(ProtocolError::EmptyPacket.into()),
+        }
+        Ok(())
+    }
+
+    /// Reads one web-server packet into `payload`; returns its length. EOF before the first header
+    /// byte is the peer closing between requests when `between_requests`.
+    fn read_packet(&mut self, between_requests: bool) -> Result<usize, ConnectionEnd> {
+        let mut header = [0u8; PACKET_HEADER_LEN];
+        match self.reader.read(&mut header)? {
+            0 if between_requests => return Err(ConnectionEnd::PeerClosed),
+            0 => return Err(ProtocolError::Truncated("packet header").into()),
+            n => self
+                .reader
+                .read_exact(header.get_mut(n..).unwrap_or_default())?,
+        }
+        let [m0, m1, l0, l1] = header;
+        if [m0, m1] != MAGIC_TO_CONTAINER {
+            return Err(ProtocolError::BadMagic([m0, m1]).into());
+        }
+        let len = usize::from(u16::from_be_bytes([l0, l1]));
+        let payload = self
+            .payload
+            .get_mut(..len)
+            .ok_or(ProtocolError::PacketTooLarge(len))?;
+        self.reader.read_exact(payload)?;
+        Ok(len)
+    }
+
+    /// Reads and drops an announced request body as Tomcat does (AJP13 §6.5): the first packet
+    /// comes unasked, the rest after GET_BODY_CHUNK. Like a servlet that never reads its input, it
+    /// leaves a body of unknown length (no content-length) alone: Tomcat does not ask for it then.
+    fn discard_body(&mut self, content_length: Option<u64>) -> Result<(), ConnectionEnd> {
+        let expected = content_length.unwrap_or(0);
+        let mut received = 0u64;
+        let mut first = true;
+        while received < expected {
+            if !first {
+                let [high, low] = BODY_ASK.to_be_bytes();
+                self.writer
+                    .write_all(&[b'A', b'B', 0, 3, GET_BODY_CHUNK, high, low])?;
+            }
+            first = false;
+            let len = self.read_packet(false)?;
+            if len == 0 {
+                // The client went away before its body ended (mod_jk, CVE-2008-5519).
+                return Ok(());
+            }
+            let payload = self.payload.get(..len).unwrap_or_default();
+            let declared = payload
+                .first_chunk::<2>()
+                .map(|b| usize::from(u16::from_be_bytes(*b)));
+            if declared != Some(len - 2) {
+                return Err(ProtocolError::BodyPacketLength {
+                    declared: declared.unwrap_or_default(),
+                    carried: len.saturating_sub(2),
+                }
+                .into());
+            }
+            received += (len - 2) as u64;
+        }
+        Ok(())
+    }
+}
+
+fn serve_tcp(stream: TcpStream, pattern: Arc<Vec<u8>>, name: &str) {
+    let _ = stream.set_nodelay(true);
+    let Ok(reader) = stream.try_clone() else {
+        return;
+    };
+    let mut connection =
+        Connection::new(BufReader::with_capacity(64 * 1024, reader), stream, pattern);
+    if let ConnectionEnd::Protocol(why) = connection.serve() {
+        eprintln!("ajp-responder {name}: closed a connection: {why:?}");
+    }
+}
+
+struct Arguments {
+    address: SocketAddr,
+    name: String,
+}
+
+fn parse_arguments(args: impl IntoIterator<Item = String>) -> Result<Arguments, String> {
+    let mut host: IpAddr = Ipv4Addr::LOCALHOST.into();
+    let mut port: Option<u16> = None;
+    let mut name = "tomcatA".to_string();
+    let mut args = args.into_iter();
+    while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            return Err(USAGE.to_string());
+        }
+        let value = args
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        match flag.as_str() {
+            "--port" => port = Some(value.parse().map_err(|_| format!("bad port {value:?}"))?),
+            "--host" => host = value.parse().map_err(|_| format!("bad host {value:?}"))?,
+            "--name" => name = value,
+            _ => return Err(format!("unknown argument {flag}\n{USAGE}")),
+        }
+    }
+    let port = port.ok_or_else(|| format!("--port is required\n{USAGE}"))?;
+    Ok(Arguments {
+        address: SocketAddr::new(host, port),
+        name,
+    })
+}
+
+fn main() -> ExitCode {
+    let arguments = match parse_arguments(std::env::args().skip(1)) {
+        Ok(arguments) => arguments,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match TcpListener::bind(arguments.address) {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!(
+                "ajp-responder: cannot listen on {}: {error}",
+                arguments.address
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("listening on {} as {}", arguments.address, arguments.name);
+    let _ = io::stdout().flush();
+    let pattern = Arc::new(pattern_table());
+    let name: Arc<str> = arguments.name.into();
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else {
+            // EMFILE and friends: back off instead of spinning.
+            thread::sleep(std::time::Duration::from_millis(10));
+            continue;
+        };
+        let pattern = Arc::clone(&pattern);
+        let name = Arc::clone(&name);
+        // AJP connections are few and long-lived (pooled by the front end): a thread each is cheapest.
+        let _ = thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || serve_tcp(stream, pattern, &name));
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// A FORWARD_REQUEST payload as mod_jk builds it (prefix code included).
+    fn forward_request(method: u8, headers: &[(&[u8], &[u8])], query: Option<&[u8]>) -> Vec<u8> {
+        let mut p = vec![FORWARD_REQUEST, method];
+        for text in [
+            &b"HTTP/1.1"[..],
+            b"/bench/s",
+            b"127.0.0.1",
+            b"127.0.0.1",
+            b"localhost",
+        ] {
+            put_string(&mut p, text);
+        }
+        p.extend_from_slice(&8080u16.to_be_bytes());
+        p.push(0);
+        p.extend_from_slice(&(headers.len() as u16).to_be_bytes());
+        for (name, value) in headers {
+            match *name {
+                b"content-length" => p.extend_from_slice(&HEADER_CONTENT_LENGTH.to_be_bytes()),
+                other => put_string(&mut p, other),
+            }
+            put_string(&mut p, value);
+        }
+        p.push(ATTRIBUTE_SSL_KEY_SIZE);
+        p.extend_from_slice(&256u16.to_be_bytes());
+        if let Some(query) = query {
+            p.push(ATTRIBUTE_QUERY_STRING);
+            put_string(&mut p, query);
+        }
+        p.push(ATTRIBUTE_REQ_ATTRIBUTE);
+        put_string(&mut p, b"AJP_REMOTE_PORT");
+        put_string(&mut p, b"40000");
+        p.push(ATTRIBUTES_END);
+        p
+    }
+
+    fn framed(payload: &[u8]) -> Vec<u8> {
+        let mut packet = MAGIC_TO_CONTAINER.to_vec();
+        packet.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+        packet.extend_from_slice(payload);
+        packet
+    }
+
+    fn body_packet(data: &[u8]) -> Vec<u8> {
+        let mut payload = (data.len() as u16).to_be_bytes().to_vec();
+        payload.extend_from_slice(data);
+        framed(&payload)
+    }
+
+    /// Splits container packets into (type, payload after the type byte).
+    fn container_packets(mut bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
+        let mut packets = Vec::new();
+        while let Some((header, rest)) = bytes.split_first_chunk::<4>() {
+            assert_eq!(&header[..2], b"AB");
+            let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
+            let (payload, rest) = rest.split_at(len);
+            packets.push((payload[0], payload[1..].to_vec()));
+            bytes = rest;
+        }
+        assert!(bytes.is_empty(), "trailing bytes");
+        packets
+    }
+
+    fn serve(input: Vec<u8>) -> (Vec<u8>, ConnectionEnd) {
+        let mut output = Vec::new();
+        let pattern = Arc::new(pattern_table());
+        let end = Connection::new(Cursor::new(input), &mut output, pattern).serve();
+        (output, end)
+    }
+
+    #[test]
+    fn size_parameter_chooses_the_body_length() {
+        let request = forward_request(2, &[], Some(b"a=1&size=102400&b=2"));
+        let summary = summarize_forward_request(&request).unwrap();
+        assert_eq!(summary.size, 102400);
+        assert!(!summary.is_head);
+        assert_eq!(summary.content_length, None);
+    }
+
+    #[test]
+    fn missing_or_malformed_size_answers_one_kibibyte() {
+        let plain = forward_request(2, &[], None);
+        assert_eq!(summarize_forward_request(&plain).unwrap().size, 1024);
+        let bad = forward_request(2, &[], Some(b"size=12x"));
+        assert_eq!(summarize_forward_request(&bad).unwrap().size, 1024);
+    }
+
+    #[test]
+    fn content_length_is_found_coded_or_spelled_out() {
+        let coded = forward_request(4, &[(b"content-length", b"1048576")], None);
+        assert_eq!(
+            summarize_forward_request(&coded).unwrap().content_length,
+            Some(1048576)
+        );
+        let spelled = forward_request(4, &[(b"Content-Length", b" 7 ")], None);
+        assert_eq!(
+            summarize_forward_request(&spelled).unwrap().content_length,
+            Some(7)
+        );
+    }
+
+    #[test]
+    fn truncated_request_is_a_protocol_error_not_a_panic() {
+        let request = forward_request(2, &[(b"x-long-header", b"value")], Some(b"size=1"));
+        for cut in 0..request.len() {
+            assert!(
+                summarize_forward_request(&request[..cut]).is_err(),
+                "cut at {cut} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn answer_carries_the_pattern_in_tomcat_sized_chunks() {
+        let size = 20_000u64;
+        let request = framed(&forward_request(2, &[], Some(b"size=20000")));
+        let (output, end) = serve(request);
+        assert!(matches!(end, ConnectionEnd::PeerClosed));
+        let packets = container_packets(&output);
+        let types: Vec<u8> = packets.iter().map(|(t, _)| *t).collect();
+        assert_eq!(types, [SEND_HEADERS, 3, 3, 3, END_RESPONSE]);
+        let headers = &packets[0].1;
+        assert_eq!(&headers[..2], &200u16.to_be_bytes());
+        assert!(headers.windows(6).any(|w| w == b"20000\0"));
+        let mut body = Vec::new();
+        for (_, payload) in &packets[1..4] {
+            let len = usize::from(u16::from_be_bytes([payload[0], payload[1]]));
+            assert!(len <= MAX_CHUNK);
+            body.extend_from_slice(&payload[2..2 + len]);
+        }
+        let expected: Vec<u8> = (0..size).map(pattern_byte).collect();
+        assert_eq!(body, expected);
+        assert_eq!(packets[4].1, [1], "END_RESPONSE must allow reuse");
+    }
+
+    #[test]
+    fn pattern_repeats_with_the_period_the_table_relies_on() {
+        for i in [0u64, 1, 250, 251, 60_000, 64_255] {
+            assert_eq!(pattern_byte(i), pattern_byte(i + PATTERN_PERIOD as u64));
+        }
+        assert_ne!(pattern_byte(1), pattern_byte(1 + 256));
+    }
+
+    #[test]
+    fn head_gets_headers_without_body() {
+        let (output, _) = serve(framed(&forward_request(METHOD_HEAD, &[], None)));
+        let types: Vec<u8> = container_packets(&output).iter().map(|(t, _)| *t).collect();
+        assert_eq!(types, [SEND_HEADERS, END_RESPONSE]);
+    }
+
+    #[test]
+    fn announced_body_is_read_with_get_body_chunk_after_the_first_packet() {
+        let mut input = framed(&forward_request(4, &[(b"content-length", b"10000")], None));
+        input.extend(body_packet(&[1; 8186]));
+        input.extend(body_packet(&[2; 1814]));
+        // A second request on the same connection proves the body was consumed exactly.
+        input.extend(framed(&forward_request(2, &[], Some(b"size=1"))));
+        let (output, end) = serve(input);
+        assert!(matches!(end, ConnectionEnd::PeerClosed));
+        let types: Vec<u8> = container_packets(&output).iter().map(|(t, _)| *t).collect();
+        assert_eq!(
+            types,
+            [
+                GET_BODY_CHUNK,
+                SEND_HEADERS,
+                3,
+                END_RESPONSE,
+                SEND_HEADERS,
+                3,
+                END_RESPONSE
+            ]
+        );
+    }
+
+    #[test]
+    fn body_of_unknown_length_is_not_asked_for() {
+        let (output, end) = serve(framed(&forward_request(4, &[], Some(b"size=0"))));
+        assert!(matches!(end, ConnectionEnd::PeerClosed));
+        let types: Vec<u8> = container_packets(&output).iter().map(|(t, _)| *t).collect();
+        assert_eq!(types, [SEND_HEADERS, END_RESPONSE]);
+    }
+
+    #[test]
+    fn client_gone_mid_body_ends_the_body() {
+        let mut input = framed(&forward_request(4, &[(b"content-length", b"9000")], None));
+        input.extend(body_packet(&[1; 100]));
+        input.extend(framed(&[]));
+        let (output, end) = serve(input);
+        assert!(matches!(end, ConnectionEnd::PeerClosed));
+        let types: Vec<u8> = container_packets(&output).iter().map(|(t, _)| *t).collect();
+        assert_eq!(types, [GET_BODY_CHUNK, SEND_HEADERS, 3, END_RESPONSE]);
+    }
+
+    #[test]
+    fn cping_gets_cpong() {
+        let (output, _) = serve(framed(&[CPING]));
+        assert_eq!(output, CPONG_PACKET);
+    }
+
+    #[test]
+    fn bad_magic_closes_the_connection() {
+        let (output, end) = serve(vec![b'A', b'B', 0, 1, CPING]);
+        assert!(output.is_empty());
+        assert!(matches!(
+            end,
+            ConnectionEnd::Protocol(ProtocolError::BadMagic([b'A', b'B']))
+        ));
+    }
+
+    #[test]
+    fn oversized_packet_is_refused() {
+        let (_, end) = serve(vec![0x12, 0x34, 0x20, 0x01]);
+        assert!(matches!(
+            end,
+            ConnectionEnd::Protocol(ProtocolError::PacketTooLarge(0x2001))
+        ));
+    }
+
+    #[test]
+    fn arguments_need_a_port() {
+        assert!(parse_arguments(["--name".to_string(), "x".to_string()]).is_err());
+        let parsed = parse_arguments(["--port", "8009", "--name", "tomcatB"].map(String::from));
+        let parsed = parsed.unwrap();
+        assert_eq!(parsed.address.port(), 8009);
+        assert_eq!(parsed.name, "tomcatB");
+    }
+}
