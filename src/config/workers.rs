@@ -354,9 +354,11 @@ impl<'p> Builder<'p> {
             return None;
         }
         if chain.len() >= MAX_REFERENCE_DEPTH {
+            // Name the worker whose chain is too long (its head), not the link that overflowed.
+            let head = chain.first().copied().unwrap_or(name);
             self.errors.push(ConfigError::new(
                 &origin,
-                format!("reference chain of worker '{name}' is deeper than {MAX_REFERENCE_DEPTH} workers"),
+                format!("reference chain of worker '{head}' is deeper than {MAX_REFERENCE_DEPTH} workers"),
             ));
             return None;
         }
@@ -906,7 +908,7 @@ mod tests {
         let found = errors(&text);
         assert_eq!(
             found,
-            ["w:21: reference chain of worker 'w19' is deeper than 20 workers"]
+            ["w:21: reference chain of worker 'w0' is deeper than 20 workers"]
         );
     }
 

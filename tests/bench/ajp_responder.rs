@@ -264,7 +264,7 @@ fn write_answer(
         let data = pattern
             .get(start..start + len)
             .ok_or_else(|| io::Error::other("pattern table shorter than a chunk"))?;
-        out.extend_from_slice(&[b'A', b'B']);
+        out.extend_from_slice(b"AB");
         out.extend_from_slice(&((len + 4) as u16).to_be_bytes());
         out.push(SEND_BODY_CHUNK);
         out.extend_from_slice(&(len as u16).to_be_bytes());

@@ -1,0 +1,372 @@
+//! Which member a request's session belongs to (mod_jk reference §4.3, §1.4): the session id
+//! from the `;jsessionid=` path parameter, else from every `JSESSIONID` cookie of every
+//! Cookie header, in order; the route is the text after the id's first '.'. `JK_ROUTE`
+//! replaces all of that with a route of its own. Everything is borrowed from the request:
+//! no allocation.
+
+/// Most session ids of one request that are tried; more are ignored (they still count as
+/// "the request has a session").
+pub const MAX_SESSION_IDS: usize = 16;
+
+/// The session routes of one request, in the order they are tried.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionRoutes<'a> {
+    routes: [&'a str; MAX_SESSION_IDS],
+    len: usize,
+    has_session: bool,
+}
+
+impl<'a> SessionRoutes<'a> {
+    /// No session (stickiness off, ignored, or no id in the request).
+    pub const NONE: SessionRoutes<'static> = SessionRoutes {
+        routes: [""; MAX_SESSION_IDS],
+        len: 0,
+        has_session: false,
+    };
+
+    /// `JK_ROUTE`: as if the request carried the session id `.<route>`.
+    pub fn forced(route: &'a str) -> SessionRoutes<'a> {
+        let mut routes = SessionRoutes::empty();
+        routes.has_session = true;
+        routes.push(route);
+        routes
+    }
+
+    fn empty() -> SessionRoutes<'a> {
+        SessionRoutes {
+            routes: [""; MAX_SESSION_IDS],
+            len: 0,
+            has_session: false,
+        }
+    }
+
+    fn push(&mut self, route: &'a str) {
+        if let Some(slot) = self.routes.get_mut(self.len) {
+            *slot = route;
+            self.len += 1;
+        }
+    }
+
+    /// Adds the route of session id `id`; ids without a '.' have none and are skipped.
+    fn push_id(&mut self, id: &'a str) {
+        if let Some((_, route)) = id.split_once('.') {
+            self.push(route);
+        }
+    }
+
+    /// The routes, first to try first.
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.routes.iter().take(self.len).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The request carries a session id (with or without a route). Such a request is not a
+    /// new session for the Sessions/Next methods, and with `sticky_session_force` it fails
+    /// rather than being balanced when none of its routes is usable.
+    pub fn has_session(&self) -> bool {
+        self.has_session
+    }
+}
+
+/// Cookie and path-parameter names that carry the session id.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionNames<'n> {
+    /// Cookie name (`session_cookie`, default `JSESSIONID`).
+    pub cookie: &'n str,
+    /// Path parameter with its leading ';' (`session_path`, default `;jsessionid`).
+    pub path: &'n str,
+}
+
+/// The session routes of a request: the path parameter of `uri` first; only if there is none,
+/// the cookies of `cookie_headers` (the values of every Cookie header, in order).
+pub fn session_routes<'a>(
+    uri: &'a str,
+    cookie_headers: impl IntoIterator<Item = &'a str>,
+    names: SessionNames<'_>,
+) -> SessionRoutes<'a> {
+    let mut routes = SessionRoutes::empty();
+    if let Some(id) = path_parameter(uri, names.path) {
+        // An empty value still hides the cookies (mod_jk logs it and sees no session).
+        if !id.is_empty() {
+            routes.has_session = true;
+            routes.push_id(id);
+        }
+        return routes;
+    }
+    let mut found = 0usize;
+    for header in cookie_headers {
+        for value in cookie_values(header, names.cookie) {
+            found += 1;
+            if !value.is_empty() {
+                routes.has_session = true;
+            }
+            routes.push_id(value);
+        }
+    }
+    // mod_jk joins several values with ';': two empty values still make a non-empty id.
+    if found > 1 {
+        routes.has_session = true;
+    }
+    routes
+}
+
+/// The value of `name=` in the URI (mod_jk `get_path_param`): the first occurrence followed
+/// by '=' and something, cut at '?', ';' or '/'.
+fn path_parameter<'a>(uri: &'a str, name: &str) -> Option<&'a str> {
+    if name.is_empty() {
+        return None;
+    }
+    let mut from = 0;
+    while let Some(found) = uri.get(from..).and_then(|rest| rest.find(name)) {
+        let start = from + found;
+        let after = start + name.len();
+        if let Some(value) = uri.get(after..).and_then(|rest| rest.strip_prefix('=')) {
+            if !value.is_empty() {
+                let end = value.find(['?', ';', '/']).unwrap_or(value.len());
+                return value.get(..end);
+            }
+        }
+        from = next_char(uri, start);
+    }
+    None
+}
+
+/// Values of cookie `name` in one Cookie header value (mod_jk `get_cookie`): the name must
+/// start the header or follow ';', ',' or white space; spaces may precede '='; the value
+/// runs to ';' or ','; surrounding double quotes are stripped.
+fn cookie_values<'a, 'n>(header: &'a str, name: &'n str) -> CookieValues<'a, 'n> {
+    CookieValues {
+        header,
+        name,
+        from: 0,
+    }
+}
+
+struct CookieValues<'a, 'n> {
+    header: &'a str,
+    name: &'n str,
+    /// Where the search for the next occurrence of the name starts.
+    from: usize,
+}
+
+impl<'a> Iterator for CookieValues<'a, '_> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let (header, name) = (self.header, self.name);
+        if name.is_empty() {
+            return None;
+        }
+        while let Some(found) = header.get(self.from..).and_then(|rest| rest.find(name)) {
+            let start = self.from + found;
+            self.from = next_char(header, start);
+            let boundary = header
+                .get(..start)
+                .unwrap_or("")
+                .bytes()
+                .last()
+                .is_none_or(|b| b == b';' || b == b',' || is_space(b));
+            if !boundary {
+                continue;
+            }
+            let rest = header.get(start + name.len()..).unwrap_or("");
+            let rest = rest.trim_start_matches(|c: char| c.is_ascii() && is_space(c as u8));
+            let Some(value) = rest.strip_prefix('=') else {
+                continue;
+            };
+            if value.is_empty() {
+                continue;
+            }
+            let end = value.find([';', ',']).unwrap_or(value.len());
+            self.from = header.len() - value.len() + end;
+            let raw = value.get(..end).unwrap_or("");
+            let unquoted = match raw.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+                Some(inner) if raw.len() > 1 => inner,
+                _ => raw,
+            };
+            return Some(unquoted);
+        }
+        None
+    }
+}
+
+/// C `isspace` in the "C" locale.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// Index just past the character starting at `index`.
+fn next_char(text: &str, index: usize) -> usize {
+    text.get(index..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(text.len(), |c| index + c.len_utf8())
+}
+
+/// `JK_STICKY_IGNORE` / `JK_STATELESS` as mod_jk reads them: set and empty, or a number
+/// other than 0 (C `atoi`: leading digits, so `"1x"` is on and `"yes"` is off).
+pub fn env_flag(value: &str) -> bool {
+    if value.is_empty() {
+        return true;
+    }
+    let trimmed = value.trim_start_matches(|c: char| c.is_ascii() && is_space(c as u8));
+    let digits = trimmed
+        .strip_prefix(['+', '-'])
+        .unwrap_or(trimmed)
+        .bytes()
+        .take_while(u8::is_ascii_digit);
+    digits.into_iter().any(|d| d != b'0')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NAMES: SessionNames<'static> = SessionNames {
+        cookie: "JSESSIONID",
+        path: ";jsessionid",
+    };
+
+    fn routes<'a>(uri: &'a str, cookies: &[&'a str]) -> (Vec<&'a str>, bool) {
+        let found = session_routes(uri, cookies.iter().copied(), NAMES);
+        (found.iter().collect(), found.has_session())
+    }
+
+    #[test]
+    fn route_is_the_text_after_the_first_dot() {
+        assert_eq!(
+            routes("/app", &["JSESSIONID=ABC123.node1"]),
+            (vec!["node1"], true)
+        );
+        assert_eq!(
+            routes("/app", &["JSESSIONID=ABC.node1.dom"]),
+            (vec!["node1.dom"], true)
+        );
+    }
+
+    #[test]
+    fn session_id_from_the_path_parameter_wins_over_the_cookie() {
+        assert_eq!(
+            routes("/app/x;jsessionid=AAA.fromPath", &["JSESSIONID=BBB.fromCookie"]),
+            (vec!["fromPath"], true)
+        );
+    }
+
+    #[test]
+    fn path_parameter_stops_at_query_semicolon_or_slash() {
+        assert_eq!(routes("/a;jsessionid=X.n1?q=1", &[]).0, ["n1"]);
+        assert_eq!(routes("/a;jsessionid=X.n2;other=1", &[]).0, ["n2"]);
+        assert_eq!(routes("/a;jsessionid=X.n3/more", &[]).0, ["n3"]);
+    }
+
+    #[test]
+    fn path_parameter_without_equals_is_skipped_for_a_later_one() {
+        assert_eq!(routes("/a;jsessionidx;jsessionid=Y.n9", &[]).0, ["n9"]);
+    }
+
+    #[test]
+    fn empty_path_parameter_means_no_session_and_hides_the_cookie() {
+        assert_eq!(
+            routes("/a;jsessionid=;x", &["JSESSIONID=B.n1"]),
+            (vec![], false)
+        );
+    }
+
+    #[test]
+    fn multiple_session_cookies_are_tried_in_order_across_headers() {
+        assert_eq!(
+            routes(
+                "/",
+                &["a=1; JSESSIONID=S1.r1; b=2, JSESSIONID=S2.r2", "JSESSIONID=S3.r3"]
+            )
+            .0,
+            ["r1", "r2", "r3"]
+        );
+    }
+
+    #[test]
+    fn cookie_name_must_stand_alone() {
+        assert_eq!(routes("/", &["XJSESSIONID=A.x; JSESSIONIDX=B.y"]), (vec![], false));
+        assert_eq!(routes("/", &["foo=1;JSESSIONID=C.z"]).0, ["z"]);
+        assert_eq!(routes("/", &["foo=1;\tJSESSIONID =D.w"]).0, ["w"]);
+    }
+
+    #[test]
+    fn quoted_cookie_values_are_unquoted() {
+        assert_eq!(routes("/", &["JSESSIONID=\"Q.quoted\""]).0, ["quoted"]);
+        assert_eq!(routes("/", &["JSESSIONID=\""]).0, Vec::<&str>::new());
+    }
+
+    #[test]
+    fn ids_without_a_dot_have_no_route_but_are_a_session() {
+        assert_eq!(routes("/", &["JSESSIONID=NODOT"]), (vec![], true));
+        assert_eq!(
+            routes("/", &["JSESSIONID=NODOT; JSESSIONID=X.later"]),
+            (vec!["later"], true)
+        );
+    }
+
+    #[test]
+    fn empty_cookie_value_is_no_session() {
+        assert_eq!(routes("/", &["JSESSIONID=;a=b"]), (vec![], false));
+        assert_eq!(routes("/", &["JSESSIONID="]), (vec![], false));
+        assert_eq!(routes("/", &[]), (vec![], false));
+    }
+
+    #[test]
+    fn configured_names_are_used() {
+        let names = SessionNames {
+            cookie: "SID",
+            path: ";sid",
+        };
+        let found = session_routes("/x;sid=1.p", ["JSESSIONID=2.c"], names);
+        assert_eq!(found.iter().collect::<Vec<_>>(), ["p"]);
+        let found = session_routes("/x", ["JSESSIONID=2.c; SID=3.s"], names);
+        assert_eq!(found.iter().collect::<Vec<_>>(), ["s"]);
+    }
+
+    #[test]
+    fn jk_route_is_a_session_with_that_route() {
+        let forced = SessionRoutes::forced("node7");
+        assert_eq!(forced.iter().collect::<Vec<_>>(), ["node7"]);
+        assert!(forced.has_session());
+        assert!(!SessionRoutes::NONE.has_session());
+    }
+
+    #[test]
+    fn more_ids_than_capacity_are_ignored_without_panicking() {
+        let header: String = (0..40).map(|i| format!("JSESSIONID=x.r{i}; ")).collect();
+        let found = session_routes("/", [header.as_str()], NAMES);
+        assert_eq!(found.len(), MAX_SESSION_IDS);
+        assert_eq!(found.iter().next(), Some("r0"));
+    }
+
+    #[test]
+    fn non_ascii_text_around_names_does_not_break_parsing() {
+        assert_eq!(routes("/é;jsessionid=ü.ñode", &[]).0, ["ñode"]);
+        assert_eq!(routes("/", &["ä=1; JSESSIONID=é.r"]).0, ["r"]);
+    }
+
+    #[test]
+    fn env_flags_read_like_atoi() {
+        for (value, on) in [
+            ("", true),
+            ("1", true),
+            ("2", true),
+            ("  7", true),
+            ("1x", true),
+            ("0", false),
+            ("00", false),
+            ("yes", false),
+            ("-1", true),
+        ] {
+            assert_eq!(env_flag(value), on, "{value:?}");
+        }
+    }
+}

@@ -1,0 +1,1239 @@
+#!/usr/bin/env python3
+"""The mod_jk_rs benchmark: runs mod_jk_rs, mod_jk, mod_proxy_ajp and static files in the same
+httpd build and prints one table per scenario (`run`), or counts instructions and mallocs per
+request under callgrind (`callgrind`). Called by tests/bench/run.sh and tests/bench/callgrind.sh,
+which build what it needs; see tests/bench/README.md for the meaning of every figure.
+
+Everything runs on 127.0.0.1 on free ports, in a fresh temporary directory. Only processes this
+script started are signalled, by pid (an httpd parent, then if it will not stop, the children
+whose parent it is). Python 3 standard library only.
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+APACHE2 = "/usr/sbin/apache2"
+MODULES_DIR = "/usr/lib/apache2/modules"
+MOD_JK_SO = MODULES_DIR + "/mod_jk.so"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# Which backend layout every front end uses. mod_jk_rs has no lb worker yet, so all four use one
+# backend; once it has, change this one line to "lb" (or pass --topology lb): mod_jk and
+# mod_jk_rs then mount the lb worker `balancer` over tomcatA and tomcatB, mod_proxy_ajp uses
+# balancer:// with two BalancerMembers.
+TOPOLOGY = "single"
+TOPOLOGIES = ("single", "lb")
+
+FRONT_ENDS = ("mod_jk_rs", "mod_jk", "mod_proxy_ajp", "static")
+# Figures are divided by this front end's.
+REFERENCE = "mod_jk"
+MPMS = ("event", "worker", "prefork")
+BACKEND_NAMES = ("tomcatA", "tomcatB")
+# The URL space every front end serves: proxied to the backends, or files for `static`.
+MOUNT_PREFIX = "/bench/"
+SESSION_COOKIE = "JSESSIONID=5C0FFEE5C0FFEE5C0FFEE5C0FFEE5C0F.tomcatA"
+
+# Threaded MPMs: every process and thread exists from the start and none is ever stopped, so the
+# CPU and RSS figures never include process start-up and the process count is the same for all.
+SERVERS = 4
+THREADS_PER_CHILD = 64
+
+KIB = 1024
+MIB = 1024 * 1024
+# pattern_byte(i) of the backends repeats every 251 * 256 bytes.
+PATTERN_PERIOD = 251 * 256
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    size: int  # response body bytes
+    connections: int = 16
+    keepalive: bool = True
+    post_bytes: int = 0  # request body bytes (POST when > 0)
+    sticky: bool = False  # send a session cookie naming tomcatA
+
+    @property
+    def method(self):
+        return "POST" if self.post_bytes else "GET"
+
+    @property
+    def is_bulk(self):
+        """Large transfers: the table adds a MiB/s column."""
+        return self.size >= 100 * KIB or self.post_bytes >= 100 * KIB
+
+
+SCENARIOS = (
+    Scenario("1k-keepalive", "GET 1 KiB, keep-alive", 1 * KIB),
+    Scenario("1k-close", "GET 1 KiB, a new connection per request", 1 * KIB, keepalive=False),
+    Scenario("100k", "GET 100 KiB, keep-alive", 100 * KIB),
+    Scenario("10m", "GET 10 MiB, keep-alive", 10 * MIB),
+    Scenario("post-1m", "POST 1 MiB, 1 KiB answer, keep-alive", 1 * KIB, post_bytes=1 * MIB),
+    Scenario("c200", "GET 1 KiB, keep-alive, 200 connections", 1 * KIB, connections=200),
+    Scenario("sticky", "GET 1 KiB with a session cookie for tomcatA", 1 * KIB, sticky=True),
+)
+SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
+
+
+def pattern_byte(i):
+    """Byte i of every answer body: tests/support/ajp_backend.rs's pattern_byte."""
+    return (i * 7 + i // 251) % 256
+
+
+_PERIOD_BYTES = None
+
+
+def pattern(n):
+    """The first n bytes every backend answers `?size=n` with (and the static files hold)."""
+    global _PERIOD_BYTES
+    if _PERIOD_BYTES is None:
+        _PERIOD_BYTES = bytes(pattern_byte(i) for i in range(PATTERN_PERIOD))
+    repeats = n // PATTERN_PERIOD + 1
+    return (_PERIOD_BYTES * repeats)[:n]
+
+
+def request_path(scenario):
+    """The same request line for all four: the backends read `size`, static ignores it."""
+    return f"{MOUNT_PREFIX}s{scenario.size}?size={scenario.size}"
+
+
+def static_file_name(size):
+    return f"s{size}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration
+
+
+@dataclasses.dataclass
+class Backend:
+    name: str
+    host: str
+    port: int
+
+
+def topology_description(front_end, topology, backends):
+    """One line saying where a front end sends /bench/*, printed in every report header."""
+    a = backends[0]
+    if front_end == "static":
+        return f"files {MOUNT_PREFIX}s<size> from disk (the ceiling; no backend)"
+    if topology == "lb":
+        members = ", ".join(f"{b.name} {b.host}:{b.port}" for b in backends)
+        if front_end == "mod_proxy_ajp":
+            return (f"lb: ProxyPass {MOUNT_PREFIX} balancer://bench ({members}; "
+                    "lbmethod=byrequests, stickysession=JSESSIONID)")
+        return f"lb: JkMount {MOUNT_PREFIX}* balancer (type=lb over {members}; sticky_session)"
+    if front_end == "mod_proxy_ajp":
+        return f"single backend: ProxyPass {MOUNT_PREFIX} ajp://{a.host}:{a.port}{MOUNT_PREFIX}"
+    return f"single backend: JkMount {MOUNT_PREFIX}* {a.name} (ajp13 {a.host}:{a.port})"
+
+
+def workers_properties(backends, topology):
+    """The workers.properties mod_jk and mod_jk_rs share. The lb worker is always defined, so
+    switching TOPOLOGY only changes which worker is listed and mounted."""
+    lines = [
+        "# Generated by tests/bench/bench.py: the same file for mod_jk and mod_jk_rs.",
+        f"worker.list={jk_mount_target(topology)}",
+    ]
+    for b in backends:
+        lines += [
+            f"worker.{b.name}.type=ajp13",
+            f"worker.{b.name}.host={b.host}",
+            f"worker.{b.name}.port={b.port}",
+        ]
+    if len(backends) > 1:
+        lines += [
+            "worker.balancer.type=lb",
+            "worker.balancer.balance_workers=" + ",".join(b.name for b in backends),
+            "worker.balancer.sticky_session=true",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def jk_mount_target(topology):
+    return "balancer" if topology == "lb" else BACKEND_NAMES[0]
+
+
+def mpm_block(mpm, max_connections):
+    if mpm == "prefork":
+        # One process per connection: as many as the busiest scenario needs, all started at once.
+        n = max_connections + 8
+        return "\n".join([
+            f"ServerLimit {n}",
+            f"StartServers {n}",
+            "MinSpareServers 1",
+            f"MaxSpareServers {n}",
+            f"MaxRequestWorkers {n}",
+            "MaxConnectionsPerChild 0",
+        ])
+    total = SERVERS * THREADS_PER_CHILD
+    return "\n".join([
+        f"ServerLimit {SERVERS}",
+        f"StartServers {SERVERS}",
+        f"ThreadLimit {THREADS_PER_CHILD}",
+        f"ThreadsPerChild {THREADS_PER_CHILD}",
+        f"MaxRequestWorkers {total}",
+        f"MinSpareThreads {THREADS_PER_CHILD}",
+        f"MaxSpareThreads {total}",
+        "MaxConnectionsPerChild 0",
+    ])
+
+
+def front_end_block(front_end, directory, topology, backends, module_path):
+    a = backends[0]
+    if front_end == "mod_jk_rs":
+        return "\n".join([
+            f'LoadModule jk_rs_module "{module_path}"',
+            f'JkWorkersFile "{directory}/workers.properties"',
+            f'JkShmFile "{directory}/run/jk-runtime-status"',
+            f"JkMount {MOUNT_PREFIX}* {jk_mount_target(topology)}",
+        ])
+    if front_end == "mod_jk":
+        return "\n".join([
+            f'LoadModule jk_module "{MOD_JK_SO}"',
+            f'JkWorkersFile "{directory}/workers.properties"',
+            f'JkShmFile "{directory}/run/jk-runtime-status"',
+            f'JkLogFile "{directory}/mod_jk.log"',
+            "JkLogLevel error",
+            f"JkMount {MOUNT_PREFIX}* {jk_mount_target(topology)}",
+        ])
+    if front_end == "mod_proxy_ajp":
+        lines = [
+            f"LoadModule proxy_module {MODULES_DIR}/mod_proxy.so",
+            f"LoadModule proxy_ajp_module {MODULES_DIR}/mod_proxy_ajp.so",
+        ]
+        if topology == "lb":
+            lines += [
+                f"LoadModule slotmem_shm_module {MODULES_DIR}/mod_slotmem_shm.so",
+                f"LoadModule proxy_balancer_module {MODULES_DIR}/mod_proxy_balancer.so",
+                f"LoadModule lbmethod_byrequests_module {MODULES_DIR}/mod_lbmethod_byrequests.so",
+                "<Proxy balancer://bench>",
+            ]
+            lines += [f"    BalancerMember ajp://{b.host}:{b.port} route={b.name}" for b in backends]
+            lines += [
+                "    ProxySet lbmethod=byrequests stickysession=JSESSIONID|jsessionid",
+                "</Proxy>",
+                f"ProxyPass {MOUNT_PREFIX} balancer://bench{MOUNT_PREFIX}",
+            ]
+        else:
+            lines.append(f"ProxyPass {MOUNT_PREFIX} ajp://{a.host}:{a.port}{MOUNT_PREFIX}")
+        return "\n".join(lines)
+    if front_end == "static":
+        return "# static: httpd's own file handler serves htdocs/bench/s<size>."
+    raise ValueError(f"unknown front end {front_end}")
+
+
+def httpd_conf(front_end, directory, port, mpm, topology, backends, module_path, htdocs,
+               max_connections, run_as_user):
+    """The whole httpd.conf of one front end: identical for all four but the last block."""
+    user = "User www-data\nGroup www-data\n" if run_as_user else ""
+    return f"""# Generated by tests/bench/bench.py: front end {front_end}, MPM {mpm}, topology {topology}.
+ServerRoot "{directory}"
+Listen 127.0.0.1:{port}
+ServerName 127.0.0.1
+PidFile "{directory}/run/httpd.pid"
+DefaultRuntimeDir "{directory}/run"
+ErrorLog "{directory}/error.log"
+LogLevel warn
+LoadModule mpm_{mpm}_module {MODULES_DIR}/mod_mpm_{mpm}.so
+LoadModule authz_core_module {MODULES_DIR}/mod_authz_core.so
+LoadModule mime_module {MODULES_DIR}/mod_mime.so
+TypesConfig /etc/mime.types
+{user}# No access log for any of the four: the figures are the front end's own work.
+Timeout 60
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 5
+{mpm_block(mpm, max_connections)}
+DocumentRoot "{htdocs}"
+<Directory "{htdocs}">
+    Require all granted
+    ForceType application/octet-stream
+    FileETag None
+</Directory>
+
+{front_end_block(front_end, directory, topology, backends, module_path)}
+"""
+
+
+def write_htdocs(htdocs, sizes):
+    os.makedirs(os.path.join(htdocs, MOUNT_PREFIX.strip("/")), exist_ok=True)
+    for size in sizes:
+        path = os.path.join(htdocs, MOUNT_PREFIX.strip("/"), static_file_name(size))
+        with open(path, "wb") as f:
+            f.write(pattern(size))
+    make_readable(htdocs)
+
+
+def make_readable(path):
+    """httpd's children run as www-data: they must reach every file under the run directory."""
+    for root, dirs, files in os.walk(path):
+        os.chmod(root, 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+
+
+def write_front_end(base, front_end, port, args, backends, module_path, htdocs, max_connections):
+    directory = os.path.join(base, front_end)
+    os.makedirs(os.path.join(directory, "run"), exist_ok=True)
+    os.chmod(directory, 0o755)
+    with open(os.path.join(directory, "workers.properties"), "w") as f:
+        f.write(workers_properties(backends, args.topology))
+    conf = os.path.join(directory, "httpd.conf")
+    with open(conf, "w") as f:
+        f.write(httpd_conf(front_end, directory, port, args.mpm, args.topology, backends,
+                           module_path, htdocs, max_connections, os.geteuid() == 0))
+    return directory, conf
+
+
+# ---------------------------------------------------------------------------------------------
+# /proc
+
+
+def parse_proc_stat(text):
+    """(ppid, utime + stime, cutime + cstime) in clock ticks from /proc/<pid>/stat. The command
+    name may hold spaces and parentheses, so fields are counted after the last ')'."""
+    fields = text[text.rindex(")") + 2:].split()
+    # fields[0] is field 3 (state): ppid is field 4, utime..cstime fields 14..17.
+    ppid = int(fields[1])
+    own = int(fields[11]) + int(fields[12])
+    reaped = int(fields[13]) + int(fields[14])
+    return ppid, own, reaped
+
+
+def read_proc_stat(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return parse_proc_stat(f.read())
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def children_of(parent):
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = read_proc_stat(int(entry))
+            if stat and stat[0] == parent:
+                pids.append(int(entry))
+    return pids
+
+
+def cpu_ticks(parent):
+    """CPU ticks of an httpd: the parent, its live children, and (cutime, cstime) the children it
+    has already reaped, so a child that exits during a run still counts."""
+    stat = read_proc_stat(parent)
+    if stat is None:
+        return 0
+    total = stat[1] + stat[2]
+    for child in children_of(parent):
+        child_stat = read_proc_stat(child)
+        if child_stat:
+            total += child_stat[1]
+    return total
+
+
+def process_ticks(pid):
+    stat = read_proc_stat(pid)
+    return stat[1] if stat else 0
+
+
+def parse_vm_hwm(status_text):
+    """Peak resident set size in KiB from /proc/<pid>/status."""
+    match = re.search(r"^VmHWM:\s+(\d+)\s+kB", status_text, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
+def vm_hwm_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return parse_vm_hwm(f.read())
+    except OSError:
+        return None
+
+
+def reset_hwm(pid):
+    """Restarts the peak-RSS count (Linux >= 4.0); False when not permitted."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+
+class Processes:
+    """Every process this script started, stopped by pid in reverse order."""
+
+    def __init__(self):
+        self.started = []  # (Popen, kind)
+
+    def start(self, argv, log_path, kind):
+        log = open(log_path, "ab")
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        self.started.append((proc, kind))
+        return proc
+
+    def stop(self, proc, kind, timeout=20):
+        if proc.poll() is None:
+            children = children_of(proc.pid) if kind == "httpd" else []
+            try:
+                proc.send_signal(signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                # Still alive: its children are still its children, so these pids are ours.
+                for child in children_of(proc.pid) or children:
+                    try:
+                        os.kill(child, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                proc.kill()
+                proc.wait()
+        self.started = [(p, k) for p, k in self.started if p is not proc]
+
+    def stop_all(self):
+        for proc, kind in reversed(list(self.started)):
+            self.stop(proc, kind)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# A tiny HTTP/1.1 client (sanity checks and the callgrind runs)
+
+
+class HttpError(Exception):
+    pass
+
+
+def build_request(scenario, port, path=None, body=None):
+    headers = [f"Host: 127.0.0.1:{port}"]
+    if not scenario.keepalive:
+        headers.append("Connection: close")
+    if scenario.sticky:
+        headers.append(f"Cookie: {SESSION_COOKIE}")
+    if scenario.post_bytes:
+        headers += ["Content-Type: application/octet-stream",
+                    f"Content-Length: {scenario.post_bytes}"]
+    head = f"{scenario.method} {path or request_path(scenario)} HTTP/1.1\r\n"
+    head += "".join(h + "\r\n" for h in headers) + "\r\n"
+    payload = head.encode()
+    if scenario.post_bytes:
+        payload += body if body is not None else b"b" * scenario.post_bytes
+    return payload
+
+
+class HttpConnection:
+    def __init__(self, port, timeout=30.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buffer = b""
+
+    def close(self):
+        self.sock.close()
+
+    def _fill(self):
+        data = self.sock.recv(256 * KIB)
+        if not data:
+            raise HttpError("connection closed before the answer ended")
+        self.buffer += data
+
+    def _take(self, n):
+        while len(self.buffer) < n:
+            self._fill()
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+    def _line(self):
+        while b"\r\n" not in self.buffer:
+            self._fill()
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line
+
+    def exchange(self, request, keep_body=True):
+        """Sends one request, reads its answer: (status, headers, body or its length)."""
+        self.sock.sendall(request)
+        while b"\r\n\r\n" not in self.buffer:
+            self._fill()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        try:
+            status = int(lines[0].split()[1])
+        except (IndexError, ValueError):
+            raise HttpError(f"bad status line {lines[0]!r}") from None
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        chunks = []
+        received = 0
+        if "content-length" in headers:
+            remaining = int(headers["content-length"])
+            while remaining:
+                if not self.buffer:
+                    self._fill()
+                piece = self.buffer[:remaining]
+                self.buffer = self.buffer[len(piece):]
+                remaining -= len(piece)
+                received += len(piece)
+                if keep_body:
+                    chunks.append(piece)
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            while True:
+                size = int(self._line().split(b";")[0], 16)
+                if size == 0:
+                    while self._line():
+                        pass  # trailers, up to the empty line
+                    break
+                piece = self._take(size)
+                received += size
+                if keep_body:
+                    chunks.append(piece)
+                self._line()  # the CRLF after the chunk's data
+        return status, headers, b"".join(chunks) if keep_body else received
+
+
+def check_answer(port, scenario, path):
+    """One request as the benchmark sends it; returns None when the answer is right, else why.
+    The bytes are checked too, except from a Tomcat application (only the length is)."""
+    try:
+        conn = HttpConnection(port, timeout=30)
+        try:
+            status, headers, body = conn.exchange(build_request(scenario, port, path))
+        finally:
+            conn.close()
+    except (OSError, HttpError) as error:
+        return f"request failed: {error}"
+    if status != 200:
+        return f"status {status} (server: {headers.get('server', '?')})"
+    if len(body) != scenario.size:
+        return f"{len(body)} body bytes, expected {scenario.size}"
+    if path == request_path(scenario) and body != pattern(scenario.size):
+        return "body bytes differ from the pattern"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# wrk
+
+WRK_RESULT = re.compile(r"^BENCH_RESULT (.*)$", re.MULTILINE)
+WRK_FIELDS = ("requests", "duration_us", "bytes", "connect_errors", "read_errors", "write_errors",
+              "status_errors", "timeouts", "p50_us", "p99_us", "mean_us", "max_us")
+
+
+def wrk_script(scenario):
+    """wrk's Lua: the request (set once, so wrk sends fixed bytes) and a machine-readable summary."""
+    lines = [f"-- Generated by tests/bench/bench.py: scenario {scenario.name}."]
+    if scenario.post_bytes:
+        lines += [
+            'wrk.method = "POST"',
+            f'wrk.body = string.rep("b", {scenario.post_bytes})',
+            'wrk.headers["Content-Type"] = "application/octet-stream"',
+        ]
+    if not scenario.keepalive:
+        lines.append('wrk.headers["Connection"] = "close"')
+    if scenario.sticky:
+        lines.append(f'wrk.headers["Cookie"] = "{SESSION_COOKIE}"')
+    lines += [
+        "function done(summary, latency, requests)",
+        "  local e = summary.errors",
+        '  io.write(string.format("BENCH_RESULT %.0f %.0f %.0f %.0f %.0f %.0f %.0f %.0f'
+        ' %.0f %.0f %.0f %.0f\\n",',
+        "    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write,",
+        "    e.status, e.timeout, latency:percentile(50), latency:percentile(99), latency.mean,",
+        "    latency.max))",
+        "end",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def parse_wrk_output(text):
+    match = WRK_RESULT.search(text)
+    if not match:
+        raise ValueError("no BENCH_RESULT line in wrk's output")
+    values = [float(v) for v in match.group(1).split()]
+    if len(values) != len(WRK_FIELDS):
+        raise ValueError(f"BENCH_RESULT has {len(values)} fields, expected {len(WRK_FIELDS)}")
+    return dict(zip(WRK_FIELDS, values))
+
+
+def wrk_threads(connections):
+    return 2 if connections >= 64 else 1
+
+
+def run_wrk(port, scenario, script_path, seconds, connections=None, path=None):
+    connections = connections or scenario.connections
+    argv = ["wrk", f"-t{wrk_threads(connections)}", f"-c{connections}", f"-d{seconds}s",
+            "--timeout", "10s", "-s", script_path,
+            f"http://127.0.0.1:{port}{path or request_path(scenario)}"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
+    return parse_wrk_output(done.stdout)
+
+
+# ---------------------------------------------------------------------------------------------
+# The `run` command
+
+
+@dataclasses.dataclass
+class RunningFrontEnd:
+    name: str
+    port: int
+    directory: str
+    proc: subprocess.Popen
+    topology: str
+
+
+def front_end_path(args, front_end, scenario):
+    """The request path: ours everywhere, or the Tomcat application's for proxied front ends."""
+    if args.tomcat_path and front_end != "static":
+        return f"{args.tomcat_path}?size={scenario.size}"
+    return request_path(scenario)
+
+
+def measure(front_end, scenario, script_path, seconds, backend_pids, path):
+    parent = front_end.proc.pid
+    hwm_reset = all(reset_hwm(pid) for pid in [parent] + children_of(parent))
+    ticks_before = cpu_ticks(parent)
+    backend_before = sum(process_ticks(pid) for pid in backend_pids)
+    result = run_wrk(front_end.port, scenario, script_path, seconds, path=path)
+    result["cpu_ticks"] = cpu_ticks(parent) - ticks_before
+    result["backend_ticks"] = sum(process_ticks(pid) for pid in backend_pids) - backend_before
+    peaks = [vm_hwm_kib(pid) for pid in children_of(parent)]
+    result["rss_kib"] = max((p for p in peaks if p), default=0)
+    result["rss_since_start"] = not hwm_reset
+    return result
+
+
+def summarize(runs):
+    """The figures of one front end in one scenario: medians over rounds (RSS: the largest)."""
+    ok = [r for r in runs if r["requests"] > 0]
+    if not ok:
+        return None
+    per_run_rps = [r["requests"] / (r["duration_us"] / 1e6) for r in ok]
+    rps = statistics.median(per_run_rps)
+    us_per_tick = 1e6 / CLK_TCK
+    errors = sum(r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["status_errors"]
+                 + r["timeouts"] for r in runs)
+    return {
+        "rps": rps,
+        "spread": (max(per_run_rps) - min(per_run_rps)) / rps if rps else 0.0,
+        "mib_s": statistics.median(r["bytes"] / (r["duration_us"] / 1e6) / MIB for r in ok),
+        "p50_ms": statistics.median(r["p50_us"] for r in ok) / 1000,
+        "p99_ms": statistics.median(r["p99_us"] for r in ok) / 1000,
+        "cpu_us": statistics.median(r["cpu_ticks"] * us_per_tick / r["requests"] for r in ok),
+        "backend_us": statistics.median(r["backend_ticks"] * us_per_tick / r["requests"]
+                                        for r in ok),
+        "rss_mib": max(r["rss_kib"] for r in ok) / KIB,
+        "rss_since_start": any(r["rss_since_start"] for r in ok),
+        "errors": int(errors),
+        "runs": len(runs),
+    }
+
+
+def ratio(value, reference):
+    if value is None or not reference:
+        return None
+    return value / reference
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def fmt_ratio(value):
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def scenario_table(scenario, figures, front_ends):
+    """Rows of one scenario: each figure with its ratio to mod_jk."""
+    columns = [("req/s", "rps", 0), ("p50 ms", "p50_ms", 2), ("p99 ms", "p99_ms", 2),
+               ("CPU us/req", "cpu_us", 1), ("RSS MiB", "rss_mib", 1)]
+    if scenario.is_bulk:
+        columns.insert(1, ("MiB/s", "mib_s", 0))
+    header = ["front end"]
+    for title, _, _ in columns:
+        header += [title, f"x{REFERENCE}"]
+    header += ["spread", "backend us/req", "errors"]
+    rows = [header]
+    reference = figures.get(REFERENCE)
+    for fe in front_ends:
+        f = figures.get(fe)
+        if f is None:
+            rows.append([fe] + ["-"] * (len(header) - 1))
+            continue
+        row = [fe]
+        for _, key, digits in columns:
+            row.append(fmt(f[key], digits))
+            row.append(fmt_ratio(ratio(f[key], reference[key] if reference else None)))
+        row += [f"{f['spread'] * 100:.0f}%",
+                "-" if fe == "static" else fmt(f["backend_us"], 1),
+                str(f["errors"])]
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = []
+    for r in rows:
+        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def target_lines(all_figures, scenarios):
+    """The issue's targets for mod_jk_rs, each with the measured ratio and PASS/FAIL."""
+    lines = []
+
+    def fig(scenario, fe, key):
+        f = all_figures.get(scenario, {}).get(fe)
+        return None if f is None else f[key]
+
+    for s in scenarios:
+        rs, jk, px = (fig(s.name, fe, "rps") for fe in ("mod_jk_rs", "mod_jk", "mod_proxy_ajp"))
+        if rs is None:
+            continue
+        goal_jk = 1.0 if s.name == "10m" else 1.3
+        checks = []
+        if jk:
+            checks.append((rs / jk, goal_jk, "mod_jk"))
+        if px and s.name != "10m":
+            checks.append((rs / px, 1.1, "mod_proxy_ajp"))
+        for value, goal, who in checks:
+            verdict = "PASS" if value >= goal else "FAIL"
+            what = "throughput" if s.name == "10m" else "req/s"
+            lines.append(f"  {s.name:<13} {what} >= {goal:.1f}x {who:<14} measured "
+                         f"{value:.2f}x  {verdict}")
+    sizes = [s.name for s in scenarios if s.name in ("1k-keepalive", "100k", "10m")]
+    rss = [(name, fig(name, "mod_jk_rs", "rss_mib")) for name in sizes]
+    rss = [(n, v) for n, v in rss if v is not None]
+    if len(rss) >= 2:
+        growth = rss[-1][1] - rss[0][1]
+        # Allocator noise is well under 1 MiB; buffering a 10 MiB answer is not.
+        verdict = "PASS" if growth < 1.0 else "FAIL"
+        listed = ", ".join(f"{n} {v:.1f}" for n, v in rss)
+        lines.append(f"  child RSS flat with answer size: {listed} MiB "
+                     f"(growth {growth:+.1f} MiB, limit +1.0)  {verdict}")
+    return lines
+
+
+def describe_host():
+    cpus = os.cpu_count()
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{cpus} CPUs ({model}), load average {load}"
+
+
+def tool_version(argv, pattern_text):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except OSError:
+        return "?"
+    match = re.search(pattern_text, out.stdout + out.stderr)
+    return match.group(1) if match else "?"
+
+
+def package_version(package):
+    return tool_version(["dpkg-query", "-W", "-f=${Version}", package], r"(\S+)")
+
+
+def start_backends(args, procs, base):
+    """Our two AJP backends (or the given external ones, e.g. real Tomcats)."""
+    if args.tomcat:
+        backends = []
+        for name, spec in zip(BACKEND_NAMES, args.tomcat.split(",")):
+            host, _, port = spec.rpartition(":")
+            backends.append(Backend(name, host or "127.0.0.1", int(port)))
+        return backends, [], "external AJP backends (" + ", ".join(
+            f"{b.name} {b.host}:{b.port}" for b in backends) + ")"
+    backends, pids = [], []
+    binary = args.responder if args.backend == "fast" else args.backend_bin
+    for name in BACKEND_NAMES:
+        port = free_port()
+        proc = procs.start([binary, "--port", str(port), "--name", name],
+                           os.path.join(base, f"backend-{name}.log"), "backend")
+        if not wait_for_port(port, proc):
+            raise RuntimeError(f"backend {name} did not start; see {base}/backend-{name}.log")
+        backends.append(Backend(name, "127.0.0.1", port))
+        pids.append(proc.pid)
+    kind = ("ajp-responder (tests/bench/ajp_responder.rs)" if args.backend == "fast"
+            else "ajp-backend (tests/support/ajp_backend.rs)")
+    listed = ", ".join(f"{b.name} 127.0.0.1:{b.port}" for b in backends)
+    return backends, pids, f"{kind}: {listed}"
+
+
+def start_front_ends(args, procs, base, backends, htdocs, max_connections):
+    running = []
+    for fe in args.front_ends:
+        port = free_port()
+        directory, conf = write_front_end(base, fe, port, args, backends, args.module, htdocs,
+                                          max_connections)
+        proc = procs.start([APACHE2, "-f", conf, "-DFOREGROUND"],
+                           os.path.join(directory, "stderr.log"), "httpd")
+        running.append(RunningFrontEnd(fe, port, directory, proc,
+                                       "static" if fe == "static" else args.topology))
+    for fe in running:
+        if not wait_for_port(fe.port, fe.proc):
+            raise RuntimeError(f"{fe.name}: httpd did not start; see {fe.directory}/error.log "
+                               f"and {fe.directory}/stderr.log\n" + tail(fe.directory))
+    return running
+
+
+def tail(directory, lines=15):
+    out = []
+    for name in ("stderr.log", "error.log"):
+        try:
+            with open(os.path.join(directory, name), errors="replace") as f:
+                out += [f"{name}: {line.rstrip()}" for line in f.readlines()[-lines:]]
+        except OSError:
+            pass
+    return "\n".join(out)
+
+
+def sanity_check(args, front_ends, scenarios):
+    """Every front end must give the right answer to every scenario before anything is timed."""
+    for fe in front_ends:
+        for s in scenarios:
+            deadline = time.monotonic() + 15
+            while True:
+                why = check_answer(fe.port, s, front_end_path(args, fe.name, s))
+                if why is None:
+                    break
+                if time.monotonic() > deadline or fe.proc.poll() is not None:
+                    raise RuntimeError(f"{fe.name}, scenario {s.name}: {why}\n" + tail(fe.directory))
+                time.sleep(0.2)
+
+
+def command_run(args):
+    scenarios = [SCENARIO_BY_NAME[n] for n in args.scenarios]
+    max_connections = max(s.connections for s in scenarios)
+    procs = Processes()
+    base = tempfile.mkdtemp(prefix="mod_jk_rs-bench.")
+    os.chmod(base, 0o755)
+    htdocs = os.path.join(base, "htdocs")
+    write_htdocs(htdocs, sorted({s.size for s in scenarios}))
+    scripts = {}
+    for s in scenarios:
+        scripts[s.name] = os.path.join(base, f"wrk-{s.name}.lua")
+        with open(scripts[s.name], "w") as f:
+            f.write(wrk_script(s))
+    all_figures = {}
+    raw = {}
+    try:
+        backends, backend_pids, backend_text = start_backends(args, procs, base)
+        front_ends = start_front_ends(args, procs, base, backends, htdocs, max_connections)
+        sanity_check(args, front_ends, scenarios)
+        print_header(args, front_ends, backends, backend_text, base, scenarios)
+        # Opens every pooled backend connection and warms caches before anything is timed.
+        warm = SCENARIO_BY_NAME["1k-keepalive"]
+        warm_script = os.path.join(base, "wrk-warmup.lua")
+        with open(warm_script, "w") as f:
+            f.write(wrk_script(warm))
+        for fe in front_ends:
+            run_wrk(fe.port, warm, warm_script, args.warmup, connections=max_connections,
+                    path=front_end_path(args, fe.name, warm))
+        for s in scenarios:
+            runs = {fe.name: [] for fe in front_ends}
+            for _ in range(args.rounds):
+                for fe in front_ends:
+                    runs[fe.name].append(measure(fe, s, scripts[s.name], args.duration,
+                                                 backend_pids, front_end_path(args, fe.name, s)))
+            figures = {name: summarize(r) for name, r in runs.items()}
+            all_figures[s.name] = figures
+            raw[s.name] = runs
+            print(f"\n== {s.name}: {s.title}; wrk -t{wrk_threads(s.connections)} "
+                  f"-c{s.connections} -d{args.duration}s; {args.rounds} round(s), "
+                  "medians ==")
+            print(scenario_table(s, figures, args.front_ends))
+            notes = []
+            if any(f and f["rss_since_start"] for f in figures.values()):
+                notes.append("RSS could not be reset: peak since start-up")
+            if any(f and f["errors"] for f in figures.values()):
+                notes.append("errors > 0: that front end's figures are not comparable")
+            for note in notes:
+                print(f"  note: {note}")
+            sys.stdout.flush()
+        lines = target_lines(all_figures, scenarios)
+        if lines:
+            print(f"\n== targets for mod_jk_rs (topology {args.topology}) ==")
+            print("\n".join(lines))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"figures": all_figures, "runs": raw, "mpm": args.mpm,
+                           "topology": args.topology, "backend": backend_text}, f, indent=1)
+            print(f"\nraw results: {args.json}")
+    finally:
+        procs.stop_all()
+        if args.keep:
+            print(f"\nrun directory kept: {base}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+def print_header(args, front_ends, backends, backend_text, base, scenarios):
+    httpd = tool_version([APACHE2, "-v"], r"Server version:\s*(.+)")
+    if args.mpm == "prefork":
+        shape = f"{max(s.connections for s in scenarios) + 8} processes"
+    else:
+        shape = f"{SERVERS} processes x {THREADS_PER_CHILD} threads"
+    print("mod_jk_rs benchmark (tests/bench/run.sh)")
+    print(f"  host:      {describe_host()}")
+    print(f"  httpd:     {httpd}, MPM {args.mpm} ({shape}), KeepAlive On, "
+          "MaxKeepAliveRequests 0, KeepAliveTimeout 5, no access log")
+    print(f"  backends:  {backend_text}")
+    wrk = tool_version(["wrk", "-v"], r"wrk (\S+)")
+    print(f"  client:    wrk {wrk} on loopback, "
+          f"{args.duration}s per run, {args.rounds} round(s) interleaved "
+          f"({' '.join(fe.name for fe in front_ends)}, ...), warm-up {args.warmup}s")
+    print("  front ends (same httpd, same modules but the last config block):")
+    versions = {
+        "mod_jk_rs": args.module,
+        "mod_jk": f"mod_jk {package_version('libapache2-mod-jk')}",
+        "mod_proxy_ajp": "httpd's mod_proxy + mod_proxy_ajp",
+        "static": "httpd's file handler",
+    }
+    for fe in front_ends:
+        print(f"    {fe.name:<14} {versions[fe.name]}")
+        print(f"    {'':<14} topology {fe.topology}: "
+              f"{topology_description(fe.name, args.topology, backends)}")
+    print(f"  configs:   {base}/<front end>/httpd.conf"
+          + ("" if args.keep else " (removed at exit; --keep keeps them)"))
+    print("  columns:   medians over rounds; xmod_jk = figure / mod_jk's; CPU = all httpd "
+          "processes' user+system time per request; RSS = largest peak RSS of one child; "
+          "spread = (max-min)/median req/s")
+    sys.stdout.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# The `callgrind` command
+
+ALLOCATORS = ("malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", "memalign",
+              "valloc")
+NAME_LINE = re.compile(r"^(c?fn)=\((\d+)\)(?: (.*))?$")
+
+
+def parse_callgrind(text):
+    """Total instructions (Ir) and calls into the C allocator, per calling function, from a
+    callgrind output file (names may be compressed as `(id) name`, then `(id)`)."""
+    names = {}
+    current_fn = None
+    current_cfn = None
+    total = None
+    allocations = {}
+    for line in text.splitlines():
+        if line.startswith(("fn=", "cfn=")):
+            match = NAME_LINE.match(line)
+            if match:
+                kind, ident, name = match.groups()
+                if name is not None:
+                    names[ident] = name
+                resolved = names.get(ident, ident)
+            else:
+                kind, _, resolved = line.partition("=")
+            if kind == "fn":
+                current_fn = resolved
+            else:
+                current_cfn = resolved
+        elif line.startswith("calls="):
+            callee = re.sub(r"'\d+$", "", current_cfn or "")
+            if callee in ALLOCATORS:
+                count = int(line[len("calls="):].split()[0])
+                key = (current_fn or "?", callee)
+                allocations[key] = allocations.get(key, 0) + count
+        elif line.startswith(("summary:", "totals:")):
+            value = int(line.split(":", 1)[1].split()[0])
+            if line.startswith("summary:") or total is None:
+                total = value
+    if total is None:
+        raise ValueError("no summary/totals line: not a callgrind output file?")
+    return total, allocations
+
+
+def run_client(port, scenario, warmup, requests, deadline=600.0):
+    """`warmup` then `requests` requests; keep-alive scenarios use one connection for all."""
+    request = build_request(scenario, port)
+    start = time.monotonic()
+    conn = None
+    while conn is None:
+        try:
+            conn = HttpConnection(port, timeout=120)
+        except OSError:
+            if time.monotonic() - start > deadline:
+                raise
+            time.sleep(0.2)
+    try:
+        for i in range(warmup + requests):
+            if not scenario.keepalive and i:
+                conn.close()
+                conn = HttpConnection(port, timeout=120)
+            status, _, length = conn.exchange(request, keep_body=False)
+            if status != 200 or length != scenario.size:
+                raise HttpError(f"request {i}: status {status}, {length} body bytes")
+    finally:
+        conn.close()
+
+
+def callgrind_once(args, base, fe_name, backends, htdocs, scenario, count, procs):
+    port = free_port()
+    directory, conf = write_front_end(base, fe_name, port, args, backends, args.module, htdocs,
+                                      scenario.connections)
+    out_dir = os.path.join(base, "callgrind")
+    os.makedirs(out_dir, exist_ok=True)
+    os.chmod(out_dir, 0o777)  # httpd -X writes it after switching to www-data
+    out = os.path.join(out_dir, f"{fe_name}.{scenario.name}.{count}.out")
+    # valgrind creates the file as root at start (mode 0600 when new) but writes it at exit, after
+    # httpd switched to www-data: a file that already exists keeps this mode.
+    with open(out, "w"):
+        pass
+    os.chmod(out, 0o666)
+    argv = ["valgrind", "--tool=callgrind", "--vgdb=no", f"--callgrind-out-file={out}",
+            APACHE2, "-X", "-f", conf]
+    proc = procs.start(argv, os.path.join(directory, f"valgrind.{count}.log"), "httpd")
+    try:
+        run_client(port, scenario, args.warmup_requests, count)
+    finally:
+        procs.stop(proc, "httpd", timeout=120)
+    if not os.path.exists(out):
+        raise RuntimeError(f"{fe_name}: callgrind wrote no {out}\n" + tail(directory))
+    with open(out, errors="replace") as f:
+        return parse_callgrind(f.read())
+
+
+def command_callgrind(args):
+    scenarios = [SCENARIO_BY_NAME[n] for n in args.scenarios]
+    procs = Processes()
+    base = tempfile.mkdtemp(prefix="mod_jk_rs-callgrind.")
+    os.chmod(base, 0o755)
+    htdocs = os.path.join(base, "htdocs")
+    write_htdocs(htdocs, sorted({s.size for s in scenarios}))
+    results = {}
+    try:
+        backends, _, backend_text = start_backends(args, procs, base)
+        httpd = tool_version([APACHE2, "-v"], r"Server version:\s*(.+)")
+        valgrind = tool_version(["valgrind", "--version"], r"(valgrind-\S+)")
+        print("mod_jk_rs instructions per request (tests/bench/callgrind.sh)")
+        print(f"  httpd:    {httpd}, one process: apache2 -X, MPM {args.mpm}, under "
+              f"{valgrind} --tool=callgrind")
+        print(f"  backends: {backend_text}")
+        print(f"  method:   whole-process Ir with {args.warmup_requests} + N requests on one "
+              f"keep-alive connection, minus the same with {args.warmup_requests} + 0, "
+              f"divided by N = {args.requests}")
+        for fe in args.front_ends:
+            print(f"  {fe:<14} topology "
+                  f"{'static' if fe == 'static' else args.topology}: "
+                  f"{topology_description(fe, args.topology, backends)}")
+        sys.stdout.flush()
+        for s in scenarios:
+            results[s.name] = {}
+            for fe in args.front_ends:
+                base_ir, base_alloc = callgrind_once(args, base, fe, backends, htdocs, s, 0,
+                                                     procs)
+                ir, alloc = callgrind_once(args, base, fe, backends, htdocs, s, args.requests,
+                                           procs)
+                per_caller = {}
+                for key in set(alloc) | set(base_alloc):
+                    delta = alloc.get(key, 0) - base_alloc.get(key, 0)
+                    if delta:
+                        per_caller[key] = delta / args.requests
+                results[s.name][fe] = {
+                    "ir": (ir - base_ir) / args.requests,
+                    "mallocs": sum(alloc.values()) - sum(base_alloc.values()),
+                    "callers": per_caller,
+                }
+                results[s.name][fe]["mallocs"] /= args.requests
+            print_callgrind_table(s, results[s.name], args.front_ends)
+        print_callgrind_targets(results)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({k: {fe: {"ir": v["ir"], "mallocs": v["mallocs"]}
+                               for fe, v in r.items()} for k, r in results.items()}, f, indent=1)
+            print(f"\nraw results: {args.json}")
+    finally:
+        procs.stop_all()
+        if args.keep:
+            print(f"\nrun directory kept: {base} (callgrind_annotate {base}/callgrind/*.out)")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+def print_callgrind_table(scenario, figures, front_ends):
+    print(f"\n== {scenario.name}: {scenario.title} ==")
+    jk = figures.get("mod_jk", {}).get("ir")
+    px = figures.get("mod_proxy_ajp", {}).get("ir")
+    rows = [["front end", "instructions/req", "xmod_jk", "xmod_proxy_ajp", "mallocs/req"]]
+    for fe in front_ends:
+        f = figures.get(fe)
+        if not f:
+            continue
+        rows.append([fe, fmt(f["ir"], 0), fmt_ratio(ratio(f["ir"], jk)),
+                     fmt_ratio(ratio(f["ir"], px)), fmt(f["mallocs"], 2)])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]))
+    for fe in front_ends:
+        callers = figures.get(fe, {}).get("callers", {})
+        top = sorted(callers.items(), key=lambda kv: -kv[1])[:5]
+        top = [(k, v) for k, v in top if v >= 0.01]
+        if top:
+            listed = "; ".join(f"{caller} -> {callee} {v:.2f}" for (caller, callee), v in top)
+            print(f"  {fe} allocations per request by caller: {listed}")
+    sys.stdout.flush()
+
+
+def print_callgrind_targets(results):
+    f = results.get("1k-keepalive")
+    if not f or "mod_jk_rs" not in f:
+        return
+    rs = f["mod_jk_rs"]
+    print("\n== targets for mod_jk_rs (1k-keepalive) ==")
+    for who, goal in (("mod_jk", 0.45), ("mod_proxy_ajp", 0.85)):
+        if who in f and f[who]["ir"]:
+            value = rs["ir"] / f[who]["ir"]
+            print(f"  instructions/req <= {goal:.2f}x {who:<14} measured {value:.2f}x  "
+                  f"{'PASS' if value <= goal else 'FAIL'}")
+    # Below one allocation in 100 requests is a one-off (a pool growing once), not per request.
+    verdict = "PASS" if rs["mallocs"] < 0.01 else "FAIL"
+    print(f"  heap allocations/req = 0 (malloc+calloc+realloc+memalign) measured "
+          f"{rs['mallocs']:.2f}  {verdict}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def csv_choice(allowed):
+    def parse(text):
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        for item in items:
+            if item not in allowed:
+                raise argparse.ArgumentTypeError(
+                    f"{item!r} is not one of {', '.join(allowed)}")
+        return items
+    return parse
+
+
+def positive_int(text):
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="bench.py", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in ("run", "callgrind"):
+        c = sub.add_parser(name)
+        c.add_argument("--module", required=True, help="libmod_jk_rs.so to load")
+        c.add_argument("--responder", help="the built tests/bench/ajp_responder.rs")
+        c.add_argument("--backend-bin", help="the built ajp-backend example")
+        c.add_argument("--backend", choices=("fast", "test"), default="fast",
+                       help="fast: ajp-responder (default); test: tests/support's ajp-backend")
+        c.add_argument("--tomcat", metavar="HOST:PORT,HOST:PORT",
+                       help="use these AJP backends (e.g. two Tomcats) instead of starting ours")
+        c.add_argument("--tomcat-path", metavar="PATH",
+                       help=f"with --tomcat: a path under {MOUNT_PREFIX} answering ?size=N")
+        c.add_argument("--mpm", choices=MPMS, default="event")
+        c.add_argument("--topology", choices=TOPOLOGIES, default=TOPOLOGY)
+        c.add_argument("--front-ends", type=csv_choice(FRONT_ENDS), default=list(FRONT_ENDS))
+        c.add_argument("--keep", action="store_true", help="keep the run directory")
+        c.add_argument("--json", help="also write the figures to this file")
+        if name == "run":
+            c.add_argument("--scenarios", type=csv_choice(list(SCENARIO_BY_NAME)),
+                           default=list(SCENARIO_BY_NAME))
+            c.add_argument("--rounds", type=positive_int, default=3)
+            c.add_argument("--duration", type=positive_int, default=5, help="seconds per run")
+            c.add_argument("--warmup", type=positive_int, default=2, help="seconds per front end")
+            c.add_argument("--quick", action="store_true",
+                           help="smoke run: 1 round of 2 s, 1 s warm-up (< 2 minutes)")
+        else:
+            c.add_argument("--scenarios", type=csv_choice(list(SCENARIO_BY_NAME)),
+                           default=["1k-keepalive"])
+            c.add_argument("--requests", type=positive_int, default=2000,
+                           help="N: measured requests per front end")
+            # Threaded MPMs hand successive requests to different threads, and each thread's
+            # first request sets up its thread-locals (an allocation or two, once): every thread
+            # must have served a few requests before counting starts.
+            c.add_argument("--warmup-requests", type=int, default=5 * THREADS_PER_CHILD,
+                           help="requests in both runs before the measured ones")
+    return p
+
+
+def main(argv):
+    args = parser().parse_args(argv)
+    if args.tomcat_path and not args.tomcat:
+        raise SystemExit("--tomcat-path needs --tomcat")
+    if args.tomcat_path and not args.tomcat_path.startswith(MOUNT_PREFIX):
+        raise SystemExit(f"--tomcat-path must be under {MOUNT_PREFIX} (what every front end mounts)")
+    if not args.tomcat:
+        needed = args.responder if args.backend == "fast" else args.backend_bin
+        if not needed or not os.access(needed, os.X_OK):
+            raise SystemExit(f"backend binary missing: {needed!r} (run through run.sh)")
+    if args.topology == "lb" and args.tomcat and len(args.tomcat.split(",")) < 2:
+        raise SystemExit("--topology lb needs two backends in --tomcat")
+    if args.command == "run" and args.quick:
+        args.rounds, args.duration, args.warmup = 1, 2, 1
+    if args.command == "callgrind" and args.tomcat_path:
+        raise SystemExit("callgrind checks answer sizes against ?size=N: use our backends")
+    # A signal ends the run through the finally blocks that stop what we started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        if args.command == "run":
+            return command_run(args)
+        return command_callgrind(args)
+    except KeyboardInterrupt:
+        return 130
+    except RuntimeError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
