@@ -11,35 +11,34 @@ fn keep(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b)
 }
 
-/// `ForwardURIEscaped`: httpd's `ap_escape_uri` set, which also escapes ';' (and so breaks
-/// `;jsessionid` path parameters, as mod_jk documents).
+/// `ForwardURIEscaped`: httpd's `ap_escape_uri` set (checked against mod_jk 1.2.48: ';' stays).
 fn keep_escaped(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"$-_.+!*'(),:@&=/~".contains(&b)
+    b.is_ascii_alphanumeric() || b"$-_.+!*'(),:@&=/~;".contains(&b)
 }
 
 /// Percent-encodes every byte of `path` that may not stand literally in a URI path.
 /// Borrows when nothing needs encoding (the common case: no allocation).
 pub fn encode_path(path: &[u8]) -> Cow<'_, [u8]> {
-    encode_with(path, keep)
+    encode_with(path, keep, b"0123456789ABCDEF")
 }
 
 /// `ForwardURIEscaped`: like [`encode_path`] with httpd's stricter set.
 pub fn escape_path(path: &[u8]) -> Cow<'_, [u8]> {
-    encode_with(path, keep_escaped)
+    // httpd writes lower-case hex digits.
+    encode_with(path, keep_escaped, b"0123456789abcdef")
 }
 
-fn encode_with(path: &[u8], keep: fn(u8) -> bool) -> Cow<'_, [u8]> {
+fn encode_with<'p>(path: &'p [u8], keep: fn(u8) -> bool, hex: &'static [u8; 16]) -> Cow<'p, [u8]> {
     let Some(first) = path.iter().position(|&b| !keep(b)) else {
         return Cow::Borrowed(path);
     };
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = Vec::with_capacity(path.len() + 16);
     out.extend_from_slice(&path[..first]);
     for &b in &path[first..] {
         if keep(b) {
             out.push(b);
         } else {
-            out.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+            out.extend_from_slice(&[b'%', hex[(b >> 4) as usize], hex[(b & 15) as usize]]);
         }
     }
     Cow::Owned(out)
@@ -66,8 +65,9 @@ mod tests {
     }
 
     #[test]
-    fn escaped_mode_also_escapes_semicolons() {
-        assert_eq!(&*escape_path(b"/a;jsessionid=x"), b"/a%3Bjsessionid=x");
+    fn escaped_mode_keeps_path_parameters_with_httpds_lower_case_hex() {
+        assert_eq!(&*escape_path(b"/a;jsessionid=x"), b"/a;jsessionid=x");
+        assert_eq!(&*escape_path(b"/a b/%"), b"/a%20b/%25");
     }
 
     #[test]

@@ -404,7 +404,7 @@ mod tests {
         let m = cfg.map(&w, t0 + 6, &mut |_| {});
         assert!(m.map("/one/x").is_none());
         assert_eq!(m.map("/two/x").unwrap().worker, "b");
-        std::fs::write(&file, "/three/*=nosuchworker\n").unwrap();
+        std::fs::write(&file, "/three/*=b\nnot a rule\n").unwrap();
         cfg.file.as_ref().unwrap().mtime.store(1, Ordering::Relaxed);
         let mut logged = Vec::new();
         let m = cfg.map(&w, t0 + 12, &mut |l| logged.push(l.to_string()));

@@ -841,13 +841,13 @@ fn config_test_names_file_and_line_of_an_unknown_worker_property() {
 }
 
 #[test]
-fn config_test_names_file_and_line_of_a_jkmount_to_an_undefined_worker() {
+fn config_test_names_file_and_line_of_a_jkmount_to_a_misspelt_worker() {
     let cfg = config_with(
-        "JkWorkersFile {dir}/workers.properties\nJkMount /app/* w1\nJkMount /other/* nosuch\n",
+        "JkWorkersFile {dir}/workers.properties\nJkMount /app/* w1\nJkMount /other/* w2\n",
         GOOD_WORKERS,
     );
-    let line = conf_line_of(&cfg, "JkMount /other/* nosuch");
-    assert_config_rejected(&cfg, "httpd.conf", line, "nosuch");
+    let line = conf_line_of(&cfg, "JkMount /other/* w2");
+    assert_config_rejected(&cfg, "httpd.conf", line, "did you mean 'w1'");
 }
 
 #[test]

@@ -467,7 +467,7 @@ fn uri_map_errors_and_unlisted_workers_are_reported() {
         [
             "uriworkermap.properties:3: mount pattern '*.jsp' must start with '/' (write '/*.jsp')",
             "uriworkermap.properties:4: expected 'pattern=worker', found '/orphan'",
-            "uriworkermap.properties:5: uriworkermap '/helper/*' names worker 'helper', which is not in worker.list",
+            "uriworkermap.properties:5: uriworkermap '/helper/*' names worker 'helper', which is not in worker.list (only workers in worker.list can be mapped)",
             "uriworkermap.properties:6: uriworkermap '/typo/*' names worker 'wbe', which is not in worker.list; did you mean 'web'?",
         ]
     );

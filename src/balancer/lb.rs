@@ -307,8 +307,10 @@ impl Balancer {
     /// A new round sees the current shared states and settings again.
     fn reload(&self, plan: &mut RequestPlan<'_>) {
         for (index, member) in self.members().iter().enumerate() {
-            plan.states
-                .set(index, State::from_code(member.state.load(Ordering::Relaxed)));
+            plan.states.set(
+                index,
+                State::from_code(member.state.load(Ordering::Relaxed)),
+            );
         }
         if let Some(settings) = self.settings() {
             plan.rounds = settings.retries.max(1);
@@ -419,8 +421,7 @@ impl Balancer {
         traffic: Traffic,
         now_ms: u64,
     ) -> Verdict {
-        let (Some(lb), Some(member)) = (self.record(), self.members().get(selection.member))
-        else {
+        let (Some(lb), Some(member)) = (self.record(), self.members().get(selection.member)) else {
             plan.finished = true;
             return Verdict::Stop;
         };

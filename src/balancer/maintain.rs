@@ -45,9 +45,7 @@ pub fn maintain_all<'b>(
         let elected = member.elected.load(Ordering::Relaxed);
         let state = State::from_code(member.state.load(Ordering::Relaxed));
         if state == State::Ok && elected == member.elected_snapshot.load(Ordering::Relaxed) {
-            member
-                .state
-                .store(State::OkIdle.code(), Ordering::Relaxed);
+            member.state.store(State::OkIdle.code(), Ordering::Relaxed);
         }
         member.elected_snapshot.store(elected, Ordering::Relaxed);
     }
@@ -90,7 +88,8 @@ impl Balancer {
             let first_error = member.first_error_time.load(Ordering::Relaxed);
             let set = |state: State| member.state.store(state.code(), Ordering::Relaxed);
             if state == State::Error {
-                let in_error = now_ms.saturating_sub(member.last_error_time.load(Ordering::Relaxed));
+                let in_error =
+                    now_ms.saturating_sub(member.last_error_time.load(Ordering::Relaxed));
                 if in_error > settings.recover_time_ms {
                     if method.restarts_recovered_members() {
                         member.lb_value.store(curmax, Ordering::Relaxed);

@@ -102,12 +102,22 @@ mod tests {
         assert!(!w.start());
         let record = w.record().expect("record");
         assert_eq!(record.busy.load(Ordering::Relaxed), 1);
-        w.finish(AttemptResult::Success, Traffic { written: 10, read: 90 }, 5);
+        w.finish(
+            AttemptResult::Success,
+            Traffic {
+                written: 10,
+                read: 90,
+            },
+            5,
+        );
         assert_eq!(record.busy.load(Ordering::Relaxed), 0);
         assert_eq!(record.max_busy.load(Ordering::Relaxed), 1);
         assert_eq!(record.elected.load(Ordering::Relaxed), 1);
         assert_eq!(
-            (record.transferred.load(Ordering::Relaxed), record.read.load(Ordering::Relaxed)),
+            (
+                record.transferred.load(Ordering::Relaxed),
+                record.read.load(Ordering::Relaxed)
+            ),
             (10, 90)
         );
         assert_eq!(state(&w), State::Ok);

@@ -155,7 +155,12 @@ mod tests {
             .collect();
         assert_eq!(
             takes,
-            [State::OkIdle, State::Ok, State::Recovering, State::ForcedRecovery]
+            [
+                State::OkIdle,
+                State::Ok,
+                State::Recovering,
+                State::ForcedRecovery
+            ]
         );
         assert!(ALL.iter().all(|s| !usable(*s, Activation::Disabled)));
         assert!(ALL.iter().all(|s| !usable(*s, Activation::Stopped)));

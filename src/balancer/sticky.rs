@@ -172,7 +172,7 @@ impl<'a> Iterator for CookieValues<'a, '_> {
                 .unwrap_or("")
                 .bytes()
                 .last()
-                .is_none_or(|b| b == b';' || b == b',' || is_space(b));
+                .map_or(true, |b| b == b';' || b == b',' || is_space(b));
             if !boundary {
                 continue;
             }
@@ -253,7 +253,10 @@ mod tests {
     #[test]
     fn session_id_from_the_path_parameter_wins_over_the_cookie() {
         assert_eq!(
-            routes("/app/x;jsessionid=AAA.fromPath", &["JSESSIONID=BBB.fromCookie"]),
+            routes(
+                "/app/x;jsessionid=AAA.fromPath",
+                &["JSESSIONID=BBB.fromCookie"]
+            ),
             (vec!["fromPath"], true)
         );
     }
@@ -283,7 +286,10 @@ mod tests {
         assert_eq!(
             routes(
                 "/",
-                &["a=1; JSESSIONID=S1.r1; b=2, JSESSIONID=S2.r2", "JSESSIONID=S3.r3"]
+                &[
+                    "a=1; JSESSIONID=S1.r1; b=2, JSESSIONID=S2.r2",
+                    "JSESSIONID=S3.r3"
+                ]
             )
             .0,
             ["r1", "r2", "r3"]
@@ -292,7 +298,10 @@ mod tests {
 
     #[test]
     fn cookie_name_must_stand_alone() {
-        assert_eq!(routes("/", &["XJSESSIONID=A.x; JSESSIONIDX=B.y"]), (vec![], false));
+        assert_eq!(
+            routes("/", &["XJSESSIONID=A.x; JSESSIONIDX=B.y"]),
+            (vec![], false)
+        );
         assert_eq!(routes("/", &["foo=1;JSESSIONID=C.z"]).0, ["z"]);
         assert_eq!(routes("/", &["foo=1;\tJSESSIONID =D.w"]).0, ["w"]);
     }

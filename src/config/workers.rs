@@ -101,6 +101,9 @@ pub struct Workers {
     pub warnings: Vec<ConfigError>,
     /// Mount patterns of listed workers, in worker.list order.
     pub mounts: Vec<WorkerMount>,
+    /// Every name with `worker.<name>.*` properties, listed or not (to tell a worker that was
+    /// configured but not listed from one that exists nowhere).
+    pub configured: std::collections::BTreeSet<String>,
 }
 
 impl Workers {
@@ -216,7 +219,9 @@ impl<'p> Builder<'p> {
             return Err(errors);
         }
         let warnings = without_repeats(self.warnings);
+        let configured = self.own.keys().map(|n| (*n).to_owned()).collect();
         Ok(Workers {
+            configured,
             list: listed
                 .into_iter()
                 .map(|(name, _)| name.to_owned())

@@ -233,9 +233,14 @@ pub struct RuleProblems {
     pub warnings: Vec<ConfigError>,
 }
 
-/// Checks rules against the workers: a rule must name a worker in worker.list (an error for
-/// enabled mounts, a warning for disabled ones and exclusions), lb-only extensions on other
-/// workers and activation lists naming non-members are warnings (mod_jk ignores them).
+/// Checks rules against the workers. A mount naming a worker that is defined but not in
+/// worker.list, or a near-miss of a listed name (a typo), is an error: mod_jk would leave such
+/// URIs to httpd or answer 500. A mount naming a worker defined nowhere and close to no listed
+/// name is a warning, because stock configurations ship such mounts (Debian's `jk.conf` mounts
+/// `jk-status` and `jk-manager` for workers the user is expected to add) and mod_jk starts with
+/// them; those URIs answer 500 until the worker exists. Disabled rules and exclusions only warn.
+/// lb-only extensions on other workers and activation lists naming non-members are warnings
+/// (mod_jk ignores them).
 pub fn check_rules(rules: &[MountRule], workers: &Workers) -> RuleProblems {
     let mut found = RuleProblems::default();
     for rule in rules {
@@ -243,10 +248,15 @@ pub fn check_rules(rules: &[MountRule], workers: &Workers) -> RuleProblems {
             continue;
         }
         if !workers.is_listed(&rule.worker) {
-            let why = if workers.get(&rule.worker).is_some() {
+            let defined =
+                workers.get(&rule.worker).is_some() || workers.configured.contains(&rule.worker);
+            let hint = did_you_mean(&rule.worker, workers.list.iter().map(String::as_str), "");
+            let why = if defined {
                 " (only workers in worker.list can be mapped)".to_owned()
+            } else if hint.is_empty() && !(rule.disabled || rule.exclusion) {
+                " and is not defined; its requests will get 500 until it is".to_owned()
             } else {
-                did_you_mean(&rule.worker, workers.list.iter().map(String::as_str), "")
+                hint.clone()
             };
             let message = format!(
                 "{} '{}' names worker '{}', which is not in worker.list{why}",
@@ -254,7 +264,7 @@ pub fn check_rules(rules: &[MountRule], workers: &Workers) -> RuleProblems {
                 rule.display_pattern(),
                 rule.worker
             );
-            if rule.disabled || rule.exclusion {
+            if rule.disabled || rule.exclusion || (!defined && hint.is_empty()) {
                 found.warnings.push(ConfigError::new(&rule.origin, message));
             } else {
                 found.errors.push(ConfigError::new(&rule.origin, message));
@@ -509,6 +519,7 @@ mod tests {
             ("!/q/*", "nobody"),
             ("!/all/*", "*"),
             ("/s/*", "app;session_cookie=SID"),
+            ("/jk-status", "jk-status"),
         ] {
             rules.extend(mount(pattern, worker).expect("valid"));
         }
@@ -528,6 +539,7 @@ mod tests {
                 "httpd.conf:9: JkMount '-/z/*' names worker 'nobody', which is not in worker.list",
                 "httpd.conf:9: JkMount '!/q/*' names worker 'nobody', which is not in worker.list",
                 "httpd.conf:9: activation and session rule extensions are ignored: worker 'app' has type ajp13, not lb",
+                "httpd.conf:9: JkMount '/jk-status' names worker 'jk-status', which is not in worker.list and is not defined; its requests will get 500 until it is",
             ]
         );
     }

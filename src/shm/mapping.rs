@@ -139,7 +139,9 @@ impl Mapping {
         // as long as `self` is borrowed; the address is aligned for T (checked above); T is a
         // SharedRecord, so every bit pattern is a valid T and concurrent access from other
         // threads and processes goes through atomics only. We never hand out `&mut`.
-        Some(unsafe { std::slice::from_raw_parts(self.base.as_ptr().add(offset).cast::<T>(), count) })
+        Some(unsafe {
+            std::slice::from_raw_parts(self.base.as_ptr().add(offset).cast::<T>(), count)
+        })
     }
 }
 

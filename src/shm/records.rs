@@ -36,13 +36,13 @@ pub struct Header {
 /// An all-zero header that belongs to no mapping: stands in for the header of a mapping too
 /// small to hold one (`SharedState::create` refuses those, so it is never actually used).
 pub(crate) static DETACHED_HEADER: Header = Header {
-        magic: AtomicU64::new(0),
-        generation: AtomicU64::new(0),
-        last_maintain: AtomicU64::new(0),
-        total_size: AtomicU64::new(0),
-        layout_version: AtomicU32::new(0),
-        lb_count: AtomicU32::new(0),
-        member_count: AtomicU32::new(0),
+    magic: AtomicU64::new(0),
+    generation: AtomicU64::new(0),
+    last_maintain: AtomicU64::new(0),
+    total_size: AtomicU64::new(0),
+    layout_version: AtomicU32::new(0),
+    lb_count: AtomicU32::new(0),
+    member_count: AtomicU32::new(0),
     _reserved: AtomicU32::new(0),
 };
 
@@ -68,7 +68,8 @@ impl Header {
     }
 
     pub(crate) fn init(&self, total_size: usize, lbs: usize, members: usize, generation: u64) {
-        self.magic.store(u64::from_ne_bytes(MAGIC), Ordering::Relaxed);
+        self.magic
+            .store(u64::from_ne_bytes(MAGIC), Ordering::Relaxed);
         self.layout_version.store(LAYOUT_VERSION, Ordering::Relaxed);
         self.total_size.store(total_size as u64, Ordering::Relaxed);
         self.lb_count.store(count(lbs), Ordering::Relaxed);
@@ -224,17 +225,27 @@ impl LbRecord {
         let mut new = old;
         edit(&mut new);
         let new = new.clamped();
-        let bits = changed(old.sticky_session, new.sticky_session, edited::STICKY_SESSION)
-            | changed(
-                old.sticky_session_force,
-                new.sticky_session_force,
-                edited::STICKY_SESSION_FORCE,
-            )
-            | changed(old.method, new.method, edited::METHOD)
+        let bits = changed(
+            old.sticky_session,
+            new.sticky_session,
+            edited::STICKY_SESSION,
+        ) | changed(
+            old.sticky_session_force,
+            new.sticky_session_force,
+            edited::STICKY_SESSION_FORCE,
+        ) | changed(old.method, new.method, edited::METHOD)
             | changed(old.lock, new.lock, edited::LOCK)
             | changed(old.retries, new.retries, edited::RETRIES)
-            | changed(old.retry_interval_ms, new.retry_interval_ms, edited::RETRY_INTERVAL)
-            | changed(old.recover_time_ms, new.recover_time_ms, edited::RECOVER_TIME)
+            | changed(
+                old.retry_interval_ms,
+                new.retry_interval_ms,
+                edited::RETRY_INTERVAL,
+            )
+            | changed(
+                old.recover_time_ms,
+                new.recover_time_ms,
+                edited::RECOVER_TIME,
+            )
             | changed(
                 old.error_escalation_time_ms,
                 new.error_escalation_time_ms,
@@ -307,7 +318,12 @@ impl LbRecord {
         let bits = old.edited.load(Ordering::Relaxed);
         let o = old.settings();
         let mut s = self.settings();
-        take(&mut s.sticky_session, o.sticky_session, bits, edited::STICKY_SESSION);
+        take(
+            &mut s.sticky_session,
+            o.sticky_session,
+            bits,
+            edited::STICKY_SESSION,
+        );
         take(
             &mut s.sticky_session_force,
             o.sticky_session_force,
@@ -317,8 +333,18 @@ impl LbRecord {
         take(&mut s.method, o.method, bits, edited::METHOD);
         take(&mut s.lock, o.lock, bits, edited::LOCK);
         take(&mut s.retries, o.retries, bits, edited::RETRIES);
-        take(&mut s.retry_interval_ms, o.retry_interval_ms, bits, edited::RETRY_INTERVAL);
-        take(&mut s.recover_time_ms, o.recover_time_ms, bits, edited::RECOVER_TIME);
+        take(
+            &mut s.retry_interval_ms,
+            o.retry_interval_ms,
+            bits,
+            edited::RETRY_INTERVAL,
+        );
+        take(
+            &mut s.recover_time_ms,
+            o.recover_time_ms,
+            bits,
+            edited::RECOVER_TIME,
+        );
         take(
             &mut s.error_escalation_time_ms,
             o.error_escalation_time_ms,
@@ -807,7 +833,11 @@ mod tests {
 
     #[test]
     fn codes_round_trip_and_unknown_codes_read_as_mod_jk_defaults() {
-        for a in [Activation::Active, Activation::Disabled, Activation::Stopped] {
+        for a in [
+            Activation::Active,
+            Activation::Disabled,
+            Activation::Stopped,
+        ] {
             assert_eq!(activation_from_code(activation_code(a)), a);
         }
         for m in [
@@ -825,6 +855,12 @@ mod tests {
         assert_eq!(activation_from_code(9), Activation::Active);
         assert_eq!(method_from_code(77), LbMethod::Request);
         assert_eq!(lock_from_code(5), LbLock::Optimistic);
-        assert_eq!((method_code(LbMethod::Next), activation_code(Activation::Stopped)), (4, 2));
+        assert_eq!(
+            (
+                method_code(LbMethod::Next),
+                activation_code(Activation::Stopped)
+            ),
+            (4, 2)
+        );
     }
 }

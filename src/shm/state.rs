@@ -59,13 +59,17 @@ impl SharedState {
     /// by (lb name, member name), plain workers by name. Taken over: state, load value, error
     /// times, counters, maxima, the rotation offset, the maintenance clock, and every
     /// setting that was edited at run time (settings not edited keep the new configuration's
-    /// value). Not taken over: busy and connection counts (old children still count theirs in
-    /// the old mapping). Multipliers are recomputed from the resulting factors.
+    /// value). Not taken over: busy and connection counts, and Busyness load values (old
+    /// children still count their requests in the old mapping). Members new to an lb start
+    /// at its largest load value. Multipliers are recomputed from the resulting factors.
     pub fn copy_state_from(&self, old: &SharedState) {
         let old_header = old.header();
         let header = self.header();
         header.generation.store(
-            old_header.generation.load(Ordering::Relaxed).wrapping_add(1),
+            old_header
+                .generation
+                .load(Ordering::Relaxed)
+                .wrapping_add(1),
             Ordering::Relaxed,
         );
         header.last_maintain.store(
@@ -79,6 +83,7 @@ impl SharedState {
             if let (Some(lb), Some(old_lb)) = (self.lb(index), old.lb(old_index)) {
                 lb.adopt(old_lb);
             }
+            let mut fresh = Vec::new();
             for member_index in spec.first_member..spec.first_member + spec.member_count {
                 let Some(member_spec) = self.layout.members().get(member_index) else {
                     continue;
@@ -87,11 +92,13 @@ impl SharedState {
                     .layout
                     .member_index(old_index, member_spec.name.as_str())
                     .and_then(|i| old.member(i));
-                if let (Some(member), Some(old_member)) = (self.member(member_index), old_member)
-                {
-                    member.adopt(old_member);
+                match (self.member(member_index), old_member) {
+                    (Some(member), Some(old_member)) => member.adopt(old_member),
+                    (Some(member), None) => fresh.push(member),
+                    _ => {}
                 }
             }
+            self.settle_load_values(index, &fresh);
         }
         for (index, spec) in self.layout.members().iter().enumerate() {
             if spec.lb.is_some() {
@@ -107,6 +114,30 @@ impl SharedState {
         }
         for lb in 0..self.layout.lbs().len() {
             self.recompute_multipliers(lb);
+        }
+    }
+
+    /// Load values after a hand-over. Busyness counts requests in flight, and those belong
+    /// to the old generation (its children finish them in the old mapping): start from zero.
+    /// Other methods keep the adopted values; members new to the lb start at the largest of
+    /// them, so they are not flooded until they catch up (as mod_jk does for a recovered
+    /// member).
+    fn settle_load_values(&self, lb: usize, fresh: &[&MemberRecord]) {
+        let members = self.lb_members(lb);
+        let method = self.lb(lb).map(|r| r.settings().method);
+        if method == Some(crate::config::LbMethod::Busyness) {
+            for member in members {
+                member.lb_value.store(0, Ordering::Relaxed);
+            }
+            return;
+        }
+        let curmax = members
+            .iter()
+            .map(|m| m.lb_value.load(Ordering::Relaxed))
+            .max()
+            .unwrap_or(0);
+        for member in fresh {
+            member.lb_value.store(curmax, Ordering::Relaxed);
         }
     }
 
@@ -446,7 +477,10 @@ mod tests {
         std::fs::write(&path, b"x").expect("write");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o620)).expect("chmod");
         let result = SharedState::create(Some(&path), &layout(&[member("a")], &[]));
-        assert!(matches!(result, Err(ShmError::InsecureFile { mode: 0o620, .. })));
+        assert!(matches!(
+            result,
+            Err(ShmError::InsecureFile { mode: 0o620, .. })
+        ));
         let message = result.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(message.contains("CVE-2024-46544"), "{message}");
     }
@@ -486,14 +520,21 @@ mod tests {
         let path = dir.0.join("shm");
         let layout = layout(&[member("a")], &[]);
         let old = SharedState::create(Some(&path), &layout).expect("old");
-        old.member(0)
-            .map(|r| r.elected.store(42, Ordering::Relaxed));
+        if let Some(r) = old.member(0) {
+            r.elected.store(42, Ordering::Relaxed);
+        }
         let new = SharedState::adopt(&old, Some(&path), &layout).expect("new");
         // The old file was unlinked, not truncated: its pages are still there.
-        assert_eq!(old.member(0).map(|r| r.elected.load(Ordering::Relaxed)), Some(42));
+        assert_eq!(
+            old.member(0).map(|r| r.elected.load(Ordering::Relaxed)),
+            Some(42)
+        );
         drop(old);
         assert!(path.exists(), "dropping the old mapping keeps the new file");
-        assert_eq!(new.member(0).map(|r| r.elected.load(Ordering::Relaxed)), Some(42));
+        assert_eq!(
+            new.member(0).map(|r| r.elected.load(Ordering::Relaxed)),
+            Some(42)
+        );
     }
 
     #[test]
@@ -529,7 +570,11 @@ mod tests {
         let lb = new.lb(0).expect("lb");
         assert_eq!(lb.settings().max_reply_timeouts, 9, "run-time edit kept");
         assert_eq!(lb.next_offset.load(Ordering::Relaxed), 2);
-        assert_eq!(lb.busy.load(Ordering::Relaxed), 0, "in-flight count not copied");
+        assert_eq!(
+            lb.busy.load(Ordering::Relaxed),
+            0,
+            "in-flight count not copied"
+        );
 
         let nb = new.member(0).expect("b");
         assert_eq!(nb.name().as_str(), "b");
@@ -537,17 +582,30 @@ mod tests {
         assert_eq!(nb.lb_value.load(Ordering::Relaxed), 1_001);
         assert_eq!(nb.state.load(Ordering::Relaxed), 5);
         assert_eq!(nb.last_error_time.load(Ordering::Relaxed), 777);
-        assert_eq!(nb.busy.load(Ordering::Relaxed), 0, "in-flight count not copied");
+        assert_eq!(
+            nb.busy.load(Ordering::Relaxed),
+            0,
+            "in-flight count not copied"
+        );
         assert_eq!(nb.read_route().as_str(), "b-edited", "run-time edit kept");
         assert_eq!(nb.lb_factor(), 4, "run-time edit kept");
 
         let nc = new.member(1).expect("c");
         assert_eq!(nc.elected.load(Ordering::Relaxed), 102);
-        assert_eq!(nc.lb_factor(), 2, "not edited at run time: the new file wins");
+        assert_eq!(
+            nc.lb_factor(),
+            2,
+            "not edited at run time: the new file wins"
+        );
 
         let nd = new.member(2).expect("d");
         assert_eq!(nd.name().as_str(), "d");
         assert_eq!(nd.elected.load(Ordering::Relaxed), 0);
+        assert_eq!(
+            nd.lb_value.load(Ordering::Relaxed),
+            1_002,
+            "a new member starts at the largest load, not at 0"
+        );
         assert_eq!(nd.state.load(Ordering::Relaxed), 0);
         assert_eq!(nd.read_route().as_str(), "d");
 
@@ -560,21 +618,54 @@ mod tests {
         assert_eq!(mults, [1, 2, 4]);
 
         let p = new.member(3).expect("p");
-        assert_eq!((p.name().as_str(), p.elected.load(Ordering::Relaxed)), ("p", 103));
+        assert_eq!(
+            (p.name().as_str(), p.elected.load(Ordering::Relaxed)),
+            ("p", 103)
+        );
         let q = new.member(4).expect("q");
-        assert_eq!((q.name().as_str(), q.elected.load(Ordering::Relaxed)), ("q", 0));
+        assert_eq!(
+            (q.name().as_str(), q.elected.load(Ordering::Relaxed)),
+            ("q", 0)
+        );
+    }
+
+    #[test]
+    fn adopt_drops_busyness_load_that_belongs_to_old_children() {
+        let members = [member("a"), member("b")];
+        let mut lb = LbWorker::with_defaults("lb", vec!["a".into(), "b".into()]);
+        lb.method = crate::config::LbMethod::Busyness;
+        let mut layout = Layout::new();
+        layout
+            .add_lb(&lb, &[&members[0], &members[1]])
+            .expect("lb fits");
+        let old = SharedState::create(None, &layout).expect("old");
+        for record in old.members() {
+            record.lb_value.store(5, Ordering::Relaxed);
+            record.elected.store(3, Ordering::Relaxed);
+        }
+        let new = SharedState::adopt(&old, None, &layout).expect("new");
+        for record in new.members() {
+            assert_eq!(record.lb_value.load(Ordering::Relaxed), 0);
+            assert_eq!(record.elected.load(Ordering::Relaxed), 3);
+        }
     }
 
     #[test]
     fn maintenance_is_elected_once_per_interval() {
         let shared = SharedState::create(None, &layout(&[member("a")], &[])).expect("mapping");
-        assert!(!shared.elect_maintenance(10_000, 60_000), "first call starts the clock");
+        assert!(
+            !shared.elect_maintenance(10_000, 60_000),
+            "first call starts the clock"
+        );
         assert!(!shared.elect_maintenance(69_999, 60_000));
         assert!(shared.elect_maintenance(70_000, 60_000));
         assert!(!shared.elect_maintenance(70_000, 60_000), "only one winner");
         assert!(!shared.elect_maintenance(129_999, 60_000));
         assert!(shared.elect_maintenance(130_000, 60_000));
-        assert!(!shared.elect_maintenance(999_999, 0), "worker.maintain=0 disables it");
+        assert!(
+            !shared.elect_maintenance(999_999, 0),
+            "worker.maintain=0 disables it"
+        );
     }
 
     #[test]
@@ -617,7 +708,11 @@ mod tests {
             .map(|m| m.lb_mult.load(Ordering::Relaxed))
             .collect();
         assert_eq!(mults, [1, 3]);
-        assert!(!a.update_settings(|s| s.lb_factor = 3), "no change, no edit");
-        assert!(!a.update_settings(|s| s.lb_factor = 0) || a.lb_factor() == 1);
+        assert!(
+            !a.update_settings(|s| s.lb_factor = 3),
+            "no change, no edit"
+        );
+        assert!(a.update_settings(|s| s.lb_factor = 0));
+        assert_eq!(a.lb_factor(), 1, "factor 0 is clamped to 1");
     }
 }

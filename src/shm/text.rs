@@ -211,7 +211,7 @@ impl ShortText {
             .unwrap_or(TEXT_CAPACITY)
             .min(MAX_TEXT_LEN);
         let mut clean = [0u8; TEXT_CAPACITY];
-        for (slot, byte) in clean.iter_mut().zip(&bytes[..len]) {
+        for (slot, byte) in clean.iter_mut().zip(bytes.iter().take(len)) {
             *slot = *byte;
         }
         ShortText {
@@ -222,7 +222,7 @@ impl ShortText {
 
     /// The bytes (no padding).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..usize::from(self.len)]
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
     }
 
     /// The text; if the slot was torn by a process that died mid-edit, its longest valid
@@ -230,7 +230,11 @@ impl ShortText {
     pub fn as_str(&self) -> &str {
         match std::str::from_utf8(self.as_bytes()) {
             Ok(text) => text,
-            Err(error) => std::str::from_utf8(&self.as_bytes()[..error.valid_up_to()]).unwrap_or(""),
+            Err(error) => self
+                .as_bytes()
+                .get(..error.valid_up_to())
+                .and_then(|valid| std::str::from_utf8(valid).ok())
+                .unwrap_or(""),
         }
     }
 
@@ -310,7 +314,10 @@ mod tests {
             let _edit = sequence.write();
             text.store(&long);
         }
-        assert_eq!(sequence.read(|| text.load()).as_str(), "node1.domain-with-a-long-name");
+        assert_eq!(
+            sequence.read(|| text.load()).as_str(),
+            "node1.domain-with-a-long-name"
+        );
         {
             let _edit = sequence.write();
             text.store(&short("n2"));
@@ -342,6 +349,18 @@ mod tests {
         }
         assert_eq!(sequence.get() % 2, 0);
         assert_eq!(sequence.read(|| text.load()).as_str(), "after");
+    }
+
+    #[test]
+    fn an_editor_that_died_mid_edit_does_not_block_readers_for_ever() {
+        let (sequence, text) = slot();
+        {
+            let _edit = sequence.write();
+            text.store(&short("kept"));
+        }
+        std::mem::forget(sequence.write());
+        assert_eq!(sequence.read(|| text.load()).as_str(), "kept");
+        assert_eq!(sequence.get() % 2, 0, "the first reader closed the dead edit");
     }
 
     #[test]

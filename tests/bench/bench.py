@@ -46,8 +46,11 @@ SESSION_COOKIE = "JSESSIONID=5C0FFEE5C0FFEE5C0FFEE5C0FFEE5C0F.tomcatA"
 
 # Threaded MPMs: every process and thread exists from the start and none is ever stopped, so the
 # CPU and RSS figures never include process start-up and the process count is the same for all.
-SERVERS = 4
-THREADS_PER_CHILD = 64
+# Two processes of 128 threads: 200 keep-alive connections fit even when the kernel hands most of
+# them to one process (event closes keep-alive connections of a process above its limit, worker
+# holds a thread per connection).
+SERVERS = 2
+THREADS_PER_CHILD = 128
 
 KIB = 1024
 MIB = 1024 * 1024
@@ -462,8 +465,8 @@ def build_request(scenario, port, path=None, body=None):
 
 
 class HttpConnection:
-    def __init__(self, port, timeout=30.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, timeout=30.0, sock=None):
+        self.sock = sock or socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.buffer = b""
 
     def close(self):
@@ -633,17 +636,20 @@ def measure(front_end, scenario, script_path, seconds, backend_pids, path):
     parent = front_end.proc.pid
     hwm_reset = all(reset_hwm(pid) for pid in [parent] + children_of(parent))
     ticks_before = cpu_ticks(parent)
-    backend_before = sum(process_ticks(pid) for pid in backend_pids)
+    backend_before = [process_ticks(pid) for pid in backend_pids]
     result = run_wrk(front_end.port, scenario, script_path, seconds, path=path)
     result["cpu_ticks"] = cpu_ticks(parent) - ticks_before
-    result["backend_ticks"] = sum(process_ticks(pid) for pid in backend_pids) - backend_before
+    # Per backend, so an lb run shows where the requests went.
+    result["backend_ticks_each"] = [process_ticks(pid) - before
+                                    for pid, before in zip(backend_pids, backend_before)]
+    result["backend_ticks"] = sum(result["backend_ticks_each"])
     peaks = [vm_hwm_kib(pid) for pid in children_of(parent)]
     result["rss_kib"] = max((p for p in peaks if p), default=0)
     result["rss_since_start"] = not hwm_reset
     return result
 
 
-def summarize(runs):
+def summarize(runs, post_bytes=0):
     """The figures of one front end in one scenario: medians over rounds (RSS: the largest)."""
     ok = [r for r in runs if r["requests"] > 0]
     if not ok:
@@ -651,12 +657,16 @@ def summarize(runs):
     per_run_rps = [r["requests"] / (r["duration_us"] / 1e6) for r in ok]
     rps = statistics.median(per_run_rps)
     us_per_tick = 1e6 / CLK_TCK
-    errors = sum(r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["status_errors"]
-                 + r["timeouts"] for r in runs)
+    errors = {kind: int(sum(r[f"{kind}_errors"] for r in runs))
+              for kind in ("connect", "read", "write", "status")}
+    errors["timeout"] = int(sum(r["timeouts"] for r in runs))
     return {
         "rps": rps,
         "spread": (max(per_run_rps) - min(per_run_rps)) / rps if rps else 0.0,
-        "mib_s": statistics.median(r["bytes"] / (r["duration_us"] / 1e6) / MIB for r in ok),
+        # Upload scenarios count what was sent, the others what came back (headers included).
+        "mib_s": statistics.median(
+            (r["requests"] * post_bytes if post_bytes else r["bytes"]) / (r["duration_us"] / 1e6)
+            / MIB for r in ok),
         "p50_ms": statistics.median(r["p50_us"] for r in ok) / 1000,
         "p99_ms": statistics.median(r["p99_us"] for r in ok) / 1000,
         "cpu_us": statistics.median(r["cpu_ticks"] * us_per_tick / r["requests"] for r in ok),
@@ -664,9 +674,17 @@ def summarize(runs):
                                         for r in ok),
         "rss_mib": max(r["rss_kib"] for r in ok) / KIB,
         "rss_since_start": any(r["rss_since_start"] for r in ok),
-        "errors": int(errors),
+        "backend_share": backend_share(ok),
+        "errors": errors,
         "runs": len(runs),
     }
+
+
+def backend_share(runs):
+    """Each backend's part of the backends' CPU time, in percent (empty without our backends)."""
+    totals = [sum(ticks) for ticks in zip(*(r.get("backend_ticks_each", []) for r in runs))]
+    whole = sum(totals)
+    return [round(100 * t / whole) for t in totals] if whole else []
 
 
 def ratio(value, reference):
@@ -679,6 +697,12 @@ def fmt(value, digits=1):
     if value is None:
         return "-"
     return f"{value:,.{digits}f}"
+
+
+def errors_text(errors):
+    """`0`, or the non-zero kinds: `read 108, status 2`."""
+    listed = [f"{kind} {n}" for kind, n in errors.items() if n]
+    return ", ".join(listed) if listed else "0"
 
 
 def fmt_ratio(value):
@@ -708,7 +732,7 @@ def scenario_table(scenario, figures, front_ends):
             row.append(fmt_ratio(ratio(f[key], reference[key] if reference else None)))
         row += [f"{f['spread'] * 100:.0f}%",
                 "-" if fe == "static" else fmt(f["backend_us"], 1),
-                str(f["errors"])]
+                errors_text(f["errors"])]
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = []
@@ -835,18 +859,19 @@ def tail(directory, lines=15):
     return "\n".join(out)
 
 
-def sanity_check(args, front_ends, scenarios):
-    """Every front end must give the right answer to every scenario before anything is timed."""
-    for fe in front_ends:
-        for s in scenarios:
-            deadline = time.monotonic() + 15
-            while True:
-                why = check_answer(fe.port, s, front_end_path(args, fe.name, s))
-                if why is None:
-                    break
-                if time.monotonic() > deadline or fe.proc.poll() is not None:
-                    raise RuntimeError(f"{fe.name}, scenario {s.name}: {why}\n" + tail(fe.directory))
-                time.sleep(0.2)
+def sanity_check(args, front_end, scenarios):
+    """None when the front end answers every scenario right (retrying while it starts up), else
+    why not: a front end that cannot serve the topology is left out instead of timed."""
+    for s in scenarios:
+        deadline = time.monotonic() + 10
+        while True:
+            why = check_answer(front_end.port, s, front_end_path(args, front_end.name, s))
+            if why is None:
+                break
+            if time.monotonic() > deadline or front_end.proc.poll() is not None:
+                return f"scenario {s.name}: {why}"
+            time.sleep(0.2)
+    return None
 
 
 def command_run(args):
@@ -867,8 +892,18 @@ def command_run(args):
     try:
         backends, backend_pids, backend_text = start_backends(args, procs, base)
         front_ends = start_front_ends(args, procs, base, backends, htdocs, max_connections)
-        sanity_check(args, front_ends, scenarios)
-        print_header(args, front_ends, backends, backend_text, base, scenarios)
+        excluded = {}
+        for fe in list(front_ends):
+            why = sanity_check(args, fe, scenarios)
+            if why:
+                excluded[fe.name] = why
+                print(f"bench: {fe.name} left out: {why}\n{tail(fe.directory, 3)}",
+                      file=sys.stderr)
+                procs.stop(fe.proc, "httpd")
+                front_ends.remove(fe)
+        if not front_ends:
+            raise RuntimeError("no front end gave the right answers")
+        print_header(args, front_ends, backends, backend_text, base, scenarios, excluded)
         # Opens every pooled backend connection and warms caches before anything is timed.
         warm = SCENARIO_BY_NAME["1k-keepalive"]
         warm_script = os.path.join(base, "wrk-warmup.lua")
@@ -883,18 +918,28 @@ def command_run(args):
                 for fe in front_ends:
                     runs[fe.name].append(measure(fe, s, scripts[s.name], args.duration,
                                                  backend_pids, front_end_path(args, fe.name, s)))
-            figures = {name: summarize(r) for name, r in runs.items()}
+            figures = {name: summarize(r, s.post_bytes) for name, r in runs.items()}
             all_figures[s.name] = figures
             raw[s.name] = runs
             print(f"\n== {s.name}: {s.title}; wrk -t{wrk_threads(s.connections)} "
                   f"-c{s.connections} -d{args.duration}s; {args.rounds} round(s), "
                   "medians ==")
-            print(scenario_table(s, figures, args.front_ends))
+            print(scenario_table(s, figures, [fe.name for fe in front_ends]))
             notes = []
             if any(f and f["rss_since_start"] for f in figures.values()):
                 notes.append("RSS could not be reset: peak since start-up")
-            if any(f and f["errors"] for f in figures.values()):
-                notes.append("errors > 0: that front end's figures are not comparable")
+            if any(f and f["errors"]["status"] for f in figures.values()):
+                notes.append("status errors = non-2xx answers: that front end's figures do not "
+                             "count")
+            if any(f and f["errors"]["read"] for f in figures.values()):
+                notes.append("read errors = httpd closed a connection wrk was using (wrk "
+                             "reconnects); see README.md")
+            if args.topology == "lb":
+                split = ", ".join(f"{name} " + "/".join(str(p) for p in f["backend_share"])
+                                  for name, f in figures.items()
+                                  if f and f["backend_share"] and name != "static")
+                if split:
+                    notes.append(f"backend CPU split tomcatA/tomcatB in %: {split}")
             for note in notes:
                 print(f"  note: {note}")
             sys.stdout.flush()
@@ -916,7 +961,7 @@ def command_run(args):
     return 0
 
 
-def print_header(args, front_ends, backends, backend_text, base, scenarios):
+def print_header(args, front_ends, backends, backend_text, base, scenarios, excluded):
     httpd = tool_version([APACHE2, "-v"], r"Server version:\s*(.+)")
     if args.mpm == "prefork":
         shape = f"{max(s.connections for s in scenarios) + 8} processes"
@@ -942,6 +987,8 @@ def print_header(args, front_ends, backends, backend_text, base, scenarios):
         print(f"    {fe.name:<14} {versions[fe.name]}")
         print(f"    {'':<14} topology {fe.topology}: "
               f"{topology_description(fe.name, args.topology, backends)}")
+    for name, why in excluded.items():
+        print(f"    {name:<14} LEFT OUT, wrong answer: {why}")
     print(f"  configs:   {base}/<front end>/httpd.conf"
           + ("" if args.keep else " (removed at exit; --keep keeps them)"))
     print("  columns:   medians over rounds; xmod_jk = figure / mod_jk's; CPU = all httpd "

@@ -26,7 +26,12 @@ impl LoadMethod for Next {
         // Rule activations of mount rules cannot be known here, only the member's own.
         let floor = members
             .iter()
-            .filter(|m| usable(State::from_code(m.state.load(Ordering::Relaxed)), m.activation()))
+            .filter(|m| {
+                usable(
+                    State::from_code(m.state.load(Ordering::Relaxed)),
+                    m.activation(),
+                )
+            })
             .map(|m| m.lb_value.load(Ordering::Relaxed))
             .min()
             .unwrap_or(0);
@@ -62,7 +67,11 @@ mod tests {
         shared.lb_members(0)[2]
             .state
             .store(State::Error.code(), Ordering::Relaxed);
-        assert_eq!(Next.decay(shared.lb_members(0), 5), 10, "largest before subtracting");
+        assert_eq!(
+            Next.decay(shared.lb_members(0), 5),
+            10,
+            "largest before subtracting"
+        );
         assert_eq!(values(&shared), [3, 0, 0], "floor 7, never below zero");
     }
 

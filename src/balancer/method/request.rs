@@ -29,7 +29,13 @@ mod tests {
         let shared = members_with_factors(&[1, 2, 3]); // multipliers 6, 3, 2
         for (i, member) in shared.lb_members(0).iter().enumerate() {
             assert_eq!(Request.on_start(member, i == 0), [6, 3, 2][i]);
-            Request.on_end(member, Bytes { written: 1000, read: 1000 });
+            Request.on_end(
+                member,
+                Bytes {
+                    written: 1000,
+                    read: 1000,
+                },
+            );
         }
         assert_eq!(values(&shared), [6, 3, 2]);
     }
@@ -40,7 +46,11 @@ mod tests {
         set_values(&shared, &[100, 40]);
         assert_eq!(Request.decay(shared.lb_members(0), 2), 25);
         assert_eq!(values(&shared), [25, 10]);
-        assert_eq!(Request.decay(shared.lb_members(0), 64), 0, "no overflow on huge gaps");
+        assert_eq!(
+            Request.decay(shared.lb_members(0), 64),
+            0,
+            "no overflow on huge gaps"
+        );
         assert!(Request.restarts_recovered_members());
     }
 }

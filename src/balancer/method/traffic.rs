@@ -33,8 +33,20 @@ mod tests {
             panic!("two members")
         };
         assert_eq!(Traffic.on_start(a, true), 0, "nothing counted at start");
-        Traffic.on_end(a, Bytes { written: 100, read: 900 });
-        Traffic.on_end(b, Bytes { written: 100, read: 900 });
+        Traffic.on_end(
+            a,
+            Bytes {
+                written: 100,
+                read: 900,
+            },
+        );
+        Traffic.on_end(
+            b,
+            Bytes {
+                written: 100,
+                read: 900,
+            },
+        );
         assert_eq!(values(&shared), [2000, 1000]);
     }
 
@@ -42,7 +54,13 @@ mod tests {
     fn huge_transfers_saturate() {
         let shared = members_with_factors(&[1, 2]);
         let a = &shared.lb_members(0)[0];
-        Traffic.on_end(a, Bytes { written: u64::MAX, read: 1 });
+        Traffic.on_end(
+            a,
+            Bytes {
+                written: u64::MAX,
+                read: 1,
+            },
+        );
         assert_eq!(values(&shared)[0], u64::MAX);
     }
 

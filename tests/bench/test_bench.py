@@ -1,0 +1,208 @@
+"""Unit tests of tests/bench/bench.py's parsing, configuration and reporting (no httpd needed):
+python3 -B -m unittest discover -s tests/bench -p 'test_*.py'"""
+
+import socket
+import sys
+import threading
+import unittest
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import bench  # noqa: E402
+
+
+class ProcParsing(unittest.TestCase):
+    def test_stat_fields_are_counted_after_the_last_parenthesis(self):
+        # A command name with spaces and ')' must not shift utime/stime.
+        fields = ["S", "42"] + ["0"] * 9 + ["150", "50", "7", "3"] + ["0"] * 20
+        text = "1234 (apache2 (odd) name) " + " ".join(fields)
+        self.assertEqual(bench.parse_proc_stat(text), (42, 200, 10))
+
+    def test_vm_hwm_is_read_in_kib(self):
+        status = "Name:\tapache2\nVmPeak:\t  9000 kB\nVmHWM:\t    8123 kB\nVmRSS:\t 7000 kB\n"
+        self.assertEqual(bench.parse_vm_hwm(status), 8123)
+        self.assertIsNone(bench.parse_vm_hwm("Name:\tkthreadd\n"))
+
+
+class CallgrindParsing(unittest.TestCase):
+    SAMPLE = "\n".join([
+        "version: 1",
+        "events: Ir",
+        "fl=(1) /lib/libc.so.6",
+        "fn=(1) handler",
+        "0 10",
+        "cfn=(2) malloc",
+        "calls=3 0",
+        "0 300",
+        "cfn=(3) memcpy",
+        "calls=9 0",
+        "0 90",
+        "fn=(4) other_caller",
+        "cfn=(2)",
+        "calls=2 0",
+        "0 200",
+        "cfn=(5) calloc'2",
+        "calls=1 0",
+        "0 20",
+        "totals: 123456",
+    ])
+
+    def test_totals_and_allocator_calls_per_caller(self):
+        total, allocations = bench.parse_callgrind(self.SAMPLE)
+        self.assertEqual(total, 123456)
+        self.assertEqual(allocations, {
+            ("handler", "malloc"): 3,
+            ("other_caller", "malloc"): 2,
+            ("other_caller", "calloc"): 1,
+        })
+
+    def test_summary_line_wins_over_totals(self):
+        total, _ = bench.parse_callgrind("events: Ir\nsummary: 77\ntotals: 99\n")
+        self.assertEqual(total, 77)
+
+    def test_file_without_totals_is_rejected(self):
+        with self.assertRaises(ValueError):
+            bench.parse_callgrind("version: 1\nevents: Ir\n")
+
+
+class WrkOutput(unittest.TestCase):
+    def test_result_line_is_found_among_wrk_text(self):
+        text = ("Running 2s test @ http://127.0.0.1:1/\n  1 threads and 16 connections\n"
+                "BENCH_RESULT 1000 2000000 1100000 0 3 0 1 0 650 4100 700.5 9000\n"
+                "Requests/sec: 500\n")
+        result = bench.parse_wrk_output(text)
+        self.assertEqual(result["requests"], 1000)
+        self.assertEqual(result["read_errors"], 3)
+        self.assertEqual(result["status_errors"], 1)
+        self.assertEqual(result["p99_us"], 4100)
+
+    def test_missing_result_line_is_an_error(self):
+        with self.assertRaises(ValueError):
+            bench.parse_wrk_output("Requests/sec: 500\n")
+
+    def test_script_sets_method_body_and_headers_once(self):
+        script = bench.wrk_script(bench.SCENARIO_BY_NAME["post-1m"])
+        self.assertIn('wrk.method = "POST"', script)
+        self.assertIn("string.rep(\"b\", 1048576)", script)
+        self.assertNotIn("function request", script)
+        close = bench.wrk_script(bench.SCENARIO_BY_NAME["1k-close"])
+        self.assertIn('wrk.headers["Connection"] = "close"', close)
+        sticky = bench.wrk_script(bench.SCENARIO_BY_NAME["sticky"])
+        self.assertIn(bench.SESSION_COOKIE, sticky)
+
+
+class Configuration(unittest.TestCase):
+    BACKENDS = [bench.Backend("tomcatA", "127.0.0.1", 8009),
+                bench.Backend("tomcatB", "127.0.0.1", 8010)]
+
+    def conf(self, front_end, topology="single", mpm="event"):
+        return bench.httpd_conf(front_end, "/d", 8080, mpm, topology, self.BACKENDS,
+                                "/m/libmod_jk_rs.so", "/h", 200, True)
+
+    def test_four_configs_differ_only_in_the_front_end_block(self):
+        def common(text):
+            lines = text.splitlines()
+            # Line 1 names the front end; the block after the last blank line is its own.
+            last_blank = len(lines) - 1 - lines[::-1].index("")
+            return lines[1:last_blank]
+        confs = [common(self.conf(fe)) for fe in bench.FRONT_ENDS]
+        for other in confs[1:]:
+            self.assertEqual(confs[0], other)
+
+    def test_single_topology_mounts_tomcatA_and_keeps_lb_defined(self):
+        props = bench.workers_properties(self.BACKENDS, "single")
+        self.assertIn("worker.list=tomcatA\n", props)
+        self.assertIn("worker.balancer.type=lb\n", props)
+        self.assertIn("JkMount /bench/* tomcatA", self.conf("mod_jk_rs"))
+        self.assertIn("ProxyPass /bench/ ajp://127.0.0.1:8009/bench/", self.conf("mod_proxy_ajp"))
+
+    def test_lb_topology_changes_only_list_and_mounts(self):
+        single = bench.workers_properties(self.BACKENDS, "single").splitlines()
+        lb = bench.workers_properties(self.BACKENDS, "lb").splitlines()
+        self.assertEqual([a for a, b in zip(single, lb) if a != b], ["worker.list=tomcatA"])
+        self.assertIn("worker.list=balancer", lb)
+        self.assertIn("JkMount /bench/* balancer", self.conf("mod_jk", "lb"))
+        proxy = self.conf("mod_proxy_ajp", "lb")
+        self.assertIn("BalancerMember ajp://127.0.0.1:8010 route=tomcatB", proxy)
+        self.assertIn("stickysession=JSESSIONID|jsessionid", proxy)
+
+    def test_prefork_has_a_process_for_every_connection(self):
+        conf = self.conf("static", mpm="prefork")
+        self.assertIn("MaxRequestWorkers 208", conf)
+        self.assertIn("mod_mpm_prefork.so", conf)
+
+
+class Pattern(unittest.TestCase):
+    def test_pattern_matches_the_backends_formula(self):
+        data = bench.pattern(70000)
+        self.assertEqual(len(data), 70000)
+        self.assertEqual(data[251], (251 * 7 + 1) % 256)
+        self.assertEqual(data[bench.PATTERN_PERIOD:bench.PATTERN_PERIOD + 44], data[:44])
+
+
+class HttpClient(unittest.TestCase):
+    def answer(self, raw):
+        client, server = socket.socketpair()
+        def serve():
+            server.recv(65536)
+            server.sendall(raw)
+        thread = threading.Thread(target=serve)
+        thread.start()
+        conn = bench.HttpConnection(0, sock=client)
+        try:
+            return conn.exchange(b"GET / HTTP/1.1\r\n\r\n")
+        finally:
+            thread.join()
+            conn.close()
+            server.close()
+
+    def test_chunked_answer_ends_at_the_last_chunk_without_waiting_for_close(self):
+        status, _, body = self.answer(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n")
+        self.assertEqual((status, body), (200, b"abcde"))
+
+    def test_content_length_answer(self):
+        status, headers, body = self.answer(
+            b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope")
+        self.assertEqual((status, headers["content-length"], body), (404, "4", b"nope"))
+
+
+class Reporting(unittest.TestCase):
+    def figures(self, rps, rss=8.0):
+        return {"rps": rps, "rss_mib": rss}
+
+    def test_targets_compare_mod_jk_rs_with_both_references(self):
+        all_figures = {
+            "1k-keepalive": {"mod_jk_rs": self.figures(140), "mod_jk": self.figures(100),
+                             "mod_proxy_ajp": self.figures(120)},
+            "10m": {"mod_jk_rs": self.figures(99, rss=9.5), "mod_jk": self.figures(100)},
+        }
+        scenarios = [bench.SCENARIO_BY_NAME["1k-keepalive"], bench.SCENARIO_BY_NAME["10m"]]
+        lines = bench.target_lines(all_figures, scenarios)
+        self.assertIn("1.40x  PASS", lines[0])  # >= 1.3x mod_jk
+        self.assertIn("1.17x  PASS", lines[1])  # >= 1.1x mod_proxy_ajp
+        self.assertIn("0.99x  FAIL", lines[2])  # 10 MiB throughput below mod_jk
+        self.assertIn("growth +1.5 MiB", lines[3])
+        self.assertTrue(lines[3].endswith("FAIL"))
+
+    def test_errors_list_only_what_happened(self):
+        self.assertEqual(bench.errors_text({"read": 0, "status": 0}), "0")
+        self.assertEqual(bench.errors_text({"read": 108, "status": 2, "timeout": 0}),
+                         "read 108, status 2")
+
+    def test_summary_takes_medians_and_the_largest_rss(self):
+        def run(requests, rss):
+            return {"requests": requests, "duration_us": 1e6, "bytes": requests * 1100,
+                    "p50_us": 500, "p99_us": 900, "cpu_ticks": requests / 1000,
+                    "backend_ticks": 0, "rss_kib": rss, "rss_since_start": False,
+                    "connect_errors": 0, "read_errors": 0, "write_errors": 0,
+                    "status_errors": 0, "timeouts": 0}
+        summary = bench.summarize([run(1000, 8192), run(3000, 9216), run(2000, 8192)])
+        self.assertEqual(summary["rps"], 2000)
+        self.assertEqual(summary["spread"], 1.0)
+        self.assertEqual(summary["rss_mib"], 9.0)
+        self.assertAlmostEqual(summary["cpu_us"], 1e6 / bench.CLK_TCK / 1000)
+
+
+if __name__ == "__main__":
+    unittest.main()
