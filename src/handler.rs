@@ -2,6 +2,7 @@
 //! `map_to_storage` (skip the directory walk; JkStripSession) and the `jakarta-servlet` handler,
 //! which gathers what FORWARD_REQUEST needs from the request (JkOptions, indicators, JkEnvVar)
 //! and hands it to `service::forward`.
+use crate::balancer::{env_flag, ActivationOverrides, RequestHints};
 use crate::ffi;
 use crate::httpd::{log, HttpdClient, Request};
 use crate::module::{runtime, vhost_of};
@@ -231,20 +232,31 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         );
         return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
     };
-    let Some(backend) = rt.backend(worker) else {
-        let why = match rt.workers.get(worker) {
-            Some(def) => format!(
-                "worker {worker} has type {}, which this build does not serve yet",
-                def.type_name()
-            ),
-            None => format!("unknown worker {worker}"),
-        };
-        log_req(&req, ffi::APLOG_ERR, &format!("mod_jk_rs: {why}"));
-        return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+    let target = match (rt.backend(worker), rt.lb(worker)) {
+        (Some(b), _) => Target::Ajp(b),
+        (None, Some(l)) => Target::Lb(l),
+        (None, None) => {
+            let why = match rt.workers.get(worker) {
+                Some(def) => format!(
+                    "worker {worker} has type {}, which this build does not serve yet",
+                    def.type_name()
+                ),
+                None => format!("unknown worker {worker}"),
+            };
+            log_req(&req, ffi::APLOG_ERR, &format!("mod_jk_rs: {why}"));
+            return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+        }
     };
     let started = Instant::now();
     req.set_note(NOTE_WORKER, worker.as_bytes());
-    req.set_note(NOTE_TYPE, b"ajp13");
+    req.set_note(
+        NOTE_TYPE,
+        if matches!(target, Target::Lb(_)) {
+            b"lb"
+        } else {
+            b"ajp13"
+        },
+    );
     // The matching rule's extensions (reply_timeout, …) apply to mapped requests.
     let rule = match &cfg {
         Some(c) if req.note(NOTE_WORKER).is_some() => lookup(&req, c)
@@ -349,16 +361,55 @@ pub fn handle(mut req: Request<'_>) -> c_int {
             .filter(|f| !f.is_empty()),
         use_server_errors: rule.as_ref().and_then(|r| r.extensions.use_server_errors),
     };
+    let session_uri = std::str::from_utf8(req.uri().unwrap_or(b"/")).unwrap_or("/");
+    let mut cookies: Vec<&str> = Vec::new();
+    if matches!(target, Target::Lb(_)) {
+        req.header_values(b"cookie", &mut cookies);
+    }
+    let env_str = |name: &CStr| req.env(name).and_then(|v| std::str::from_utf8(v).ok());
+    let ext = rule.as_ref().map(|r| &r.extensions);
+    let hints = RequestHints {
+        jk_route: env_str(c"JK_ROUTE").filter(|r| !r.is_empty()),
+        sticky_ignore: env_str(c"JK_STICKY_IGNORE").is_some_and(env_flag)
+            || ext.is_some_and(|e| e.sticky_ignore),
+        stateless: env_str(c"JK_STATELESS").is_some_and(env_flag)
+            || ext.is_some_and(|e| e.stateless),
+        session_cookie: ext.and_then(|e| e.session_cookie.as_deref()),
+        session_path: ext.and_then(|e| e.session_path.as_deref()),
+        set_session_cookie: ext.and_then(|e| e.set_session_cookie),
+        activation: ext.map_or_else(ActivationOverrides::default, |e| ActivationOverrides {
+            active: &e.active,
+            disabled: &e.disabled,
+            stopped: &e.stopped,
+        }),
+    };
     let mut client = HttpdClient::new(req);
-    let outcome = service::forward(backend, &info, &mut client);
+    let (outcome, route): (Outcome, Option<Cow<'_, str>>) = match target {
+        Target::Ajp(backend) => (
+            service::forward(backend, &info, &mut client),
+            Some(Cow::Borrowed(backend.settings.route.as_str())),
+        ),
+        Target::Lb(lb) => {
+            let served = lb.forward(&info, session_uri, &cookies, &hints, &mut client);
+            (served.outcome, served.route.map(Cow::Owned))
+        }
+    };
     let mut notes_req = client.into_request();
     let elapsed = started.elapsed();
     let duration = format!("{}.{:06}", elapsed.as_secs(), elapsed.subsec_micros());
     notes_req.set_note(NOTE_DURATION, duration.as_bytes());
-    notes_req.set_note(NOTE_ROUTE, backend.settings.route.as_bytes());
+    if let Some(route) = route {
+        notes_req.set_note(NOTE_ROUTE, route.as_bytes());
+    }
     match outcome {
         Outcome::Sent => ffi::OK as c_int,
         Outcome::Status(code) => c_int::from(code),
         Outcome::FilterError => ffi::AP_FILTER_ERROR,
     }
+}
+
+/// Where a request goes: a single AJP worker or a load balancer.
+enum Target<'a> {
+    Ajp(&'a crate::backend::Backend),
+    Lb(&'a crate::lb_service::LbService),
 }

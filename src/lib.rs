@@ -6,12 +6,15 @@
 
 pub mod ajp;
 pub mod backend;
+pub mod balancer;
 pub mod config;
+pub mod lb_service;
 pub mod mount;
 pub mod options;
 pub mod runtime;
 pub mod service;
 pub mod settings;
+pub mod shm;
 pub mod uri;
 pub mod vhost;
 

@@ -493,7 +493,22 @@ pub unsafe extern "C" fn jk_rs_post_config(
         if rv != ffi::APR_SUCCESS as c_int || threads < 1 {
             threads = 1;
         }
-        let rt = Runtime::new(generation.workers, threads as usize);
+        // SAFETY: s is live.
+        let shm_file = unsafe { settings_of(s) }.and_then(|m| m.shm_file.clone());
+        let rt = match Runtime::new(generation.workers, threads as usize, shm_file.as_deref()) {
+            Ok(rt) => rt,
+            Err(e) => {
+                // SAFETY: s is live.
+                unsafe {
+                    log::server(
+                        s,
+                        (ffi::APLOG_EMERG | ffi::APLOG_STARTUP) as c_int,
+                        &format!("mod_jk_rs: {e}"),
+                    )
+                };
+                return fail;
+            }
+        };
         // SAFETY: pconf is live. Cleanups run in reverse order: the pointer is cleared before
         // the Runtime is dropped.
         unsafe {

@@ -5,13 +5,22 @@
 #![forbid(unsafe_code)]
 
 use crate::backend::Backend;
+use crate::balancer::Balancer;
 use crate::config::{ConfigError, Properties, WorkerDef, Workers};
+use crate::lb_service::LbService;
 use crate::settings::ServerSettings;
+use crate::shm::{Layout, SharedState};
 use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 pub struct Runtime {
     pub workers: Workers,
-    backends: HashMap<String, Backend>,
+    backends: HashMap<String, Arc<Backend>>,
+    lbs: HashMap<String, LbService>,
+    /// Worker state shared by all children (lb members' states, load values, counters).
+    pub shared: Arc<SharedState>,
 }
 
 /// Reads workers.properties and the `JkWorkerProperty` lines of the main server; parse-time
@@ -33,19 +42,70 @@ pub fn load_workers(main: &ServerSettings, server_root: &str) -> Result<Workers,
 }
 
 impl Runtime {
-    /// Per-process state for `workers`; pools default to `default_pool_size` connections (the
-    /// MPM's threads per child, as mod_jk).
-    pub fn new(workers: Workers, default_pool_size: usize) -> Runtime {
+    /// Per-process state for `workers`, built in the parent before the children are forked:
+    /// pools default to `default_pool_size` connections (the MPM's threads per child, as mod_jk);
+    /// the shared segment is anonymous unless `shm_file` (JkShmFile) names a file.
+    pub fn new(
+        workers: Workers,
+        default_pool_size: usize,
+        shm_file: Option<&Path>,
+    ) -> Result<Runtime, String> {
+        let layout =
+            Layout::from_workers(&workers).map_err(|e| format!("shared memory layout: {e}"))?;
+        let shared = Arc::new(
+            SharedState::create(shm_file, &layout).map_err(|e| format!("shared memory: {e}"))?,
+        );
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        shared.start_clock(now);
         let mut backends = HashMap::new();
         for (name, def) in &workers.defs {
             if let WorkerDef::Ajp13(w) = def {
-                backends.insert(name.clone(), Backend::new(w.clone(), default_pool_size));
+                backends.insert(
+                    name.clone(),
+                    Arc::new(Backend::new(w.clone(), default_pool_size)),
+                );
             }
         }
-        Runtime { workers, backends }
+        let mut lbs = HashMap::new();
+        for (name, def) in &workers.defs {
+            if let WorkerDef::Lb(lb) = def {
+                let balancer = Balancer::new(Arc::clone(&shared), lb, workers.maintain)
+                    .map_err(|e| format!("lb worker {name}: {e}"))?;
+                let members = lb
+                    .members
+                    .iter()
+                    .map(|m| {
+                        backends.get(m).cloned().ok_or_else(|| {
+                            format!("lb worker {name}: member {m} is not an ajp13 worker")
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                lbs.insert(
+                    name.clone(),
+                    LbService {
+                        balancer,
+                        members,
+                        shared: Arc::clone(&shared),
+                        maintain: workers.maintain,
+                    },
+                );
+            }
+        }
+        Ok(Runtime {
+            workers,
+            backends,
+            lbs,
+            shared,
+        })
     }
 
     pub fn backend(&self, name: &str) -> Option<&Backend> {
-        self.backends.get(name)
+        self.backends.get(name).map(|b| &**b)
+    }
+
+    pub fn lb(&self, name: &str) -> Option<&LbService> {
+        self.lbs.get(name)
     }
 }

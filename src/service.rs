@@ -131,6 +131,9 @@ pub trait Client {
     /// The backend failed after part of the response went out: make the client see a broken
     /// response (no chunk terminator, connection closed) rather than a complete-looking one.
     fn abort(&mut self);
+    /// Sets the lb's routing cookie (`set_session_cookie`) on the response, replacing one set
+    /// by an earlier failed-over try.
+    fn set_routing_cookie(&mut self, value: &str);
     fn log_enabled(&self, level: Level) -> bool;
     fn log(&self, level: Level, msg: fmt::Arguments<'_>);
 }
@@ -146,29 +149,58 @@ pub enum Outcome {
     FilterError,
 }
 
+/// Outgoing packet buffers: FORWARD_REQUEST, and body packets (the first one is kept for a
+/// replay on another connection or lb member until the backend asks for more).
+#[derive(Default)]
+pub struct Buffers {
+    request: Vec<u8>,
+    body: Vec<u8>,
+}
+
 thread_local! {
-    /// Outgoing packet buffer, reused by every request on this thread (no allocation per request).
-    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(2 * ajp::DEFAULT_MAX_PACKET));
+    /// Reused by every request on this thread (no allocation per request in steady state).
+    static SCRATCH: RefCell<Buffers> = RefCell::new(Buffers {
+        request: Vec::with_capacity(ajp::DEFAULT_MAX_PACKET),
+        body: Vec::with_capacity(ajp::DEFAULT_MAX_PACKET),
+    });
+}
+
+/// Runs `f` with this thread's packet buffers.
+pub fn with_buffers<T>(f: impl FnOnce(&mut Buffers) -> T) -> T {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut b) => f(&mut b),
+        // Only reachable if a Client re-entered the service; stay correct, just slower.
+        Err(_) => f(&mut Buffers::default()),
+    })
+}
+
+/// How one try on one backend ended, for the load balancer's bookkeeping (reference §4.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptKind {
+    /// The backend answered (whatever the status).
+    Success,
+    /// The client failed us (read or write): never the backend's fault.
+    ClientError,
+    /// No connection could be made (or CPing failed).
+    Connect,
+    /// No reply within the reply timeout.
+    Timeout,
+    /// Invalid AJP13 or a broken exchange after the request was sent.
+    Backend,
+    /// The status matched `fail_on_status` (the code as configured, sign included).
+    FailOnStatus(i32),
+    /// The request cannot be encoded (headers too large): no backend can take it.
+    Request,
 }
 
 /// Serves one request on `backend`.
 pub fn forward(backend: &Backend, req: &RequestInfo<'_>, client: &mut dyn Client) -> Outcome {
-    SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => Exchange {
-            backend,
-            req,
-            client,
-            buf: &mut buf,
+    with_buffers(|bufs| {
+        let mut x = Exchange::new(backend, req, client, bufs);
+        match x.prepare() {
+            Err(outcome) => outcome,
+            Ok(()) => x.serve(req.route, req.activation).0,
         }
-        .run(),
-        // Only reachable if a Client re-entered forward(); stay correct, just slower.
-        Err(_) => Exchange {
-            backend,
-            req,
-            client,
-            buf: &mut Vec::new(),
-        }
-        .run(),
     })
 }
 
@@ -179,7 +211,7 @@ enum Failure {
     /// Failed before the backend could have acted on the request (or it is safe to repeat).
     Retry(BackendError),
     /// No retry: this is the answer.
-    Final(Outcome),
+    Final(Outcome, AttemptKind),
 }
 
 /// What the response reading has seen so far.
@@ -199,14 +231,60 @@ struct Progress {
     swallow_body: bool,
 }
 
-struct Exchange<'x, 'r> {
+/// One request's exchange with one or more backends (several when an lb fails over).
+pub struct Exchange<'x, 'r> {
     backend: &'x Backend,
     req: &'x RequestInfo<'r>,
     client: &'x mut dyn Client,
     buf: &'x mut Vec<u8>,
+    body: &'x mut Vec<u8>,
+    /// Length of the first body packet kept in `body` (0: none, or no longer available).
+    first_body: usize,
+    /// Body bytes still to come from the client (Content-Length bodies).
+    remaining: u64,
+    /// The backend asked for more body: the request can no longer be replayed anywhere.
+    streamed: bool,
+    /// Part of a response went to the client: nothing can be retried.
+    committed: bool,
+    /// A non-idempotent request reached a backend that then failed: it may have acted on it.
+    maybe_acted: bool,
 }
 
-impl Exchange<'_, '_> {
+impl<'x, 'r> Exchange<'x, 'r> {
+    pub fn new(
+        backend: &'x Backend,
+        req: &'x RequestInfo<'r>,
+        client: &'x mut dyn Client,
+        bufs: &'x mut Buffers,
+    ) -> Self {
+        Exchange {
+            backend,
+            req,
+            client,
+            buf: &mut bufs.request,
+            body: &mut bufs.body,
+            first_body: 0,
+            remaining: 0,
+            streamed: false,
+            committed: false,
+            maybe_acted: false,
+        }
+    }
+
+    /// Whether another backend may still take this request (nothing streamed, nothing sent).
+    pub fn replayable(&self) -> bool {
+        !self.streamed && !self.committed && !self.maybe_acted
+    }
+
+    /// Switches to another backend (an lb member) for the next `serve`.
+    pub fn set_backend(&mut self, backend: &'x Backend) {
+        self.backend = backend;
+    }
+
+    pub fn client(&mut self) -> &mut dyn Client {
+        &mut *self.client
+    }
+
     fn log(&self, level: Level, args: fmt::Arguments<'_>) {
         if self.client.log_enabled(level) {
             self.client.log(
@@ -216,61 +294,76 @@ impl Exchange<'_, '_> {
         }
     }
 
-    fn run(mut self) -> Outcome {
-        let settings = &self.backend.settings;
+    /// Reads the first body packet from the client, before any backend is contacted (it goes out
+    /// with FORWARD_REQUEST, unasked: reference §6.5), so a client that announces a body and
+    /// sends none costs no backend anything (CVE-2008-5519). At most the smallest packet's worth,
+    /// so it fits every member of an lb.
+    pub fn prepare(&mut self) -> Result<(), Outcome> {
+        self.remaining = match self.req.body {
+            BodyKind::Length(n) => n,
+            _ => 0,
+        };
+        self.body.clear();
+        self.first_body = 0;
+        if self.remaining > 0 {
+            let want = (self
+                .remaining
+                .min(max_body_chunk(ajp::DEFAULT_MAX_PACKET) as u64))
+                as usize;
+            self.body.resize(6 + want, 0);
+            let got = match read_full(self.client, &mut self.body[6..]) {
+                Ok(n) => n,
+                Err(e) => return Err(self.client_read_failed(e)),
+            };
+            if got == 0 {
+                self.log(
+                    Level::Info,
+                    format_args!(
+                        "client sent no body although Content-Length announced {} bytes",
+                        self.remaining
+                    ),
+                );
+                return Err(Outcome::Status(400));
+            }
+            self.body.truncate(6 + got);
+            let head = body_packet_header(got as u16);
+            self.body[..6].copy_from_slice(&head);
+            self.remaining -= got as u64;
+            self.first_body = 6 + got;
+        }
+        Ok(())
+    }
+
+    /// Serves the request on the current backend, with that worker's own retries; `route` and
+    /// `activation` go out as attributes. Returns the outcome and how the last try ended.
+    pub fn serve(&mut self, route: Option<&[u8]>, activation: &[u8]) -> (Outcome, AttemptKind) {
+        let backend = self.backend;
+        let settings = &backend.settings;
         let max = settings.max_packet_size;
+        let mut route_req = *self.req;
+        route_req.route = route;
+        route_req.activation = activation;
         if let Err(e) = encode_request(
             self.buf,
             max,
-            self.req,
+            &route_req,
             &*self.client,
             settings.secret.as_deref(),
         ) {
             return match e {
                 EncodeError::TooLarge { needed, max } => {
                     self.log(Level::Error, format_args!("request headers need {needed} bytes, more than max_packet_size {max}: 413"));
-                    Outcome::Status(413)
+                    (Outcome::Status(413), AttemptKind::Request)
                 }
                 other => {
                     self.log(
                         Level::Error,
                         format_args!("cannot encode the request: {other}"),
                     );
-                    Outcome::Status(500)
+                    (Outcome::Status(500), AttemptKind::Request)
                 }
             };
         }
-        // The first body packet goes out with FORWARD_REQUEST, unasked (reference §6.5). It is
-        // read before any backend is contacted, so a client that announces a body and sends
-        // none costs the backend nothing (CVE-2008-5519).
-        let mut remaining = match self.req.body {
-            BodyKind::Length(n) => n,
-            _ => 0,
-        };
-        if remaining > 0 {
-            let at = self.buf.len();
-            let want = (remaining.min(max_body_chunk(max) as u64)) as usize;
-            self.buf.resize(at + 6 + want, 0);
-            let got = match read_full(self.client, &mut self.buf[at + 6..]) {
-                Ok(n) => n,
-                Err(e) => return self.client_read_failed(e),
-            };
-            if got == 0 {
-                self.log(
-                    Level::Info,
-                    format_args!(
-                        "client sent no body although Content-Length announced {remaining} bytes"
-                    ),
-                );
-                return Outcome::Status(400);
-            }
-            self.buf.truncate(at + 6 + got);
-            let head = body_packet_header(got as u16);
-            self.buf[at..at + 6].copy_from_slice(&head);
-            remaining -= got as u64;
-        }
-        let first_len = self.buf.len();
-
         let retries = settings.retries.max(1);
         let mut attempts = 0;
         let mut fresh = false;
@@ -285,7 +378,7 @@ impl Exchange<'_, '_> {
                             Level::Error,
                             format_args!("{e} (attempt {attempts} of {retries}): 503"),
                         );
-                        return Outcome::Status(503);
+                        return (Outcome::Status(503), AttemptKind::Connect);
                     }
                     self.log(
                         Level::Warn,
@@ -309,14 +402,14 @@ impl Exchange<'_, '_> {
                     }
                 }
             }
-            match self.attempt(&mut conn, reused, first_len, &mut remaining) {
+            match self.attempt(&mut conn, reused) {
                 Ok((outcome, reuse)) => {
                     if reuse && !self.req.disable_reuse && !conn.has_unread() {
-                        self.backend.release(conn);
+                        backend.release(conn);
                     } else {
                         conn.close();
                     }
-                    return outcome;
+                    return (outcome, AttemptKind::Success);
                 }
                 Err(Failure::Stale(e)) => {
                     conn.close();
@@ -343,7 +436,12 @@ impl Exchange<'_, '_> {
                             Level::Error,
                             format_args!("{e} (attempt {attempts} of {retries}): {status}"),
                         );
-                        return Outcome::Status(status);
+                        let kind = if status == 503 {
+                            AttemptKind::Connect
+                        } else {
+                            AttemptKind::Backend
+                        };
+                        return (Outcome::Status(status), kind);
                     }
                     self.log(
                         Level::Warn,
@@ -352,9 +450,9 @@ impl Exchange<'_, '_> {
                     std::thread::sleep(settings.retry_interval);
                     fresh = true;
                 }
-                Err(Failure::Final(outcome)) => {
+                Err(Failure::Final(outcome, kind)) => {
                     conn.close();
-                    return outcome;
+                    return (outcome, kind);
                 }
             }
         }
@@ -376,15 +474,9 @@ impl Exchange<'_, '_> {
 
     /// One attempt on one connection. Ok carries the outcome and whether the connection may be
     /// reused.
-    fn attempt(
-        &mut self,
-        conn: &mut Connection,
-        reused: bool,
-        first_len: usize,
-        remaining: &mut u64,
-    ) -> Result<(Outcome, bool), Failure> {
+    fn attempt(&mut self, conn: &mut Connection, reused: bool) -> Result<(Outcome, bool), Failure> {
         let mut p = Progress::default();
-        if let Err(e) = conn.send(&self.buf[..first_len]) {
+        if let Err(e) = conn.send_parts(&[&self.buf[..], &self.body[..self.first_body]]) {
             // The write itself failed: the backend cannot have read a whole request.
             return Err(if reused {
                 Failure::Stale(e)
@@ -427,16 +519,23 @@ impl Exchange<'_, '_> {
                                 h.status
                             ),
                         );
-                        return Err(Failure::Final(Outcome::Status(503)));
+                        let code = self
+                            .fail_on_status_code(h.status)
+                            .unwrap_or(i32::from(h.status));
+                        return Err(Failure::Final(
+                            Outcome::Status(503),
+                            AttemptKind::FailOnStatus(code),
+                        ));
                     }
                     p.swallow_body = self.req.use_server_errors.is_some_and(|t| h.status >= t);
                     if self.client.send_headers(h.status, h.reason, &h).is_err() {
-                        return Err(Failure::Final(Outcome::Sent));
+                        return Err(Failure::Final(Outcome::Sent, AttemptKind::ClientError));
                     }
                     if self.req.flush_header && !p.swallow_body {
                         p.committed = true;
+                        self.committed = true;
                         if self.client.flush().is_err() {
-                            return Err(Failure::Final(Outcome::Sent));
+                            return Err(Failure::Final(Outcome::Sent, AttemptKind::ClientError));
                         }
                     }
                 }
@@ -458,8 +557,9 @@ impl Exchange<'_, '_> {
                     }
                     if data.is_empty() {
                         p.committed = true;
+                        self.committed = true;
                         if self.client.flush().is_err() {
-                            return Err(Failure::Final(Outcome::Sent));
+                            return Err(Failure::Final(Outcome::Sent, AttemptKind::ClientError));
                         }
                         continue;
                     }
@@ -473,21 +573,23 @@ impl Exchange<'_, '_> {
                         ));
                     }
                     p.committed = true;
+                    self.committed = true;
                     if self.client.write_body(data).is_err() {
                         self.log(
                             Level::Info,
                             format_args!("client went away during the response"),
                         );
-                        return Err(Failure::Final(Outcome::Sent));
+                        return Err(Failure::Final(Outcome::Sent, AttemptKind::ClientError));
                     }
                     p.written = total;
                     if self.req.flush_packets && self.client.flush().is_err() {
-                        return Err(Failure::Final(Outcome::Sent));
+                        return Err(Failure::Final(Outcome::Sent, AttemptKind::ClientError));
                     }
                 }
                 Response::GetBodyChunk { requested } => {
                     p.body_streamed = true;
-                    self.send_body_chunk(conn, requested as usize, max, remaining)?;
+                    self.streamed = true;
+                    self.send_body_chunk(conn, requested as usize, max)?;
                 }
                 Response::EndResponse { reuse } => return self.finish(&p, reuse, head),
                 Response::CPong => {
@@ -507,47 +609,57 @@ impl Exchange<'_, '_> {
         conn: &mut Connection,
         requested: usize,
         max: usize,
-        remaining: &mut u64,
     ) -> Result<(), Failure> {
         let mut want = requested.min(max_body_chunk(max));
         if let BodyKind::Length(_) = self.req.body {
-            want = want.min(*remaining as usize);
+            want = want.min(self.remaining as usize);
         }
+        // The first packet is gone for good: no replay after the backend asked for more.
+        self.first_body = 0;
         let mut got = 0;
         if want > 0 {
-            self.buf.clear();
-            self.buf.resize(6 + want, 0);
-            got = match read_full(self.client, &mut self.buf[6..]) {
+            self.body.clear();
+            self.body.resize(6 + want, 0);
+            got = match read_full(self.client, &mut self.body[6..]) {
                 Ok(n) => n,
                 Err(e) => {
                     // Tell the backend the body ended, and never reuse this connection: its
                     // request is incomplete (CVE-2008-5519).
                     let _ = conn.send(&END_OF_BODY_PACKET);
-                    return Err(Failure::Final(self.client_read_failed(e)));
+                    return Err(Failure::Final(
+                        self.client_read_failed(e),
+                        AttemptKind::ClientError,
+                    ));
                 }
             };
         }
         if got == 0 {
-            return conn
-                .send(&END_OF_BODY_PACKET)
-                .map_err(|e| Failure::Final(self.backend_gone_mid_request(e)));
+            return conn.send(&END_OF_BODY_PACKET).map_err(|e| {
+                Failure::Final(self.backend_gone_mid_request(e), AttemptKind::Backend)
+            });
         }
-        *remaining = remaining.saturating_sub(got as u64);
+        self.remaining = self.remaining.saturating_sub(got as u64);
         let head = body_packet_header(got as u16);
-        self.buf[..6].copy_from_slice(&head);
-        conn.send(&self.buf[..6 + got])
-            .map_err(|e| Failure::Final(self.backend_gone_mid_request(e)))
+        self.body[..6].copy_from_slice(&head);
+        conn.send(&self.body[..6 + got])
+            .map_err(|e| Failure::Final(self.backend_gone_mid_request(e), AttemptKind::Backend))
     }
 
     /// `fail_on_status` (the mount rule's, else the worker's): negative codes count too; for a
     /// plain worker both signs mean the same, a 503 to the client (reference §2.4).
     fn fails_on_status(&self, status: u16) -> bool {
+        self.fail_on_status_code(status).is_some()
+    }
+
+    /// The configured `fail_on_status` entry (with its sign) that `status` matches.
+    fn fail_on_status_code(&self, status: u16) -> Option<i32> {
         let list = self
             .req
             .fail_on_status
             .unwrap_or(&self.backend.settings.fail_on_status);
         list.iter()
-            .any(|&code| code.unsigned_abs() == u32::from(status))
+            .copied()
+            .find(|&code| code.unsigned_abs() == u32::from(status))
     }
 
     fn backend_gone_mid_request(&self, e: BackendError) -> Outcome {
@@ -609,7 +721,7 @@ impl Exchange<'_, '_> {
                 format_args!("{e} after the response started; aborting the client connection"),
             );
             self.client.abort();
-            return Failure::Final(Outcome::Sent);
+            return Failure::Final(Outcome::Sent, AttemptKind::Backend);
         }
         match e {
             BackendError::Timeout => {
@@ -617,11 +729,11 @@ impl Exchange<'_, '_> {
                     Level::Error,
                     format_args!("no reply within the reply timeout: 504"),
                 );
-                Failure::Final(Outcome::Status(504))
+                Failure::Final(Outcome::Status(504), AttemptKind::Timeout)
             }
             BackendError::Protocol(_) | BackendError::Unexpected(_) => {
                 self.log(Level::Error, format_args!("{e}: 502"));
-                Failure::Final(Outcome::Status(502))
+                Failure::Final(Outcome::Status(502), AttemptKind::Backend)
             }
             BackendError::Closed { .. } | BackendError::Recv(_) | BackendError::Send(_)
                 if replayable && !p.answered =>
@@ -644,12 +756,13 @@ impl Exchange<'_, '_> {
                             String::from_utf8_lossy(self.req.method)
                         ),
                     );
-                    Failure::Final(Outcome::Status(502))
+                    self.maybe_acted = true;
+                    Failure::Final(Outcome::Status(502), AttemptKind::Backend)
                 }
             }
             other => {
                 self.log(Level::Error, format_args!("{other}: 502"));
-                Failure::Final(Outcome::Status(502))
+                Failure::Final(Outcome::Status(502), AttemptKind::Backend)
             }
         }
     }

@@ -78,6 +78,32 @@ impl Connection {
         self.start != self.end
     }
 
+    /// Writes several buffers as one stream with as few system calls as the kernel allows
+    /// (FORWARD_REQUEST and the first body packet go out together).
+    pub fn send_parts(&mut self, parts: &[&[u8]]) -> Result<(), BackendError> {
+        let mut slices: Vec<std::io::IoSlice<'_>> = Vec::new();
+        let mut storage = [std::io::IoSlice::new(&[]), std::io::IoSlice::new(&[])];
+        let bufs: &mut [std::io::IoSlice<'_>] = if parts.len() <= storage.len() {
+            for (slot, part) in storage.iter_mut().zip(parts) {
+                *slot = std::io::IoSlice::new(part);
+            }
+            &mut storage[..parts.len()]
+        } else {
+            slices.extend(parts.iter().map(|p| std::io::IoSlice::new(p)));
+            &mut slices
+        };
+        let mut bufs = bufs;
+        while bufs.iter().any(|b| !b.is_empty()) {
+            match self.stream.write_vectored(bufs) {
+                Ok(0) => return Err(BackendError::Send(ErrorKind::WriteZero.into())),
+                Ok(n) => std::io::IoSlice::advance_slices(&mut bufs, n),
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(BackendError::Send(e)),
+            }
+        }
+        Ok(())
+    }
+
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), BackendError> {
         self.stream.write_all(bytes).map_err(BackendError::Send)
     }

@@ -172,7 +172,7 @@ impl<'a> Iterator for CookieValues<'a, '_> {
                 .unwrap_or("")
                 .bytes()
                 .last()
-                .map_or(true, |b| b == b';' || b == b',' || is_space(b));
+                .is_none_or(|b| b == b';' || b == b',' || is_space(b));
             if !boundary {
                 continue;
             }

@@ -223,6 +223,15 @@ impl Client for HttpdClient<'_> {
         }
     }
 
+    fn set_routing_cookie(&mut self, value: &str) {
+        let r = self.r();
+        // SAFETY: r is live; err_headers_out go out with every response, error pages included.
+        unsafe {
+            let v = pool::strdup((*r).pool, value.as_bytes());
+            ffi::apr_table_setn((*r).err_headers_out, c"Set-Cookie".as_ptr(), v);
+        }
+    }
+
     fn log_enabled(&self, level: Level) -> bool {
         // SAFETY: r is live.
         unsafe { log::request_enabled(self.r(), log::aplog_level(level)) }

@@ -196,9 +196,28 @@ impl<'r> Request<'r> {
         }
     }
 
+    /// Every value of request header `name` (case-insensitive), in arrival order.
+    pub fn header_values(&self, name: &[u8], out: &mut Vec<&'r str>) {
+        let _ = self.entries(self.rec().headers_in, &mut |k, v| {
+            if k.eq_ignore_ascii_case(name) {
+                if let Ok(t) = std::str::from_utf8(v) {
+                    out.push(t);
+                }
+            }
+            Ok::<(), ()>(())
+        });
+    }
+
     /// Calls `f` for every request header in arrival order.
     pub fn for_each_header_in<E>(&self, f: &mut EntryVisitor<'_, E>) -> Result<(), E> {
-        let table = self.rec().headers_in;
+        self.entries(self.rec().headers_in, &mut |k, v| f(k, v))
+    }
+
+    fn entries<E>(
+        &self,
+        table: *mut ffi::apr_table_t,
+        f: &mut dyn FnMut(&'r [u8], &'r [u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
         if table.is_null() {
             return Ok(());
         }

@@ -360,7 +360,11 @@ mod tests {
         }
         std::mem::forget(sequence.write());
         assert_eq!(sequence.read(|| text.load()).as_str(), "kept");
-        assert_eq!(sequence.get() % 2, 0, "the first reader closed the dead edit");
+        assert_eq!(
+            sequence.get() % 2,
+            0,
+            "the first reader closed the dead edit"
+        );
     }
 
     #[test]

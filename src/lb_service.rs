@@ -1,0 +1,168 @@
+//! Serves a request through an `lb` worker: asks the balancer for a member, serves the request
+//! there with [`Exchange`], reports how it went, and fails over to another member only while the
+//! request can still be replayed (nothing streamed from the client, nothing sent to it, and no
+//! non-idempotent request that a member may have acted on — safer than mod_jk, see README).
+#![forbid(unsafe_code)]
+
+use crate::backend::Backend;
+use crate::balancer::{
+    maintain_all, AttemptResult, Balancer, RequestHints, Step, Traffic, Verdict,
+};
+use crate::service::{with_buffers, AttemptKind, Client, Exchange, Level, Outcome, RequestInfo};
+use crate::shm::SharedState;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// One lb worker in this process: its balancer (over shared memory) and its members' backends,
+/// in `balance_workers` order.
+pub struct LbService {
+    pub balancer: Balancer,
+    pub members: Vec<Arc<Backend>>,
+    pub shared: Arc<SharedState>,
+    pub maintain: Duration,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn attempt_result(kind: AttemptKind) -> AttemptResult {
+    match kind {
+        AttemptKind::Success => AttemptResult::Success,
+        AttemptKind::ClientError => AttemptResult::ClientError,
+        AttemptKind::Connect => AttemptResult::NoConnection,
+        AttemptKind::Timeout => AttemptResult::ReplyTimeout,
+        AttemptKind::Backend => AttemptResult::BackendFailure,
+        AttemptKind::FailOnStatus(code) => AttemptResult::FailOnStatus { positive: code > 0 },
+        AttemptKind::Request => AttemptResult::LocalError,
+    }
+}
+
+/// What the lb did, for the request's notes.
+pub struct Served {
+    pub outcome: Outcome,
+    /// The member that answered last (its route).
+    pub route: Option<String>,
+}
+
+impl LbService {
+    /// Serves `req`. `uri` is the forwarded path (for `;jsessionid`), `cookies` the request's
+    /// Cookie header values.
+    pub fn forward<'a>(
+        &self,
+        req: &RequestInfo<'_>,
+        uri: &'a str,
+        cookies: &[&'a str],
+        hints: &RequestHints<'a>,
+        client: &mut dyn Client,
+    ) -> Served {
+        let now = now_ms();
+        // Without a watchdog thread, maintenance runs inline, at most once per worker.maintain
+        // across all processes (the shared timestamp elects one caller).
+        maintain_all(
+            &self.shared,
+            std::iter::once(&self.balancer),
+            now,
+            self.maintain.as_millis() as u64,
+        );
+        let Some(first) = self.members.first() else {
+            return Served {
+                outcome: Outcome::Status(503),
+                route: None,
+            };
+        };
+        let routes = self
+            .balancer
+            .session_routes(uri, cookies.iter().copied(), hints);
+        let mut plan = self.balancer.plan(routes, hints, |m| {
+            self.members.get(m).is_some_and(|b| b.pool().capacity() > 0)
+        });
+        with_buffers(|bufs| {
+            let mut x = Exchange::new(first, req, client, bufs);
+            if let Err(outcome) = x.prepare() {
+                return Served {
+                    outcome,
+                    route: None,
+                };
+            }
+            let mut last = Outcome::Status(503);
+            let mut route = None;
+            loop {
+                match self.balancer.next(&mut plan) {
+                    Step::Try(sel) => {
+                        let Some(backend) = self.members.get(sel.member) else {
+                            continue;
+                        };
+                        let result = if sel.over_busy_limit {
+                            (Outcome::Status(503), AttemptResult::BusyLimit)
+                        } else {
+                            if let Some(cookie) =
+                                self.balancer.routing_cookie(&sel, hints, req.is_ssl)
+                            {
+                                x.client().set_routing_cookie(&cookie);
+                            }
+                            x.set_backend(backend);
+                            let (outcome, kind) = x.serve(
+                                Some(sel.route.as_bytes()),
+                                sel.activation.code().as_bytes(),
+                            );
+                            (outcome, attempt_result(kind))
+                        };
+                        last = result.0;
+                        route = Some(sel.route.as_str().to_string());
+                        let verdict = self.balancer.finish(
+                            &mut plan,
+                            &sel,
+                            result.1,
+                            Traffic::default(),
+                            now_ms(),
+                        );
+                        match verdict {
+                            Verdict::Done | Verdict::Stop => {
+                                return Served {
+                                    outcome: last,
+                                    route,
+                                }
+                            }
+                            Verdict::FailOver if !x.replayable() => {
+                                return Served {
+                                    outcome: last,
+                                    route,
+                                }
+                            }
+                            Verdict::FailOver => {
+                                x.client().log(
+                                    Level::Warn,
+                                    format_args!(
+                                        "lb {}: member {} failed; trying another member",
+                                        self.balancer.name(),
+                                        backend.name()
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    Step::Wait(d) => std::thread::sleep(d),
+                    Step::GiveUp { last: why } => {
+                        if why.is_none() {
+                            x.client().log(
+                                Level::Error,
+                                format_args!(
+                                    "lb {}: no member can take the request: 503",
+                                    self.balancer.name()
+                                ),
+                            );
+                            last = Outcome::Status(503);
+                        }
+                        return Served {
+                            outcome: last,
+                            route,
+                        };
+                    }
+                }
+            }
+        })
+    }
+}
