@@ -39,11 +39,12 @@ fi
 cat <<MSG
 
 httpd with mod_jk_rs is listening on http://127.0.0.1:$PORT/ in front of two AJP13 backends:
-  curl http://127.0.0.1:$PORT/examples/hello?x=1     -> tomcatA (port ${BPORTS[0]})
-  curl http://127.0.0.1:$PORT/docs/hello              -> tomcatB (port ${BPORTS[1]})
+  curl http://127.0.0.1:$PORT/examples/hello?x=1     -> lb "lbcluster" over tomcatA (port ${BPORTS[0]}) and tomcatB (port ${BPORTS[1]})
+  curl -b 'JSESSIONID=abc.tomcatB' http://127.0.0.1:$PORT/examples/x   -> sticky: always tomcatB
+  curl http://127.0.0.1:$PORT/a/hello, /b/hello       -> tomcatA, tomcatB directly
   curl http://127.0.0.1:$PORT/                        -> httpd's own static page
 Config: $DIR/httpd.conf, $DIR/workers.properties; log: $DIR/error.log. Ctrl-C to stop.
 MSG
-curl -s "http://127.0.0.1:$PORT/examples/hello?x=1" | head -3 || true
+for i in 1 2 3 4; do curl -s "http://127.0.0.1:$PORT/examples/hello?x=$i" | head -1; done
 if [ -n "${DEMO_ONCE:-}" ]; then exit 0; fi
 wait "${pids[2]}"

@@ -32,7 +32,9 @@ fn attempt_result(kind: AttemptKind) -> AttemptResult {
     match kind {
         AttemptKind::Success => AttemptResult::Success,
         AttemptKind::ClientError => AttemptResult::ClientError,
-        AttemptKind::Connect => AttemptResult::NoConnection,
+        // A refused or timed-out connect is a backend failure (the member goes to error);
+        // NoConnection means "no free pooled endpoint", which only makes it busy.
+        AttemptKind::Connect => AttemptResult::BackendFailure,
         AttemptKind::Timeout => AttemptResult::ReplyTimeout,
         AttemptKind::Backend => AttemptResult::BackendFailure,
         AttemptKind::FailOnStatus(code) => AttemptResult::FailOnStatus { positive: code > 0 },
