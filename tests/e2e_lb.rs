@@ -1,0 +1,495 @@
+//! End-to-end tests of the load balancer through a real httpd: an `lb` worker over several fake
+//! AJP backends (`tests/support/ajp_backend.rs`, each answering with `X-Backend: <name>`). They
+//! check that lbfactor weights hold in aggregate across prefork children and event threads, that
+//! sticky sessions (cookie and path parameter) stay on their member, that a dying member loses no
+//! GET and gives its sessions away, that it comes back after `recover_time`, that `fail_on_status`
+//! puts a member in error, that `activation` is honoured, and that a POST the member already
+//! received is never replayed on another member.
+//!
+//! Each test starts its own httpd and backends on free ports, so they can run in parallel.
+
+#[path = "support/ajp_backend.rs"]
+mod ajp_backend;
+#[path = "support/e2e_common.rs"]
+mod e2e_common;
+#[path = "support/http_client.rs"]
+mod http_client;
+#[path = "support/httpd.rs"]
+mod httpd;
+
+use ajp_backend::{AjpBackend, BackendOptions};
+use e2e_common::{backend, noise, send, Checks};
+use http_client::Request;
+use httpd::{Httpd, HttpdConfig, Mpm};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// One lb member: its name (also its route and its backend's name), port and extra properties.
+struct Member<'a> {
+    name: &'a str,
+    port: u16,
+    props: &'a [&'a str],
+}
+
+fn member<'a>(name: &'a str, port: u16, props: &'a [&'a str]) -> Member<'a> {
+    Member { name, port, props }
+}
+
+/// workers.properties with one lb worker `lb` over `members`; `lb_props` are lb attributes and
+/// `global` whole lines (`worker.maintain=1`).
+fn lb_properties(members: &[Member], lb_props: &[&str], global: &[&str]) -> String {
+    let mut text = String::from("# written by tests/e2e_lb.rs\nworker.list=lb\n");
+    for line in global {
+        let _ = writeln!(text, "{line}");
+    }
+    for m in members {
+        let name = m.name;
+        let _ = writeln!(text, "worker.{name}.type=ajp13");
+        let _ = writeln!(text, "worker.{name}.host=127.0.0.1");
+        let _ = writeln!(text, "worker.{name}.port={}", m.port);
+        // Quick failures: a dead member must not make the test wait.
+        let _ = writeln!(text, "worker.{name}.socket_connect_timeout=1000");
+        let _ = writeln!(text, "worker.{name}.reply_timeout=5000");
+        for prop in m.props {
+            let _ = writeln!(text, "worker.{name}.{prop}");
+        }
+    }
+    let names: Vec<&str> = members.iter().map(|m| m.name).collect();
+    let _ = writeln!(text, "worker.lb.type=lb");
+    let _ = writeln!(text, "worker.lb.balance_workers={}", names.join(","));
+    for prop in lb_props {
+        let _ = writeln!(text, "worker.lb.{prop}");
+    }
+    text
+}
+
+/// An httpd with `properties` as its workers.properties and `/app/*` mounted on `lb`.
+fn start_lb(mpm: Mpm, children: usize, properties: String) -> Httpd {
+    let mut cfg = HttpdConfig::with_module(mpm);
+    cfg.prefork_children = children;
+    cfg.global = "JkWorkersFile {dir}/workers.properties\nJkMount /app/* lb\n".to_string();
+    cfg.files = vec![("workers.properties".to_string(), properties)];
+    match Httpd::start(cfg) {
+        Ok(httpd) => httpd,
+        Err(e) => panic!("httpd did not start:\n{e}"),
+    }
+}
+
+/// What one request got: the status and the member that answered (its `X-Backend`), or a
+/// transport error.
+fn outcome(httpd: &Httpd, req: &Request) -> Result<(u16, Option<String>), String> {
+    send(httpd, req)
+        .map(|r| (r.status, r.header("X-Backend").map(str::to_string)))
+        .map_err(|e| format!("{} {}: {e}", req.method, req.path))
+}
+
+fn get_with_cookie(path: &str, cookie: &str) -> Request {
+    Request::get(path).header("Cookie", cookie)
+}
+
+/// Sends `total` GETs of `/app/w` from `threads` client threads (a new connection each) and
+/// counts the answers per member; non-200 answers and transport errors are listed apart.
+fn spread(
+    httpd: &Arc<Httpd>,
+    total: usize,
+    threads: usize,
+) -> (BTreeMap<String, usize>, Vec<String>) {
+    let mut handles = Vec::new();
+    for t in 0..threads {
+        let httpd = Arc::clone(httpd);
+        let share = total / threads + usize::from(t < total % threads);
+        handles.push(thread::spawn(move || {
+            let mut counts = BTreeMap::new();
+            let mut bad = Vec::new();
+            for _ in 0..share {
+                match outcome(&httpd, &Request::get("/app/w")) {
+                    Ok((200, Some(name))) => *counts.entry(name).or_insert(0) += 1,
+                    Ok((status, name)) => bad.push(format!("status {status} from {name:?}")),
+                    Err(e) => bad.push(e),
+                }
+            }
+            (counts, bad)
+        }));
+    }
+    let mut counts = BTreeMap::new();
+    let mut bad = Vec::new();
+    for h in handles {
+        match h.join() {
+            Ok((c, b)) => {
+                for (name, n) in c {
+                    *counts.entry(name).or_insert(0) += n;
+                }
+                bad.extend(b);
+            }
+            Err(_) => bad.push("a client thread panicked".to_string()),
+        }
+    }
+    (counts, bad)
+}
+
+/// lbfactor 1:2:3 over three members: 1200 requests on new connections from 4 client threads
+/// land 1/6, 2/6, 3/6 on the members (±5 percentage points), whichever child or thread serves.
+fn check_weights(mpm: Mpm) {
+    let b1 = backend("b1");
+    let b2 = backend("b2");
+    let b3 = backend("b3");
+    let props = lb_properties(
+        &[
+            member("b1", b1.port(), &["lbfactor=1"]),
+            member("b2", b2.port(), &["lbfactor=2"]),
+            member("b3", b3.port(), &["lbfactor=3"]),
+        ],
+        &[],
+        &[],
+    );
+    let httpd = Arc::new(start_lb(mpm, 8, props));
+    let total = 1200;
+    let (counts, bad) = spread(&httpd, total, 4);
+    eprintln!("{} lbfactor 1:2:3 counts: {counts:?}", mpm.name());
+    let mut c = Checks::new();
+    c.check(bad.is_empty(), || {
+        format!("{} bad answers, first: {:?}", bad.len(), bad.first())
+    });
+    for (name, weight) in [("b1", 1.0), ("b2", 2.0), ("b3", 3.0)] {
+        let got = counts.get(name).copied().unwrap_or(0) as f64 / total as f64;
+        let want = weight / 6.0;
+        c.check((got - want).abs() <= 0.05, || {
+            format!("{name} got share {got:.3}, expected {want:.3} ±0.05 (counts {counts:?})")
+        });
+    }
+    // The backends agree with the headers.
+    let recorded = b1.requests().len() + b2.requests().len() + b3.requests().len();
+    c.equal(
+        recorded,
+        total - bad.len(),
+        "requests recorded by the backends",
+    );
+    c.finish(&httpd);
+}
+
+#[test]
+fn weights_hold_in_aggregate_across_prefork_children() {
+    check_weights(Mpm::Prefork);
+}
+
+#[test]
+fn weights_hold_in_aggregate_across_event_threads() {
+    check_weights(Mpm::Event);
+}
+
+/// `JSESSIONID=xyz.b2` sticks to b2 on 50 new connections (so many prefork children), and
+/// `;jsessionid=xyz.b3` in the path sticks to b3.
+#[test]
+fn sticky_session_stays_on_its_member_across_children() {
+    let b1 = backend("b1");
+    let b2 = backend("b2");
+    let b3 = backend("b3");
+    let props = lb_properties(
+        &[
+            member("b1", b1.port(), &[]),
+            member("b2", b2.port(), &[]),
+            member("b3", b3.port(), &[]),
+        ],
+        &[],
+        &[],
+    );
+    let httpd = start_lb(Mpm::Prefork, 8, props);
+    let mut c = Checks::new();
+    for i in 0..50 {
+        match outcome(&httpd, &get_with_cookie("/app/s", "JSESSIONID=xyz.b2")) {
+            Ok((200, Some(name))) if name == "b2" => {}
+            other => c.fail(format!(
+                "cookie request {i}: {other:?}, expected 200 from b2"
+            )),
+        }
+    }
+    for i in 0..30 {
+        match outcome(&httpd, &Request::get("/app/x;jsessionid=xyz.b3")) {
+            Ok((200, Some(name))) if name == "b3" => {}
+            other => c.fail(format!("path request {i}: {other:?}, expected 200 from b3")),
+        }
+    }
+    c.equal(b1.requests().len(), 0, "requests that reached b1");
+    c.equal(b2.requests().len(), 50, "requests that reached b2");
+    c.equal(b3.requests().len(), 30, "requests that reached b3");
+    c.finish(&httpd);
+}
+
+/// Backend b2 dies after 70 of 200 GETs: every GET still gets 200 (failover), and sticky requests
+/// for b2 then go to another member.
+#[test]
+fn killing_a_member_loses_no_get_and_moves_its_sessions() {
+    let b1 = backend("b1");
+    let b2 = backend("b2");
+    let b3 = backend("b3");
+    let props = lb_properties(
+        &[
+            member("b1", b1.port(), &[]),
+            member("b2", b2.port(), &[]),
+            member("b3", b3.port(), &[]),
+        ],
+        &[],
+        &[],
+    );
+    let httpd = start_lb(Mpm::Prefork, 8, props);
+    let mut c = Checks::new();
+    let mut b2 = Some(b2);
+    let mut served_by_b2_before = 0;
+    for i in 0..200 {
+        if i == 70 {
+            if let Some(dying) = b2.take() {
+                served_by_b2_before = dying.requests().len();
+                dying.stop();
+            }
+        }
+        match outcome(&httpd, &Request::get("/app/k")) {
+            Ok((200, Some(name))) => {
+                c.check(i < 70 || name != "b2", || {
+                    format!("request {i} answered by b2 after it was stopped")
+                });
+            }
+            other => c.fail(format!("GET {i}: {other:?}, expected 200")),
+        }
+    }
+    c.check(served_by_b2_before > 0, || {
+        "b2 served nothing before it was stopped".to_string()
+    });
+    for i in 0..20 {
+        match outcome(&httpd, &get_with_cookie("/app/k", "JSESSIONID=abc.b2")) {
+            Ok((200, Some(name))) if name == "b1" || name == "b3" => {}
+            other => c.fail(format!(
+                "sticky request {i} for dead b2: {other:?}, expected 200 from b1 or b3"
+            )),
+        }
+    }
+    c.finish(&httpd);
+}
+
+/// With `worker.maintain=1` and `recover_time=1`, a member whose backend died and came back on
+/// the same port gets requests again within a few seconds.
+#[test]
+fn member_comes_back_after_recover_time() {
+    let b1 = backend("b1");
+    let b2 = backend("b2");
+    let b2_addr = b2.addr();
+    let props = lb_properties(
+        &[member("b1", b1.port(), &[]), member("b2", b2.port(), &[])],
+        &["recover_time=1"],
+        &["worker.maintain=1"],
+    );
+    let httpd = start_lb(Mpm::Prefork, 4, props);
+    let mut c = Checks::new();
+    for i in 0..10 {
+        match outcome(&httpd, &Request::get("/app/r")) {
+            Ok((200, Some(_))) => {}
+            other => c.fail(format!("warm-up GET {i}: {other:?}, expected 200")),
+        }
+    }
+    c.check(!b2.requests().is_empty(), || {
+        "b2 got nothing before it was stopped".to_string()
+    });
+    b2.stop();
+    // Enough requests for the lb to try b2 and put it in error; all must still succeed.
+    for i in 0..20 {
+        match outcome(&httpd, &Request::get("/app/r")) {
+            Ok((200, Some(name))) if name == "b1" => {}
+            other => c.fail(format!(
+                "GET {i} with b2 down: {other:?}, expected 200 from b1"
+            )),
+        }
+    }
+    let b2 = match AjpBackend::start_on(b2_addr, "b2", BackendOptions::default()) {
+        Ok(b) => b,
+        Err(e) => panic!("cannot restart b2 on {b2_addr}: {e}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(6);
+    let mut back_after = None;
+    let started = Instant::now();
+    while Instant::now() < deadline {
+        match outcome(&httpd, &Request::get("/app/r")) {
+            Ok((200, Some(_))) => {}
+            other => c.fail(format!("GET while b2 recovers: {other:?}, expected 200")),
+        }
+        if !b2.requests().is_empty() {
+            back_after = Some(started.elapsed());
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("b2 got a request again {back_after:?} after its restart");
+    c.check(back_after.is_some(), || {
+        "restarted b2 got no request within 6 s (recover_time=1, maintain=1)".to_string()
+    });
+    // Once recovered, its sessions stick to it again.
+    if back_after.is_some() {
+        match outcome(&httpd, &get_with_cookie("/app/r", "JSESSIONID=z.b2")) {
+            Ok((200, Some(name))) if name == "b2" => {}
+            other => c.fail(format!("sticky request for recovered b2: {other:?}")),
+        }
+    }
+    c.finish(&httpd);
+}
+
+/// b1 has `fail_on_status=500`: its 500 answer never reaches the client (failover to another
+/// member, or 503), and afterwards non-sticky requests avoid b1 (in error for `recover_time`).
+#[test]
+fn fail_on_status_puts_a_member_in_error() {
+    let b1 = backend("b1");
+    let b2 = backend("b2");
+    let b3 = backend("b3");
+    let props = lb_properties(
+        &[
+            member("b1", b1.port(), &["fail_on_status=500"]),
+            member("b2", b2.port(), &[]),
+            member("b3", b3.port(), &[]),
+        ],
+        &["recover_time=60"],
+        &[],
+    );
+    let httpd = start_lb(Mpm::Prefork, 4, props);
+    let mut c = Checks::new();
+    let first = outcome(
+        &httpd,
+        &get_with_cookie("/app/f?status=500", "JSESSIONID=q.b1"),
+    );
+    eprintln!("fail_on_status request got {first:?}");
+    match first {
+        Ok((503, _)) => {}
+        Ok((status, Some(name))) if name != "b1" => {
+            // Failed over: another member answered the replayed GET (its own 500).
+            c.check(status == 500 || status == 200, || {
+                format!("failed-over answer from {name} has status {status}")
+            });
+        }
+        other => c.fail(format!(
+            "fail_on_status request: {other:?}, expected failover away from b1 or 503"
+        )),
+    }
+    c.equal(
+        b1.requests().len(),
+        1,
+        "requests b1 saw for the status=500 GET",
+    );
+    for i in 0..30 {
+        match outcome(&httpd, &Request::get("/app/f")) {
+            Ok((200, Some(name))) if name != "b1" => {}
+            other => c.fail(format!(
+                "GET {i} after fail_on_status: {other:?}, expected 200 not from b1"
+            )),
+        }
+    }
+    c.equal(b1.requests().len(), 1, "requests b1 saw in total");
+    c.finish(&httpd);
+}
+
+/// `activation=disabled`: b2 gets no new requests but keeps its sessions.
+#[test]
+fn disabled_member_gets_only_its_sessions() {
+    let b1 = backend("b1");
+    let b2 = backend("b2");
+    let b3 = backend("b3");
+    let props = lb_properties(
+        &[
+            member("b1", b1.port(), &[]),
+            member("b2", b2.port(), &["activation=disabled"]),
+            member("b3", b3.port(), &[]),
+        ],
+        &[],
+        &[],
+    );
+    let httpd = start_lb(Mpm::Prefork, 4, props);
+    let mut c = Checks::new();
+    for i in 0..30 {
+        match outcome(&httpd, &Request::get("/app/d")) {
+            Ok((200, Some(name))) if name != "b2" => {}
+            other => c.fail(format!("GET {i}: {other:?}, expected 200 not from b2")),
+        }
+    }
+    c.equal(
+        b2.requests().len(),
+        0,
+        "non-sticky requests that reached disabled b2",
+    );
+    for i in 0..10 {
+        match outcome(&httpd, &get_with_cookie("/app/d", "JSESSIONID=s.b2")) {
+            Ok((200, Some(name))) if name == "b2" => {}
+            other => c.fail(format!("sticky GET {i}: {other:?}, expected 200 from b2")),
+        }
+    }
+    c.finish(&httpd);
+}
+
+/// `activation=stopped`: b3 gets nothing, not even its own sessions (they fail over).
+#[test]
+fn stopped_member_gets_nothing() {
+    let b1 = backend("b1");
+    let b2 = backend("b2");
+    let b3 = backend("b3");
+    let props = lb_properties(
+        &[
+            member("b1", b1.port(), &[]),
+            member("b2", b2.port(), &[]),
+            member("b3", b3.port(), &["activation=stopped"]),
+        ],
+        &[],
+        &[],
+    );
+    let httpd = start_lb(Mpm::Prefork, 4, props);
+    let mut c = Checks::new();
+    for i in 0..30 {
+        match outcome(&httpd, &Request::get("/app/t")) {
+            Ok((200, Some(name))) if name != "b3" => {}
+            other => c.fail(format!("GET {i}: {other:?}, expected 200 not from b3")),
+        }
+    }
+    for i in 0..10 {
+        match outcome(&httpd, &get_with_cookie("/app/t", "JSESSIONID=s.b3")) {
+            Ok((200, Some(name))) if name != "b3" => {}
+            other => c.fail(format!(
+                "sticky GET {i} for stopped b3: {other:?}, expected 200 elsewhere"
+            )),
+        }
+    }
+    c.equal(b3.requests().len(), 0, "requests that reached stopped b3");
+    c.finish(&httpd);
+}
+
+/// A POST whose member reads it and then resets the connection is not replayed on another
+/// member: the client gets a 5xx and exactly one backend recorded the POST.
+#[test]
+fn post_received_then_reset_is_not_replayed() {
+    let b1 = backend("b1");
+    let b2 = backend("b2");
+    let b3 = backend("b3");
+    let props = lb_properties(
+        &[
+            member("b1", b1.port(), &[]),
+            member("b2", b2.port(), &[]),
+            member("b3", b3.port(), &[]),
+        ],
+        &[],
+        &[],
+    );
+    let httpd = start_lb(Mpm::Event, 4, props);
+    let mut c = Checks::new();
+    let req = Request::post("/app/p?fault=reset", noise(64 * 1024, 7));
+    match send(&httpd, &req) {
+        Ok(resp) => c.check((500..600).contains(&resp.status), || {
+            format!(
+                "POST answered {} (X-Backend {:?}), expected 5xx",
+                resp.status,
+                resp.header("X-Backend")
+            )
+        }),
+        Err(e) => c.fail(format!("POST failed at the HTTP level: {e}")),
+    }
+    let posts: usize = [&b1, &b2, &b3]
+        .iter()
+        .map(|b| b.requests().iter().filter(|r| r.method == "POST").count())
+        .sum();
+    c.equal(posts, 1, "backends that recorded the POST");
+    c.finish(&httpd);
+}
