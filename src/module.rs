@@ -379,6 +379,13 @@ unsafe fn build_generation(s: *mut ffi::server_rec) -> Result<Generation, Vec<Co
             Err(e) => errors.extend(e),
         }
     }
+    if main.watchdog_interval.is_some_and(|n| n > 0) {
+        warnings.push(
+            "JkWatchdogInterval is accepted; maintenance runs on requests instead, at most once per \
+             worker.maintain across all children (a watchdog thread is not implemented yet)"
+                .to_string(),
+        );
+    }
     for (what, set) in [
         ("JkLogFile", main.log_file.is_some()),
         ("JkLogStampFormat", main.log_stamp_format.is_some()),
