@@ -5,6 +5,7 @@
 use crate::balancer::{env_flag, ActivationOverrides, RequestHints};
 use crate::ffi;
 use crate::httpd::{log, HttpdClient, Request};
+use crate::lb_service::member_notes;
 use crate::module::{runtime, vhost_of};
 use crate::mount::{normalize_uri, MountRule, NormalizeError};
 use crate::options;
@@ -23,6 +24,31 @@ const NOTE_WORKER: &CStr = c"JK_WORKER_NAME";
 const NOTE_TYPE: &CStr = c"JK_WORKER_TYPE";
 const NOTE_ROUTE: &CStr = c"JK_WORKER_ROUTE";
 const NOTE_DURATION: &CStr = c"JK_REQUEST_DURATION";
+/// `JK_LB_FIRST_*` / `JK_LB_LAST_*`, in the order of `lb_service::member_notes`.
+const LB_FIRST_NOTES: [&CStr; 10] = [
+    c"JK_LB_FIRST_NAME",
+    c"JK_LB_FIRST_VALUE",
+    c"JK_LB_FIRST_ACCESSED",
+    c"JK_LB_FIRST_SESSIONS",
+    c"JK_LB_FIRST_READ",
+    c"JK_LB_FIRST_TRANSFERRED",
+    c"JK_LB_FIRST_ERRORS",
+    c"JK_LB_FIRST_BUSY",
+    c"JK_LB_FIRST_ACTIVATION",
+    c"JK_LB_FIRST_STATE",
+];
+const LB_LAST_NOTES: [&CStr; 10] = [
+    c"JK_LB_LAST_NAME",
+    c"JK_LB_LAST_VALUE",
+    c"JK_LB_LAST_ACCESSED",
+    c"JK_LB_LAST_SESSIONS",
+    c"JK_LB_LAST_READ",
+    c"JK_LB_LAST_TRANSFERRED",
+    c"JK_LB_LAST_ERRORS",
+    c"JK_LB_LAST_BUSY",
+    c"JK_LB_LAST_ACTIVATION",
+    c"JK_LB_LAST_STATE",
+];
 
 fn log_req(req: &Request<'_>, level: u32, msg: &str) {
     // SAFETY: the request is live for the hook call.
@@ -384,6 +410,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         }),
     };
     let mut client = HttpdClient::new(req);
+    let mut lb_notes: Vec<(&'static CStr, String)> = Vec::new();
     let (outcome, route): (Outcome, Option<Cow<'_, str>>) = match target {
         Target::Ajp(backend) => (
             service::forward(backend, &info, &mut client),
@@ -391,10 +418,26 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         ),
         Target::Lb(lb) => {
             let served = lb.forward(&info, session_uri, &cookies, &hints, &mut client);
+            for (which, record) in [
+                (&LB_FIRST_NOTES, served.first),
+                (&LB_LAST_NOTES, served.last),
+            ] {
+                if let Some(record) = record {
+                    for (i, (_, value)) in member_notes(&lb.shared, record).into_iter().enumerate()
+                    {
+                        if let Some(name) = which.get(i) {
+                            lb_notes.push((*name, value));
+                        }
+                    }
+                }
+            }
             (served.outcome, served.route.map(Cow::Owned))
         }
     };
     let mut notes_req = client.into_request();
+    for (name, value) in &lb_notes {
+        notes_req.set_note(name, value.as_bytes());
+    }
     let elapsed = started.elapsed();
     let duration = format!("{}.{:06}", elapsed.as_secs(), elapsed.subsec_micros());
     notes_req.set_note(NOTE_DURATION, duration.as_bytes());

@@ -47,6 +47,36 @@ pub struct Served {
     pub outcome: Outcome,
     /// The member that answered last (its route).
     pub route: Option<String>,
+    /// Shared-memory record indices of the first and the last member tried (`JK_LB_FIRST_*`,
+    /// `JK_LB_LAST_*` notes).
+    pub first: Option<usize>,
+    pub last: Option<usize>,
+}
+
+/// One member's figures as mod_jk's `JK_LB_FIRST_*` / `JK_LB_LAST_*` notes show them
+/// (reference §1.5): (suffix, value).
+pub fn member_notes(shared: &SharedState, record: usize) -> Vec<(&'static str, String)> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let Some(m) = shared.member(record) else {
+        return Vec::new();
+    };
+    vec![
+        ("NAME", m.name().as_str().to_string()),
+        ("VALUE", m.lb_value.load(Relaxed).to_string()),
+        ("ACCESSED", m.elected.load(Relaxed).to_string()),
+        ("SESSIONS", m.sessions.load(Relaxed).to_string()),
+        ("READ", m.read.load(Relaxed).to_string()),
+        ("TRANSFERRED", m.transferred.load(Relaxed).to_string()),
+        ("ERRORS", m.errors.load(Relaxed).to_string()),
+        ("BUSY", m.busy.load(Relaxed).to_string()),
+        ("ACTIVATION", m.activation().code().to_string()),
+        (
+            "STATE",
+            crate::balancer::State::from_code(m.state.load(Relaxed))
+                .name()
+                .to_string(),
+        ),
+    ]
 }
 
 impl LbService {
@@ -73,6 +103,8 @@ impl LbService {
             return Served {
                 outcome: Outcome::Status(503),
                 route: None,
+                first: None,
+                last: None,
             };
         };
         let routes = self
@@ -87,10 +119,13 @@ impl LbService {
                 return Served {
                     outcome,
                     route: None,
+                    first: None,
+                    last: None,
                 };
             }
             let mut last = Outcome::Status(503);
             let mut route = None;
+            let (mut first_record, mut last_record) = (None, None);
             loop {
                 match self.balancer.next(&mut plan) {
                     Step::Try(sel) => {
@@ -114,6 +149,8 @@ impl LbService {
                         };
                         last = result.0;
                         route = Some(sel.route.as_str().to_string());
+                        first_record.get_or_insert(sel.record);
+                        last_record = Some(sel.record);
                         let verdict = self.balancer.finish(
                             &mut plan,
                             &sel,
@@ -126,12 +163,16 @@ impl LbService {
                                 return Served {
                                     outcome: last,
                                     route,
+                                    first: first_record,
+                                    last: last_record,
                                 }
                             }
                             Verdict::FailOver if !x.replayable() => {
                                 return Served {
                                     outcome: last,
                                     route,
+                                    first: first_record,
+                                    last: last_record,
                                 }
                             }
                             Verdict::FailOver => {
@@ -161,6 +202,8 @@ impl LbService {
                         return Served {
                             outcome: last,
                             route,
+                            first: first_record,
+                            last: last_record,
                         };
                     }
                 }
