@@ -151,13 +151,11 @@ impl LbService {
                         route = Some(sel.route.as_str().to_string());
                         first_record.get_or_insert(sel.record);
                         last_record = Some(sel.record);
-                        let verdict = self.balancer.finish(
-                            &mut plan,
-                            &sel,
-                            result.1,
-                            Traffic::default(),
-                            now_ms(),
-                        );
+                        let (written, read) = x.take_traffic();
+                        let traffic = Traffic { written, read };
+                        let verdict =
+                            self.balancer
+                                .finish(&mut plan, &sel, result.1, traffic, now_ms());
                         match verdict {
                             Verdict::Done | Verdict::Stop => {
                                 return Served {

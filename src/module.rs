@@ -379,13 +379,6 @@ unsafe fn build_generation(s: *mut ffi::server_rec) -> Result<Generation, Vec<Co
             Err(e) => errors.extend(e),
         }
     }
-    if main.watchdog_interval.is_some_and(|n| n > 0) {
-        warnings.push(
-            "JkWatchdogInterval is accepted; maintenance runs on requests instead, at most once per \
-             worker.maintain across all children (a watchdog thread is not implemented yet)"
-                .to_string(),
-        );
-    }
     for (what, set) in [
         ("JkLogFile", main.log_file.is_some()),
         ("JkLogStampFormat", main.log_stamp_format.is_some()),
@@ -532,9 +525,60 @@ pub unsafe extern "C" fn jk_rs_post_config(
     })
 }
 
+/// Set by the child's pool cleanup: the watchdog thread ends at its next wake-up.
+static WATCHDOG_STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+unsafe extern "C" fn stop_watchdog(_data: *mut c_void) -> ffi::apr_status_t {
+    WATCHDOG_STOP.store(true, Ordering::Release);
+    ffi::APR_SUCCESS as ffi::apr_status_t
+}
+
+/// `JkWatchdogInterval` > 0: one thread per child runs maintenance every interval (lb decay and
+/// recovery, elected once across processes; this child's idle connections). It only touches the
+/// Runtime, which lives until the child exits, and never an httpd structure.
+fn start_watchdog(pchild: *mut ffi::apr_pool_t, interval: std::time::Duration) {
+    WATCHDOG_STOP.store(false, Ordering::Release);
+    let spawned = std::thread::Builder::new()
+        .name("jk_rs-watchdog".into())
+        .spawn(move || {
+            let step = std::time::Duration::from_millis(100);
+            let mut waited = std::time::Duration::ZERO;
+            while !WATCHDOG_STOP.load(Ordering::Acquire) {
+                std::thread::sleep(step);
+                waited += step;
+                if waited >= interval {
+                    waited = std::time::Duration::ZERO;
+                    if let Some(rt) = runtime() {
+                        let _ = catch_unwind(AssertUnwindSafe(|| rt.maintain()));
+                    }
+                }
+            }
+        });
+    if spawned.is_ok() {
+        // SAFETY: pchild is the child's pool; the cleanup only flips a flag.
+        unsafe {
+            ffi::apr_pool_cleanup_register(
+                pchild,
+                ptr::null(),
+                Some(stop_watchdog),
+                Some(ffi::apr_pool_cleanup_null),
+            )
+        };
+    }
+}
+
 #[no_mangle]
-pub unsafe extern "C" fn jk_rs_child_init(_pchild: *mut ffi::apr_pool_t, _s: *mut ffi::server_rec) {
+pub unsafe extern "C" fn jk_rs_child_init(pchild: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) {
     // Connection pools start empty in every child: nothing was connected in the parent.
+    guard("child_init", s, (), || {
+        // SAFETY: s is the main server.
+        let interval = unsafe { settings_of(s) }
+            .and_then(|m| m.watchdog_interval)
+            .unwrap_or(0);
+        if interval > 0 && runtime().is_some() {
+            start_watchdog(pchild, std::time::Duration::from_secs(interval));
+        }
+    })
 }
 
 /// The finished configuration of a server (main or virtual host).

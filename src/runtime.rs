@@ -5,7 +5,7 @@
 #![forbid(unsafe_code)]
 
 use crate::backend::Backend;
-use crate::balancer::Balancer;
+use crate::balancer::{maintain_all, Balancer};
 use crate::config::{ConfigError, Properties, WorkerDef, Workers};
 use crate::lb_service::LbService;
 use crate::settings::ServerSettings;
@@ -107,5 +107,24 @@ impl Runtime {
 
     pub fn lb(&self, name: &str) -> Option<&LbService> {
         self.lbs.get(name)
+    }
+
+    /// Periodic maintenance (the JkWatchdogInterval thread): lb decay and recovery — once across
+    /// all processes per worker.maintain, the shared timestamp decides — and this process's idle
+    /// connections (pool timeout, interval CPing).
+    pub fn maintain(&self) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        maintain_all(
+            &self.shared,
+            self.lbs.values().map(|l| &l.balancer),
+            now,
+            self.workers.maintain.as_millis() as u64,
+        );
+        let instant = std::time::Instant::now();
+        for backend in self.backends.values() {
+            backend.maintain(instant);
+        }
     }
 }

@@ -248,6 +248,8 @@ pub struct Exchange<'x, 'r> {
     committed: bool,
     /// A non-idempotent request reached a backend that then failed: it may have acted on it.
     maybe_acted: bool,
+    /// Bytes (written to, read from) backends since the last `take_traffic`.
+    traffic: (u64, u64),
 }
 
 impl<'x, 'r> Exchange<'x, 'r> {
@@ -268,12 +270,18 @@ impl<'x, 'r> Exchange<'x, 'r> {
             streamed: false,
             committed: false,
             maybe_acted: false,
+            traffic: (0, 0),
         }
     }
 
     /// Whether another backend may still take this request (nothing streamed, nothing sent).
     pub fn replayable(&self) -> bool {
         !self.streamed && !self.committed && !self.maybe_acted
+    }
+
+    /// (written, read) bytes exchanged with backends since the last call.
+    pub fn take_traffic(&mut self) -> (u64, u64) {
+        std::mem::take(&mut self.traffic)
     }
 
     /// Switches to another backend (an lb member) for the next `serve`.
@@ -402,7 +410,11 @@ impl<'x, 'r> Exchange<'x, 'r> {
                     }
                 }
             }
-            match self.attempt(&mut conn, reused) {
+            let result = self.attempt(&mut conn, reused);
+            let (w, r) = conn.take_traffic();
+            self.traffic.0 += w;
+            self.traffic.1 += r;
+            match result {
                 Ok((outcome, reuse)) => {
                     if reuse && !self.req.disable_reuse && !conn.has_unread() {
                         backend.release(conn);

@@ -19,6 +19,9 @@ pub struct Connection {
     /// The socket timeout (`socket_timeout`), used when no reply timeout applies.
     socket_timeout: Option<Duration>,
     idle_since: Instant,
+    /// Bytes written and read since the last `take_traffic` (lb Traffic method, statistics).
+    bytes_out: u64,
+    bytes_in: u64,
 }
 
 impl Connection {
@@ -49,6 +52,8 @@ impl Connection {
             read_timeout: socket_timeout,
             socket_timeout,
             idle_since: Instant::now(),
+            bytes_out: 0,
+            bytes_in: 0,
         })
     }
 
@@ -96,7 +101,10 @@ impl Connection {
         while bufs.iter().any(|b| !b.is_empty()) {
             match self.stream.write_vectored(bufs) {
                 Ok(0) => return Err(BackendError::Send(ErrorKind::WriteZero.into())),
-                Ok(n) => std::io::IoSlice::advance_slices(&mut bufs, n),
+                Ok(n) => {
+                    self.bytes_out += n as u64;
+                    std::io::IoSlice::advance_slices(&mut bufs, n)
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(BackendError::Send(e)),
             }
@@ -105,7 +113,17 @@ impl Connection {
     }
 
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), BackendError> {
-        self.stream.write_all(bytes).map_err(BackendError::Send)
+        self.stream.write_all(bytes).map_err(BackendError::Send)?;
+        self.bytes_out += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// (written, read) bytes since the last call.
+    pub fn take_traffic(&mut self) -> (u64, u64) {
+        let t = (self.bytes_out, self.bytes_in);
+        self.bytes_out = 0;
+        self.bytes_in = 0;
+        t
     }
 
     /// Sets how long a read may wait for the next packet: `Some(reply_timeout)`, or the
@@ -136,7 +154,10 @@ impl Connection {
                         mid_packet: self.end != self.start,
                     })
                 }
-                Ok(n) => self.end += n,
+                Ok(n) => {
+                    self.end += n;
+                    self.bytes_in += n as u64;
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                     return Err(BackendError::Timeout)

@@ -110,6 +110,17 @@ impl Backend {
         Err(last.unwrap_or_else(|| BackendError::Connect("no address".into())))
     }
 
+    /// Idle-connection care for this worker (see [`ConnectionPool::maintain`]).
+    pub fn maintain(&self, now: std::time::Instant) -> (usize, usize) {
+        let s = &self.settings;
+        let keep = s.pool_minsize(self.pool.capacity());
+        let ping = s.ping_mode.interval.then(|| {
+            let interval = s.connection_ping_interval.unwrap_or(s.ping_timeout * 10);
+            (interval, s.ping_timeout)
+        });
+        self.pool.maintain(now, keep, ping)
+    }
+
     /// Gives a connection back after a clean END_RESPONSE with reuse.
     pub fn release(&self, conn: Connection) {
         self.pool.put(conn);

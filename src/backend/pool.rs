@@ -46,6 +46,43 @@ impl ConnectionPool {
         let _ = self.idle.push(conn);
     }
 
+    /// Periodic care of idle connections: closes those idle longer than `connection_pool_timeout`
+    /// (keeping at least `keep` of them) and, with `ping` = (interval, timeout), CPings those
+    /// idle longer than the interval, dropping the ones that do not answer (ping_mode I).
+    pub fn maintain(
+        &self,
+        now: Instant,
+        keep: usize,
+        ping: Option<(Duration, Duration)>,
+    ) -> (usize, usize) {
+        let (mut closed, mut failed) = (0, 0);
+        for _ in 0..self.idle.len() {
+            let Some(mut conn) = self.idle.pop() else {
+                break;
+            };
+            let idle = conn.idle_for(now);
+            if self.idle_timeout.is_some_and(|limit| idle > limit) && self.idle.len() >= keep {
+                closed += 1;
+                continue;
+            }
+            if let Some((interval, timeout)) = ping {
+                if idle >= interval {
+                    if conn.cping(timeout).is_err() {
+                        failed += 1;
+                        continue;
+                    }
+                    conn.mark_idle(now);
+                }
+            }
+            if !conn.is_alive() {
+                closed += 1;
+                continue;
+            }
+            let _ = self.idle.push(conn);
+        }
+        (closed, failed)
+    }
+
     /// Closes idle connections older than the timeout (periodic maintenance).
     pub fn close_expired(&self, now: Instant) -> usize {
         let Some(limit) = self.idle_timeout else {
