@@ -657,6 +657,18 @@ impl<'x, 'r> Exchange<'x, 'r> {
             .map_err(|e| Failure::Final(self.backend_gone_mid_request(e), AttemptKind::Backend))
     }
 
+    /// Whether a request the backend received whole may be sent again after the backend failed
+    /// without answering: idempotent methods only (safer than mod_jk); `recovery_options` bit 1
+    /// forbids even that, bits 8 and 16 re-allow HEAD and GET (reference §2.4).
+    fn may_resend(&self) -> bool {
+        let options = self.backend.settings.recovery_options;
+        match self.req.method {
+            b"HEAD" if options & 8 != 0 => true,
+            b"GET" if options & 16 != 0 => true,
+            _ => options & 1 == 0 && self.req.is_idempotent(),
+        }
+    }
+
     /// `fail_on_status` (the mount rule's, else the worker's): negative codes count too; for a
     /// plain worker both signs mean the same, a 503 to the client (reference §2.4).
     fn fails_on_status(&self, status: u16) -> bool {
@@ -753,7 +765,7 @@ impl<'x, 'r> Exchange<'x, 'r> {
                 // The request went out whole; the backend may have acted on it before closing,
                 // pooled connection or not (one closed while idle was already weeded out by the
                 // pool's liveness check). Only idempotent requests are sent again.
-                if self.req.is_idempotent() {
+                if self.may_resend() {
                     if reused {
                         Failure::Stale(e)
                     } else {
@@ -899,3 +911,7 @@ fn encode_request(
     }
     enc.finish()
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

@@ -1,0 +1,1 @@
+//! Unit tests of `service`: a fake `Client` and scripted AJP13 peers on loopback sockets.
