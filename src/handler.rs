@@ -410,40 +410,47 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         }),
     };
     let mut client = HttpdClient::new(req);
-    let mut lb_notes: Vec<(&'static CStr, String)> = Vec::new();
-    let (outcome, route): (Outcome, Option<Cow<'_, str>>) = match target {
-        Target::Ajp(backend) => (
-            service::forward(backend, &info, &mut client),
-            Some(Cow::Borrowed(backend.settings.route.as_str())),
-        ),
+    let (outcome, lb_served) = match target {
+        Target::Ajp(backend) => (service::forward(backend, &info, &mut client), None),
         Target::Lb(lb) => {
             let served = lb.forward(&info, session_uri, &cookies, &hints, &mut client);
-            for (which, record) in [
+            (served.outcome, Some((lb, served)))
+        }
+    };
+    let mut notes_req = client.into_request();
+    match (&target, &lb_served) {
+        (Target::Ajp(backend), _) => {
+            notes_req.set_note(NOTE_ROUTE, backend.settings.route.as_bytes())
+        }
+        (Target::Lb(_), Some((lb, served))) => {
+            if let Some(route) = &served.route {
+                notes_req.set_note(NOTE_ROUTE, route.as_bytes());
+            }
+            for (names, record) in [
                 (&LB_FIRST_NOTES, served.first),
                 (&LB_LAST_NOTES, served.last),
             ] {
                 if let Some(record) = record {
-                    for (i, (_, value)) in member_notes(&lb.shared, record).into_iter().enumerate()
-                    {
-                        if let Some(name) = which.get(i) {
-                            lb_notes.push((*name, value));
+                    member_notes(&lb.shared, record, &mut |i, text| {
+                        if let Some(name) = names.get(i) {
+                            notes_req.set_note(name, text);
                         }
-                    }
+                    });
                 }
             }
-            (served.outcome, served.route.map(Cow::Owned))
         }
-    };
-    let mut notes_req = client.into_request();
-    for (name, value) in &lb_notes {
-        notes_req.set_note(name, value.as_bytes());
+        _ => {}
     }
     let elapsed = started.elapsed();
-    let duration = format!("{}.{:06}", elapsed.as_secs(), elapsed.subsec_micros());
-    notes_req.set_note(NOTE_DURATION, duration.as_bytes());
-    if let Some(route) = route {
-        notes_req.set_note(NOTE_ROUTE, route.as_bytes());
-    }
+    // "sec.usec", formatted on the stack.
+    let mut duration = [0u8; 32];
+    let mut cursor = std::io::Cursor::new(&mut duration[..]);
+    let _ = std::io::Write::write_fmt(
+        &mut cursor,
+        format_args!("{}.{:06}", elapsed.as_secs(), elapsed.subsec_micros()),
+    );
+    let len = cursor.position() as usize;
+    notes_req.set_note(NOTE_DURATION, &duration[..len]);
     match outcome {
         Outcome::Sent => ffi::OK as c_int,
         Outcome::Status(code) => c_int::from(code),

@@ -9,7 +9,7 @@ use crate::balancer::{
     maintain_all, AttemptResult, Balancer, RequestHints, Step, Traffic, Verdict,
 };
 use crate::service::{with_buffers, AttemptKind, Client, Exchange, Level, Outcome, RequestInfo};
-use crate::shm::SharedState;
+use crate::shm::{SharedState, ShortText};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -46,7 +46,7 @@ fn attempt_result(kind: AttemptKind) -> AttemptResult {
 pub struct Served {
     pub outcome: Outcome,
     /// The member that answered last (its route).
-    pub route: Option<String>,
+    pub route: Option<ShortText>,
     /// Shared-memory record indices of the first and the last member tried (`JK_LB_FIRST_*`,
     /// `JK_LB_LAST_*` notes).
     pub first: Option<usize>,
@@ -54,29 +54,42 @@ pub struct Served {
 }
 
 /// One member's figures as mod_jk's `JK_LB_FIRST_*` / `JK_LB_LAST_*` notes show them
-/// (reference §1.5): (suffix, value).
-pub fn member_notes(shared: &SharedState, record: usize) -> Vec<(&'static str, String)> {
+/// (reference §1.5), in the order NAME, VALUE, ACCESSED, SESSIONS, READ, TRANSFERRED, ERRORS,
+/// BUSY, ACTIVATION, STATE: `note(index, text)` for each, formatted on the stack (no heap).
+pub fn member_notes(shared: &SharedState, record: usize, note: &mut dyn FnMut(usize, &[u8])) {
     use std::sync::atomic::Ordering::Relaxed;
     let Some(m) = shared.member(record) else {
-        return Vec::new();
+        return;
     };
-    vec![
-        ("NAME", m.name().as_str().to_string()),
-        ("VALUE", m.lb_value.load(Relaxed).to_string()),
-        ("ACCESSED", m.elected.load(Relaxed).to_string()),
-        ("SESSIONS", m.sessions.load(Relaxed).to_string()),
-        ("READ", m.read.load(Relaxed).to_string()),
-        ("TRANSFERRED", m.transferred.load(Relaxed).to_string()),
-        ("ERRORS", m.errors.load(Relaxed).to_string()),
-        ("BUSY", m.busy.load(Relaxed).to_string()),
-        ("ACTIVATION", m.activation().code().to_string()),
-        (
-            "STATE",
-            crate::balancer::State::from_code(m.state.load(Relaxed))
-                .name()
-                .to_string(),
-        ),
-    ]
+    let mut digits = [0u8; 20];
+    let mut number = |i: usize, n: u64, note: &mut dyn FnMut(usize, &[u8])| {
+        let mut at = digits.len();
+        let mut v = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        note(i, &digits[at..]);
+    };
+    note(0, m.name().as_bytes());
+    number(1, m.lb_value.load(Relaxed), note);
+    number(2, m.elected.load(Relaxed), note);
+    number(3, m.sessions.load(Relaxed), note);
+    number(4, m.read.load(Relaxed), note);
+    number(5, m.transferred.load(Relaxed), note);
+    number(6, m.errors.load(Relaxed), note);
+    number(7, u64::from(m.busy.load(Relaxed)), note);
+    note(8, m.activation().code().as_bytes());
+    note(
+        9,
+        crate::balancer::State::from_code(m.state.load(Relaxed))
+            .name()
+            .as_bytes(),
+    );
 }
 
 impl LbService {
@@ -148,7 +161,7 @@ impl LbService {
                             (outcome, attempt_result(kind))
                         };
                         last = result.0;
-                        route = Some(sel.route.as_str().to_string());
+                        route = Some(sel.route);
                         first_record.get_or_insert(sel.record);
                         last_record = Some(sel.record);
                         let (written, read) = x.take_traffic();

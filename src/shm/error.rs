@@ -36,6 +36,9 @@ pub enum ShmError {
     Duplicate { kind: &'static str, name: String },
     /// An lb member that is not an ajp13 worker of the configuration.
     UnknownMember { lb: String, member: String },
+    /// The mapping kept over a graceful restart (`RetainedShm`) cannot be taken over; the
+    /// new generation has to start from fresh state.
+    Retained { reason: &'static str },
 }
 
 impl fmt::Display for ShmError {
@@ -94,6 +97,10 @@ impl fmt::Display for ShmError {
             ShmError::UnknownMember { lb, member } => write!(
                 f,
                 "lb worker '{lb}' names member '{member}', which is not an ajp13 worker"
+            ),
+            ShmError::Retained { reason } => write!(
+                f,
+                "the shared memory of the previous configuration cannot be taken over: {reason}"
             ),
         }
     }

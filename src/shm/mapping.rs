@@ -1,7 +1,9 @@
 //! The one `MAP_SHARED` mapping behind `SharedState`: anonymous by default, or a file when
 //! `JkShmFile` names one — created fresh with mode 0600, never through a symlink, and never
-//! reusing an existing file that group or others could write (CVE-2024-46544). All of this
-//! module's `unsafe` is here: `mmap`, `munmap`, and viewing the bytes as records.
+//! reusing an existing file that group or others could write (CVE-2024-46544). A mapping can
+//! also be left mapped on drop and re-attached later from its address and length (graceful
+//! restart hand-over, see `retained.rs`). All of this module's `unsafe` is here: `mmap`,
+//! `munmap`, `mincore`, and viewing the bytes as records.
 
 use std::fs::{self, OpenOptions, Permissions};
 use std::io;
@@ -9,6 +11,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::error::ShmError;
 use super::records::{Header, LbRecord, MemberRecord};
@@ -42,12 +45,15 @@ struct BackingFile {
     creator: u32,
 }
 
-/// A read-write `MAP_SHARED` mapping, unmapped on drop. Children forked after it was made
-/// see the same memory at the same address.
+/// A read-write `MAP_SHARED` mapping, unmapped on drop unless [`Mapping::keep_mapped`] was
+/// called. Children forked after it was made see the same memory at the same address.
 pub(super) struct Mapping {
     base: NonNull<u8>,
     len: usize,
     file: Option<BackingFile>,
+    /// Set once the mapping has been handed over: dropping this view must then leave the
+    /// memory mapped for the view that takes it over.
+    keep_mapped: AtomicBool,
 }
 
 // SAFETY: the mapping is plain memory valid until drop; it is only ever read through
@@ -65,6 +71,53 @@ impl Mapping {
             base,
             len,
             file: None,
+            keep_mapped: AtomicBool::new(false),
+        })
+    }
+
+    /// A view of memory this process already has mapped read-write and shared: `base`/`len`
+    /// of a mapping that an earlier `Mapping` left mapped ([`Mapping::keep_mapped`]). The view
+    /// owns it again (unmaps it on drop) but knows no file, so it never removes one.
+    ///
+    /// Refused without touching the memory: a null or unaligned `base`, a zero or
+    /// overflowing length, or a range that is not entirely mapped in this process.
+    ///
+    /// # Safety
+    /// `base..base + len` must be exactly one mapping made by [`Mapping::anonymous`] or
+    /// [`Mapping::file`] (in this process or in a parent it was forked from), still mapped,
+    /// and no other `Mapping` may own it (the caller makes sure of that — `from_retained` does
+    /// it through the header's hand-over flag).
+    pub(super) unsafe fn attach(base: usize, len: usize) -> Result<Mapping, ShmError> {
+        let page = page_size();
+        if base == 0 || base % page != 0 {
+            return Err(ShmError::Retained {
+                reason: "the address is not the start of a mapping",
+            });
+        }
+        if len == 0 || base.checked_add(len).is_none() {
+            return Err(ShmError::Retained {
+                reason: "the length does not describe a mapping",
+            });
+        }
+        let pages = len.div_ceil(page);
+        let mut residency = vec![0u8; pages];
+        // SAFETY: mincore only reports page residency of the range into `residency`, which has
+        // one byte per page of it; it reads no memory of the range and fails with ENOMEM
+        // (instead of faulting) if part of the range is not mapped.
+        let rc = unsafe { libc::mincore(base as *mut libc::c_void, len, residency.as_mut_ptr()) };
+        if rc != 0 {
+            return Err(ShmError::Retained {
+                reason: "the memory is not mapped in this process any more",
+            });
+        }
+        let base = NonNull::new(base as *mut u8).ok_or(ShmError::Retained {
+            reason: "the address is not the start of a mapping",
+        })?;
+        Ok(Mapping {
+            base,
+            len,
+            file: None,
+            keep_mapped: AtomicBool::new(false),
         })
     }
 
@@ -112,11 +165,24 @@ impl Mapping {
                 inode: meta.ino(),
                 creator: std::process::id(),
             }),
+            keep_mapped: AtomicBool::new(false),
         })
     }
 
     pub(super) fn len(&self) -> usize {
         self.len
+    }
+
+    /// Address of the first byte.
+    pub(super) fn base(&self) -> usize {
+        self.base.as_ptr() as usize
+    }
+
+    /// Leaves the memory mapped when this view is dropped (the backing file, if any, is still
+    /// removed then: the memory outlives its name, and the next generation makes its own
+    /// file). Returns false if it was already so.
+    pub(super) fn keep_mapped(&self) -> bool {
+        !self.keep_mapped.swap(true, Ordering::AcqRel)
     }
 
     pub(super) fn path(&self) -> Option<&Path> {
@@ -147,10 +213,13 @@ impl Mapping {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
-        // SAFETY: base/len are exactly what mmap returned and nothing borrowed from the
-        // mapping can outlive `self` (every view borrows it).
-        unsafe {
-            libc::munmap(self.base.as_ptr().cast(), self.len);
+        if !self.keep_mapped.load(Ordering::Acquire) {
+            // SAFETY: base/len are exactly what mmap returned (or what `attach` was promised
+            // they are), this view is their only owner, and nothing borrowed from the mapping
+            // can outlive `self` (every view borrows it).
+            unsafe {
+                libc::munmap(self.base.as_ptr().cast(), self.len);
+            }
         }
         if let Some(file) = &self.file {
             let still_ours = fs::symlink_metadata(&file.path)
@@ -161,6 +230,13 @@ impl Drop for Mapping {
             }
         }
     }
+}
+
+/// The system page size (mappings start on a page boundary).
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions; it returns -1 for an unknown name.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).ok().filter(|&s| s > 0).unwrap_or(4096)
 }
 
 /// Maps `len` zeroed bytes: anonymous when `fd` is -1, else the file `fd`.

@@ -12,8 +12,8 @@ use crate::config::{Activation, AjpWorker, LbLock, LbMethod, LbWorker};
 
 /// First eight bytes of every mapping.
 pub const MAGIC: [u8; 8] = *b"JKRSSHM\0";
-/// Bumped whenever a record changes shape.
-pub const LAYOUT_VERSION: u32 = 1;
+/// Bumped whenever a record changes shape or meaning (2: `Header::handover`).
+pub const LAYOUT_VERSION: u32 = 2;
 /// `MemberRecord::lb` of a plain ajp13 worker (one that belongs to no lb).
 pub const NO_LB: u32 = u32::MAX;
 
@@ -30,8 +30,14 @@ pub struct Header {
     layout_version: AtomicU32,
     lb_count: AtomicU32,
     member_count: AtomicU32,
-    _reserved: AtomicU32,
+    /// [`HANDOVER_ARMED`] between `SharedState::retain` and the one
+    /// `SharedState::from_retained` that takes the mapping over; 0 otherwise. Lives in the
+    /// mapping (not in a process) so that only one view can ever claim it.
+    handover: AtomicU32,
 }
+
+/// `Header::handover` of a mapping described by a `RetainedShm` nobody has taken over yet.
+const HANDOVER_ARMED: u32 = 0x4a4b_4844; // "JKHD"
 
 /// An all-zero header that belongs to no mapping: stands in for the header of a mapping too
 /// small to hold one (`SharedState::create` refuses those, so it is never actually used).
@@ -43,7 +49,7 @@ pub(crate) static DETACHED_HEADER: Header = Header {
     layout_version: AtomicU32::new(0),
     lb_count: AtomicU32::new(0),
     member_count: AtomicU32::new(0),
-    _reserved: AtomicU32::new(0),
+    handover: AtomicU32::new(0),
 };
 
 impl Header {
@@ -76,6 +82,25 @@ impl Header {
         self.member_count.store(count(members), Ordering::Relaxed);
         self.generation.store(generation, Ordering::Relaxed);
         self.last_maintain.store(0, Ordering::Relaxed);
+        self.handover.store(0, Ordering::Relaxed);
+    }
+
+    /// Marks the mapping as handed over to the next generation (see `SharedState::retain`).
+    pub(crate) fn arm_handover(&self) {
+        self.handover.store(HANDOVER_ARMED, Ordering::Release);
+    }
+
+    /// Takes a handed-over mapping; true for exactly one caller per [`Header::arm_handover`],
+    /// in whichever process (the mapping is shared, so two views cannot both win).
+    pub(crate) fn claim_handover(&self) -> bool {
+        self.handover
+            .compare_exchange(HANDOVER_ARMED, 0, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    /// Whether the mapping waits to be taken over.
+    pub fn handover_pending(&self) -> bool {
+        self.handover.load(Ordering::Acquire) == HANDOVER_ARMED
     }
 }
 
@@ -766,6 +791,7 @@ mod tests {
         assert_eq!(offset_of!(Header, layout_version), 32);
         assert_eq!(offset_of!(Header, lb_count), 36);
         assert_eq!(offset_of!(Header, member_count), 40);
+        assert_eq!(offset_of!(Header, handover), 44);
     }
 
     #[test]
