@@ -18,7 +18,7 @@ mod http_client;
 mod httpd;
 
 use ajp_backend::{AjpBackend, BackendOptions};
-use e2e_common::{backend, noise, send, Checks};
+use e2e_common::{backend, dead_port, noise, send, Checks};
 use http_client::Request;
 use httpd::{Httpd, HttpdConfig, Mpm};
 use std::collections::BTreeMap;
@@ -492,4 +492,51 @@ fn post_received_then_reset_is_not_replayed() {
         .sum();
     c.equal(posts, 1, "backends that recorded the POST");
     c.finish(&httpd);
+}
+
+/// mod_log_config sees the lb notes: the first and last member tried (here one member dead, so
+/// a sticky request to it shows it first and the survivor last), their states and counters.
+#[test]
+fn lb_notes_name_the_first_and_last_member_tried() {
+    let b1 = backend("b1");
+    let dead = dead_port();
+    let properties = lb_properties(
+        &[member("b1", b1.port(), &[]), member("b2", dead, &[])],
+        &[],
+        &[],
+    );
+    let mut cfg = HttpdConfig::with_module(Mpm::Event);
+    cfg.global = "JkWorkersFile {dir}/workers.properties\nJkMount /app/* lb\n\
+                  LogFormat \"%r type=%{JK_WORKER_TYPE}n route=%{JK_WORKER_ROUTE}n \
+                  first=%{JK_LB_FIRST_NAME}n/%{JK_LB_FIRST_STATE}n/%{JK_LB_FIRST_ERRORS}n \
+                  last=%{JK_LB_LAST_NAME}n/%{JK_LB_LAST_STATE}n/%{JK_LB_LAST_ACCESSED}n\" lbnotes\n\
+                  CustomLog {dir}/lbnotes.log lbnotes\n"
+        .to_string();
+    cfg.files = vec![("workers.properties".to_string(), properties)];
+    let httpd = Httpd::start(cfg).unwrap_or_else(|e| panic!("httpd did not start:\n{e}"));
+    let got = outcome(&httpd, &get_with_cookie("/app/n", "JSESSIONID=s.b2"));
+    assert_eq!(
+        got,
+        Ok((200, Some("b1".to_string()))),
+        "the sticky request fails over to b1"
+    );
+    let log_path = httpd.dir().join("lbnotes.log");
+    let mut line = String::new();
+    for _ in 0..50 {
+        line = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if !line.is_empty() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    let line = line.lines().next().unwrap_or_default().to_string();
+    assert!(line.contains("type=lb route=b1"), "{line}");
+    assert!(
+        line.contains("first=b2/ERR/1"),
+        "the first try was b2, now in error with 1 error: {line}"
+    );
+    assert!(
+        line.contains("last=b1/OK/1"),
+        "the last try was b1, elected once: {line}"
+    );
 }
