@@ -6,6 +6,7 @@ use crate::ffi;
 use crate::httpd::{self, log, pool, Request};
 use crate::runtime::{self, Runtime};
 use crate::settings::{Directive, DirectiveContext, ServerSettings};
+use crate::shm::{RetainedShm, SharedState};
 use crate::vhost::VhostConfig;
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
@@ -317,8 +318,59 @@ pub fn runtime() -> Option<&'static Runtime> {
 }
 
 unsafe extern "C" fn clear_runtime(_data: *mut c_void) -> ffi::apr_status_t {
-    RUNTIME.store(null_mut(), Ordering::Release);
+    let rt = RUNTIME.swap(null_mut(), Ordering::AcqRel);
+    // SAFETY: the Runtime is still alive (it is dropped by the next cleanup); the retained block
+    // is plain data in httpd's process pool, which outlives every configuration.
+    unsafe {
+        if let (Some(rt), Some(block)) = (rt.as_ref(), retained_block()) {
+            *block = rt.shared.retain();
+        }
+    }
     ffi::APR_SUCCESS as ffi::apr_status_t
+}
+
+/// httpd's retained data for our shared memory: plain data that survives restarts (and the
+/// reload of this DSO), describing the mapping the next generation takes over.
+fn retained_block() -> Option<&'static mut RetainedShm> {
+    const KEY: &CStr = c"jk_rs_shm";
+    // SAFETY: ap_retained_data_* return a zeroed block of the requested size from the process
+    // pool (or the existing one); RetainedShm is plain repr(C) data for which all-zero is NONE.
+    // Only the single-threaded parent touches it (post_config and pconf cleanup).
+    unsafe {
+        let mut p = ffi::ap_retained_data_get(KEY.as_ptr());
+        if p.is_null() {
+            p = ffi::ap_retained_data_create(
+                KEY.as_ptr(),
+                std::mem::size_of::<RetainedShm>() as ffi::apr_size_t,
+            );
+        }
+        p.cast::<RetainedShm>().as_mut()
+    }
+}
+
+/// The previous generation's shared state, if one was handed over.
+fn previous_shared_state(s: *const ffi::server_rec) -> Option<SharedState> {
+    let block = retained_block()?;
+    let handed = std::mem::take(block);
+    if !handed.is_present() {
+        return None;
+    }
+    // SAFETY: the block was written by clear_runtime of this process (or of the parent it was
+    // forked from) from a live SharedState; from_retained validates it before use.
+    match unsafe { SharedState::from_retained(handed) } {
+        Ok(old) => Some(old),
+        Err(e) => {
+            // SAFETY: s is live.
+            unsafe {
+                log::server(
+                    s,
+                    ffi::APLOG_WARNING as c_int,
+                    &format!("mod_jk_rs: worker state not carried over the restart: {e}"),
+                )
+            };
+            None
+        }
+    }
 }
 
 unsafe extern "C" fn clear_active(_data: *mut c_void) -> ffi::apr_status_t {
@@ -495,7 +547,13 @@ pub unsafe extern "C" fn jk_rs_post_config(
         }
         // SAFETY: s is live.
         let shm_file = unsafe { settings_of(s) }.and_then(|m| m.shm_file.clone());
-        let rt = match Runtime::new(generation.workers, threads as usize, shm_file.as_deref()) {
+        let previous = previous_shared_state(s);
+        let rt = match Runtime::new(
+            generation.workers,
+            threads as usize,
+            shm_file.as_deref(),
+            previous,
+        ) {
             Ok(rt) => rt,
             Err(e) => {
                 // SAFETY: s is live.

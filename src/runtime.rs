@@ -45,16 +45,24 @@ impl Runtime {
     /// Per-process state for `workers`, built in the parent before the children are forked:
     /// pools default to `default_pool_size` connections (the MPM's threads per child, as mod_jk);
     /// the shared segment is anonymous unless `shm_file` (JkShmFile) names a file.
+    ///
+    /// `previous` is the last generation's shared state (graceful or hard restart): counters,
+    /// states and run-time edits of workers that still exist carry over.
     pub fn new(
         workers: Workers,
         default_pool_size: usize,
         shm_file: Option<&Path>,
+        previous: Option<SharedState>,
     ) -> Result<Runtime, String> {
         let layout =
             Layout::from_workers(&workers).map_err(|e| format!("shared memory layout: {e}"))?;
-        let shared = Arc::new(
-            SharedState::create(shm_file, &layout).map_err(|e| format!("shared memory: {e}"))?,
-        );
+        let state = match &previous {
+            Some(old) => SharedState::adopt(old, shm_file, &layout),
+            None => SharedState::create(shm_file, &layout),
+        };
+        // The previous mapping is unmapped here, in the parent; old children keep theirs.
+        drop(previous);
+        let shared = Arc::new(state.map_err(|e| format!("shared memory: {e}"))?);
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);

@@ -1,1 +1,1683 @@
 //! Unit tests of `service`: a fake `Client` and scripted AJP13 peers on loopback sockets.
+//!
+//! Each peer is a `TcpListener` on 127.0.0.1:0 driven by one thread that plays a script: it reads
+//! what the module sends (decoded by hand here, so the codec under test is not its own judge)
+//! and answers with hand-built AJP13 bytes (reference §6), or misbehaves on purpose.
+
+use super::*;
+use crate::config::AjpWorker;
+use std::cell::RefCell;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------------------------
+// The fake httpd side
+// ---------------------------------------------------------------------------------------------
+
+/// What the client saw, in order, so flush placement can be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Event {
+    Headers(u16),
+    Write(Vec<u8>),
+    Flush,
+    Abort,
+}
+
+/// A `Client` that serves a request body from memory and records everything the service does.
+struct FakeClient {
+    request_headers: Vec<(Vec<u8>, Vec<u8>)>,
+    body: Vec<u8>,
+    read_pos: usize,
+    /// Largest piece one `read_body` call hands out.
+    read_size: usize,
+    /// Reads fail (with this status) once this many body bytes were served.
+    fail_read_at: Option<(usize, u16)>,
+    /// Body writes fail from this (0-based) write on.
+    fail_write_from: Option<usize>,
+    status: Option<u16>,
+    reason: Vec<u8>,
+    response_headers: Vec<(Vec<u8>, Vec<u8>)>,
+    written: Vec<u8>,
+    writes: usize,
+    events: Vec<Event>,
+    logs: RefCell<Vec<(Level, String)>>,
+}
+
+impl FakeClient {
+    fn new() -> FakeClient {
+        FakeClient {
+            request_headers: vec![(b"Host".to_vec(), b"example.test".to_vec())],
+            body: Vec::new(),
+            read_pos: 0,
+            read_size: usize::MAX,
+            fail_read_at: None,
+            fail_write_from: None,
+            status: None,
+            reason: Vec::new(),
+            response_headers: Vec::new(),
+            written: Vec::new(),
+            writes: 0,
+            events: Vec::new(),
+            logs: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn header(mut self, name: &str, value: &str) -> FakeClient {
+        self.request_headers
+            .push((name.as_bytes().to_vec(), value.as_bytes().to_vec()));
+        self
+    }
+
+    fn body(mut self, body: Vec<u8>, read_size: usize) -> FakeClient {
+        self.body = body;
+        self.read_size = read_size.max(1);
+        self
+    }
+
+    fn response_header(&self, name: &str) -> Option<&[u8]> {
+        self.response_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v.as_slice())
+    }
+
+    fn flushes(&self) -> usize {
+        self.events.iter().filter(|e| **e == Event::Flush).count()
+    }
+
+    fn aborted(&self) -> bool {
+        self.events.contains(&Event::Abort)
+    }
+
+    fn log_text(&self) -> String {
+        self.logs
+            .borrow()
+            .iter()
+            .map(|(level, msg)| format!("{level:?}: {msg}\n"))
+            .collect()
+    }
+
+    fn logs_containing(&self, needle: &str) -> usize {
+        self.logs
+            .borrow()
+            .iter()
+            .filter(|(_, msg)| msg.contains(needle))
+            .count()
+    }
+}
+
+impl Client for FakeClient {
+    fn for_each_header(&self, f: &mut HeaderVisitor<'_>) -> Result<(), EncodeError> {
+        for (name, value) in &self.request_headers {
+            f(name, value)?;
+        }
+        Ok(())
+    }
+
+    fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, ClientError> {
+        let mut limit = self.body.len();
+        if let Some((at, status)) = self.fail_read_at {
+            if self.read_pos >= at {
+                return Err(ClientError::Read {
+                    status,
+                    detail: "client read failed (test)".into(),
+                });
+            }
+            limit = limit.min(at);
+        }
+        let n = buf
+            .len()
+            .min(self.read_size)
+            .min(limit.saturating_sub(self.read_pos));
+        buf[..n].copy_from_slice(&self.body[self.read_pos..self.read_pos + n]);
+        self.read_pos += n;
+        Ok(n)
+    }
+
+    fn send_headers(
+        &mut self,
+        status: u16,
+        reason: &[u8],
+        headers: &SendHeaders<'_>,
+    ) -> Result<(), ClientError> {
+        self.status = Some(status);
+        self.reason = reason.to_vec();
+        self.response_headers = headers
+            .headers()
+            .map(|(n, v)| (n.to_vec(), v.to_vec()))
+            .collect();
+        self.events.push(Event::Headers(status));
+        Ok(())
+    }
+
+    fn write_body(&mut self, data: &[u8]) -> Result<(), ClientError> {
+        let index = self.writes;
+        self.writes += 1;
+        if self.fail_write_from.is_some_and(|from| index >= from) {
+            return Err(ClientError::Gone);
+        }
+        self.written.extend_from_slice(data);
+        self.events.push(Event::Write(data.to_vec()));
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ClientError> {
+        self.events.push(Event::Flush);
+        Ok(())
+    }
+
+    fn abort(&mut self) {
+        self.events.push(Event::Abort);
+    }
+
+    fn set_routing_cookie(&mut self, _value: &str) {}
+
+    fn log_enabled(&self, _level: Level) -> bool {
+        true
+    }
+
+    fn log(&self, level: Level, msg: fmt::Arguments<'_>) {
+        self.logs.borrow_mut().push((level, msg.to_string()));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker and request set-up
+// ---------------------------------------------------------------------------------------------
+
+/// A worker on 127.0.0.1:`port` with short pauses and a socket timeout as a safety net, so a
+/// broken test fails instead of hanging.
+fn worker(port: u16) -> AjpWorker {
+    let mut w = AjpWorker::with_defaults("tomcat1");
+    w.host = "127.0.0.1".into();
+    w.port = port;
+    w.retries = 2;
+    w.retry_interval = Duration::from_millis(10);
+    w.socket_timeout = Some(Duration::from_secs(5));
+    w.socket_connect_timeout = Some(Duration::from_secs(2));
+    w.connection_pool_size = Some(4);
+    w
+}
+
+fn request(method: &'static [u8], body: BodyKind) -> RequestInfo<'static> {
+    RequestInfo {
+        method,
+        protocol: b"HTTP/1.1",
+        uri: b"/app/index.jsp",
+        query: None,
+        remote_addr: b"192.0.2.7",
+        remote_port: b"40000",
+        remote_host: None,
+        local_addr: b"127.0.0.1",
+        server_name: b"example.test",
+        server_port: 80,
+        is_ssl: false,
+        remote_user: None,
+        auth_type: None,
+        ssl: SslInfo::default(),
+        route: None,
+        activation: b"ACT",
+        body,
+        reply_timeout: None,
+        env_attributes: &[],
+        flush_packets: false,
+        flush_header: false,
+        disable_reuse: false,
+        fail_on_status: None,
+        use_server_errors: None,
+    }
+}
+
+fn get() -> RequestInfo<'static> {
+    request(b"GET", BodyKind::None)
+}
+
+/// A port nothing listens on (bound, then released).
+fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scripted AJP13 peer
+// ---------------------------------------------------------------------------------------------
+
+const PEER_WAIT: Duration = Duration::from_secs(5);
+
+/// Starts a peer running `script` on its own thread; returns its port and the script's result.
+fn peer<T: Send + 'static>(
+    script: impl FnOnce(TcpListener) -> T + Send + 'static,
+) -> (u16, JoinHandle<T>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    (port, thread::spawn(move || script(listener)))
+}
+
+fn join<T>(handle: JoinHandle<T>) -> T {
+    match handle.join() {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e),
+    }
+}
+
+/// The next connection, or a panic after `PEER_WAIT`.
+fn accept(listener: &TcpListener) -> TcpStream {
+    accept_within(listener, PEER_WAIT).expect("the module never connected")
+}
+
+fn accept_within(listener: &TcpListener, wait: Duration) -> Option<TcpStream> {
+    listener.set_nonblocking(true).expect("nonblocking");
+    let deadline = Instant::now() + wait;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).expect("blocking");
+                stream.set_read_timeout(Some(PEER_WAIT)).expect("timeout");
+                return Some(stream);
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                if Instant::now() >= deadline {
+                    return None;
+                }
+                thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("accept failed: {e}"),
+        }
+    }
+}
+
+/// Asserts the module opens no (further) connection within `wait`.
+fn no_more_connections(listener: &TcpListener, wait: Duration) -> bool {
+    accept_within(listener, wait).is_none()
+}
+
+/// One packet from the module (magic 0x12 0x34 checked): its payload, or `None` at end of stream.
+fn try_read_packet(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
+    let mut head = [0u8; 4];
+    let mut got = 0;
+    while got < head.len() {
+        match stream.read(&mut head[got..])? {
+            0 if got == 0 => return Ok(None),
+            0 => return Err(ErrorKind::UnexpectedEof.into()),
+            n => got += n,
+        }
+    }
+    assert_eq!(
+        [head[0], head[1]],
+        [0x12, 0x34],
+        "server-to-container magic"
+    );
+    let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
+    let mut payload = vec![0u8; len];
+    stream.read_exact(&mut payload)?;
+    Ok(Some(payload))
+}
+
+fn read_packet(stream: &mut TcpStream) -> Vec<u8> {
+    match try_read_packet(stream) {
+        Ok(Some(p)) => p,
+        Ok(None) => panic!("the module closed the connection instead of sending a packet"),
+        Err(e) => panic!("reading a packet from the module failed: {e}"),
+    }
+}
+
+/// Whether the module closed its side: EOF (or a reset, when our unread bytes were discarded)
+/// within `PEER_WAIT`, with nothing else sent first.
+fn closed_by_module(stream: &mut TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    match stream.read(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => matches!(
+            e.kind(),
+            ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe
+        ),
+    }
+}
+
+/// True when the module sends nothing within `wait` (the connection stays open and silent).
+fn silent_for(stream: &mut TcpStream, wait: Duration) -> bool {
+    stream.set_read_timeout(Some(wait)).expect("timeout");
+    let mut byte = [0u8; 1];
+    let silent = matches!(
+        stream.read(&mut byte),
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+    );
+    stream.set_read_timeout(Some(PEER_WAIT)).expect("timeout");
+    silent
+}
+
+/// The parts of FORWARD_REQUEST the tests look at, decoded by hand from §6.3.
+#[derive(Debug, Clone)]
+struct Forwarded {
+    method: u8,
+    uri: String,
+    headers: Vec<(String, String)>,
+    /// Attributes and terminator, undecoded.
+    attributes: Vec<u8>,
+}
+
+impl Forwarded {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn headers_named(&self, name: &str) -> usize {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .count()
+    }
+}
+
+/// Request header codes 0xA001.. in order (§6.3).
+const CODED_REQUEST_HEADERS: [&str; 14] = [
+    "accept",
+    "accept-charset",
+    "accept-encoding",
+    "accept-language",
+    "authorization",
+    "connection",
+    "content-type",
+    "content-length",
+    "cookie",
+    "cookie2",
+    "host",
+    "pragma",
+    "referer",
+    "user-agent",
+];
+
+struct Cursor<'a> {
+    rest: &'a [u8],
+}
+
+impl Cursor<'_> {
+    fn byte(&mut self) -> u8 {
+        let (b, rest) = self.rest.split_first().expect("truncated FORWARD_REQUEST");
+        self.rest = rest;
+        *b
+    }
+
+    fn u16(&mut self) -> u16 {
+        u16::from_be_bytes([self.byte(), self.byte()])
+    }
+
+    fn string_of(&mut self, len: u16) -> String {
+        if len == 0xFFFF {
+            return String::new();
+        }
+        let len = usize::from(len);
+        let text = String::from_utf8_lossy(&self.rest[..len]).into_owned();
+        assert_eq!(self.rest[len], 0, "AJP string without its NUL");
+        self.rest = &self.rest[len + 1..];
+        text
+    }
+
+    fn string(&mut self) -> String {
+        let len = self.u16();
+        self.string_of(len)
+    }
+}
+
+fn decode_forward_request(payload: &[u8]) -> Forwarded {
+    let mut c = Cursor { rest: payload };
+    assert_eq!(c.byte(), 0x02, "expected FORWARD_REQUEST");
+    let method = c.byte();
+    let _protocol = c.string();
+    let uri = c.string();
+    let _remote_addr = c.string();
+    let _remote_host = c.string();
+    let _server_name = c.string();
+    let _port = c.u16();
+    let _ssl = c.byte();
+    let count = c.u16();
+    let mut headers = Vec::new();
+    for _ in 0..count {
+        let mark = c.u16();
+        let name = if mark >> 8 == 0xA0 {
+            let index = usize::from(mark - 0xA001);
+            CODED_REQUEST_HEADERS[index].to_string()
+        } else {
+            c.string_of(mark)
+        };
+        let value = c.string();
+        headers.push((name, value));
+    }
+    assert_eq!(
+        c.rest.last(),
+        Some(&0xFF),
+        "FORWARD_REQUEST must end with 0xFF"
+    );
+    Forwarded {
+        method,
+        uri,
+        headers,
+        attributes: c.rest.to_vec(),
+    }
+}
+
+fn read_forward_request(stream: &mut TcpStream) -> Forwarded {
+    decode_forward_request(&read_packet(stream))
+}
+
+/// The data of a request body packet (u16 length, then bytes); empty for the end-of-body packet.
+fn body_data(payload: &[u8]) -> Vec<u8> {
+    if payload.is_empty() {
+        return Vec::new();
+    }
+    let len = usize::from(u16::from_be_bytes([payload[0], payload[1]]));
+    assert_eq!(len + 2, payload.len(), "body packet length fields disagree");
+    payload[2..].to_vec()
+}
+
+fn read_body_packet(stream: &mut TcpStream) -> Vec<u8> {
+    body_data(&read_packet(stream))
+}
+
+/// Frames a container-to-server payload: 'A' 'B', u16 length.
+fn ajp(payload: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(payload.len()).expect("payload fits");
+    let mut p = vec![b'A', b'B'];
+    p.extend_from_slice(&len.to_be_bytes());
+    p.extend_from_slice(payload);
+    p
+}
+
+fn push_string(p: &mut Vec<u8>, s: &str) {
+    let len = u16::try_from(s.len()).expect("short string");
+    p.extend_from_slice(&len.to_be_bytes());
+    p.extend_from_slice(s.as_bytes());
+    p.push(0);
+}
+
+/// SEND_HEADERS with string header names.
+fn send_headers(status: u16, reason: &str, headers: &[(&str, &str)]) -> Vec<u8> {
+    let mut p = vec![0x04];
+    p.extend_from_slice(&status.to_be_bytes());
+    push_string(&mut p, reason);
+    let count = u16::try_from(headers.len()).expect("few headers");
+    p.extend_from_slice(&count.to_be_bytes());
+    for (name, value) in headers {
+        push_string(&mut p, name);
+        push_string(&mut p, value);
+    }
+    ajp(&p)
+}
+
+/// SEND_BODY_CHUNK with Tomcat's trailing NUL.
+fn body_chunk(data: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(data.len()).expect("small chunk");
+    let mut p = vec![0x03];
+    p.extend_from_slice(&len.to_be_bytes());
+    p.extend_from_slice(data);
+    p.push(0);
+    ajp(&p)
+}
+
+fn end_response(reuse: bool) -> Vec<u8> {
+    ajp(&[0x05, u8::from(reuse)])
+}
+
+fn get_body_chunk(requested: u16) -> Vec<u8> {
+    let [hi, lo] = requested.to_be_bytes();
+    ajp(&[0x06, hi, lo])
+}
+
+fn send(stream: &mut TcpStream, bytes: &[u8]) {
+    stream.write_all(bytes).expect("peer write");
+}
+
+/// A complete response: headers with Content-Length, one body chunk, END_RESPONSE.
+fn answer(stream: &mut TcpStream, status: u16, body: &[u8], reuse: bool) {
+    let len = body.len().to_string();
+    let mut out = send_headers(
+        status,
+        "OK",
+        &[("Content-Type", "text/plain"), ("Content-Length", &len)],
+    );
+    if !body.is_empty() {
+        out.extend(body_chunk(body));
+    }
+    out.extend(end_response(reuse));
+    send(stream, &out);
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Happy paths
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn get_relays_status_headers_and_body_and_reuses_the_connection() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let first = read_forward_request(&mut s);
+        send(
+            &mut s,
+            &[
+                send_headers(
+                    200,
+                    "Fine",
+                    &[
+                        ("Content-Type", "text/html"),
+                        ("X-Backend", "one"),
+                        ("Content-Length", "11"),
+                    ],
+                ),
+                body_chunk(b"hello "),
+                body_chunk(b"world"),
+                end_response(true),
+            ]
+            .concat(),
+        );
+        // The second request must arrive on this same connection.
+        let second = read_forward_request(&mut s);
+        answer(&mut s, 200, b"again", true);
+        (
+            first,
+            second,
+            no_more_connections(&listener, Duration::from_millis(100)),
+        )
+    });
+    let backend = Backend::new(worker(port), 4);
+
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(client.status, Some(200));
+    assert_eq!(client.reason, b"Fine");
+    assert_eq!(
+        client.response_header("content-type"),
+        Some(&b"text/html"[..])
+    );
+    assert_eq!(client.response_header("X-Backend"), Some(&b"one"[..]));
+    assert_eq!(client.written, b"hello world");
+    assert!(!client.aborted());
+    assert_eq!(
+        backend.pool().idle_count(),
+        1,
+        "connection back in the pool"
+    );
+
+    let mut client2 = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client2), Outcome::Sent);
+    assert_eq!(client2.written, b"again");
+
+    let (first, second, single) = join(peer);
+    assert_eq!(first.method, 2, "GET is method code 2");
+    assert_eq!(first.uri, "/app/index.jsp");
+    assert_eq!(second.uri, "/app/index.jsp");
+    assert!(single, "the second request opened a new connection");
+    assert_eq!(backend.pool().idle_count(), 1);
+}
+
+#[test]
+fn bodyless_request_gets_content_length_zero() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let fwd = read_forward_request(&mut s);
+        answer(&mut s, 200, b"x", true);
+        fwd
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    let fwd = join(peer);
+    assert_eq!(fwd.header("content-length"), Some("0"));
+    assert_eq!(fwd.headers_named("content-length"), 1);
+    assert_eq!(fwd.header("host"), Some("example.test"));
+    assert_eq!(*fwd.attributes.last().unwrap_or(&0), 0xFF);
+}
+
+#[test]
+fn post_body_goes_first_packet_unasked_then_on_get_body_chunk_then_empty_packet() {
+    let body = pattern(10_000);
+    let expected = body.clone();
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let fwd = read_forward_request(&mut s);
+        // Sent right behind FORWARD_REQUEST, without being asked (§6.5).
+        let first = read_body_packet(&mut s);
+        send(&mut s, &get_body_chunk(8186));
+        let second = read_body_packet(&mut s);
+        send(&mut s, &get_body_chunk(8186));
+        let end = read_packet(&mut s);
+        answer(&mut s, 201, b"created", true);
+        (fwd, first, second, end)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new()
+        .header("Content-Length", "10000")
+        .header("Content-Type", "application/octet-stream")
+        .body(body, 1000);
+    let req = request(b"POST", BodyKind::Length(10_000));
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    assert_eq!(client.status, Some(201));
+    assert_eq!(client.written, b"created");
+
+    let (fwd, first, second, end) = join(peer);
+    assert_eq!(fwd.method, 4, "POST is method code 4");
+    assert_eq!(fwd.header("content-length"), Some("10000"));
+    assert_eq!(fwd.headers_named("content-length"), 1);
+    assert_eq!(first.len(), 8186, "first packet is full");
+    assert_eq!(second.len(), 10_000 - 8186);
+    assert_eq!([first, second].concat(), expected);
+    assert!(
+        end.is_empty(),
+        "end of body is an empty packet, got {end:?}"
+    );
+}
+
+#[test]
+fn chunked_body_is_streamed_only_on_request_without_content_length_and_ends_empty() {
+    let body = pattern(3000);
+    let expected = body.clone();
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let fwd = read_forward_request(&mut s);
+        let nothing_unasked = silent_for(&mut s, Duration::from_millis(200));
+        send(&mut s, &get_body_chunk(8186));
+        let data = read_body_packet(&mut s);
+        send(&mut s, &get_body_chunk(8186));
+        let end = read_packet(&mut s);
+        answer(&mut s, 200, b"ok", true);
+        (fwd, nothing_unasked, data, end)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new()
+        .header("Transfer-Encoding", "chunked")
+        .header("Content-Length", "99")
+        .body(body, 700);
+    let req = request(b"POST", BodyKind::Chunked);
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"ok");
+
+    let (fwd, nothing_unasked, data, end) = join(peer);
+    assert_eq!(
+        fwd.headers_named("content-length"),
+        0,
+        "a chunked body must not announce a length: {:?}",
+        fwd.headers
+    );
+    assert!(
+        nothing_unasked,
+        "a chunked body is only sent when asked for"
+    );
+    assert_eq!(data, expected);
+    assert!(end.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failures before or while contacting the backend
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn client_announcing_a_body_and_sending_none_gets_400_without_backend_contact() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new().header("Content-Length", "100");
+    let req = request(b"POST", BodyKind::Length(100));
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Status(400));
+    assert!(no_more_connections(&listener, Duration::from_millis(100)));
+    assert_eq!(client.status, None);
+}
+
+#[test]
+fn client_read_error_in_the_first_packet_maps_its_status_without_backend_contact() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new().body(pattern(50), 10);
+    client.fail_read_at = Some((0, 408));
+    let req = request(b"POST", BodyKind::Length(50));
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Status(408));
+    assert!(no_more_connections(&listener, Duration::from_millis(100)));
+}
+
+#[test]
+fn headers_too_large_give_413_without_contacting_the_backend() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let backend = Backend::new(worker(port), 4);
+    let huge = "c".repeat(9000);
+    let mut client = FakeClient::new().header("Cookie", &huge);
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(413));
+    assert!(no_more_connections(&listener, Duration::from_millis(100)));
+    assert!(client.logs_containing("413") >= 1, "{}", client.log_text());
+}
+
+#[test]
+fn backend_down_gives_503_after_retries_attempts_with_retry_interval_between() {
+    let mut w = worker(closed_port());
+    w.retries = 3;
+    w.retry_interval = Duration::from_millis(150);
+    let backend = Backend::new(w, 4);
+    let mut client = FakeClient::new();
+    let started = Instant::now();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(503));
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= Duration::from_millis(300),
+        "two pauses of 150 ms expected, took {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
+    let logs = client.log_text();
+    assert_eq!(client.logs_containing("attempt 1 of 3"), 1, "{logs}");
+    assert_eq!(client.logs_containing("attempt 2 of 3"), 1, "{logs}");
+    assert_eq!(client.logs_containing("attempt 3 of 3"), 1, "{logs}");
+    assert_eq!(client.logs_containing("attempt 4"), 0, "{logs}");
+    assert_eq!(client.status, None);
+}
+
+#[test]
+fn single_retry_setting_makes_exactly_one_attempt() {
+    let mut w = worker(closed_port());
+    w.retries = 1;
+    w.retry_interval = Duration::from_millis(500);
+    let backend = Backend::new(w, 4);
+    let mut client = FakeClient::new();
+    let started = Instant::now();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(503));
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "no pause after the last try"
+    );
+    assert_eq!(client.logs_containing("attempt 1 of 1"), 1);
+}
+
+#[test]
+fn reply_timeout_gives_504_without_retry() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        thread::sleep(Duration::from_millis(800));
+        drop(s);
+        no_more_connections(&listener, Duration::from_millis(100))
+    });
+    let mut w = worker(port);
+    w.reply_timeout = Some(Duration::from_millis(200));
+    let backend = Backend::new(w, 4);
+    let mut client = FakeClient::new();
+    let started = Instant::now();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(504));
+    assert!(started.elapsed() < Duration::from_millis(700));
+    assert!(join(peer), "a timed-out request was sent again");
+    assert_eq!(client.status, None);
+}
+
+#[test]
+fn per_request_reply_timeout_overrides_the_workers() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        thread::sleep(Duration::from_millis(800));
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut req = get();
+    req.reply_timeout = Some(Some(Duration::from_millis(150)));
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Status(504));
+    join(peer);
+}
+
+#[test]
+fn garbage_from_the_backend_gives_502() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(&mut s, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        closed_by_module(&mut s)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(502));
+    assert!(join(peer), "the connection must be dropped after garbage");
+    assert_eq!(client.status, None);
+    assert!(client.written.is_empty());
+    assert_eq!(backend.pool().idle_count(), 0);
+}
+
+#[test]
+fn body_chunk_before_headers_gives_502() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(&mut s, &body_chunk(b"early"));
+        closed_by_module(&mut s)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(502));
+    assert!(join(peer));
+    assert!(client.written.is_empty());
+}
+
+#[test]
+fn empty_flush_chunk_before_headers_is_ignored() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(&mut s, &body_chunk(b""));
+        answer(&mut s, 200, b"fine", true);
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    join(peer);
+    assert_eq!(client.written, b"fine");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Closed before answering: retry rules
+// ---------------------------------------------------------------------------------------------
+
+/// A peer that takes the first request and closes without a word, then answers the next
+/// connection (if any comes within 300 ms). Returns how many requests it saw.
+fn close_then_answer_peer() -> (u16, JoinHandle<usize>) {
+    peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        drop(s);
+        match accept_within(&listener, Duration::from_millis(300)) {
+            None => 1,
+            Some(mut s) => {
+                let _ = read_forward_request(&mut s);
+                answer(&mut s, 200, b"second try", true);
+                2
+            }
+        }
+    })
+}
+
+#[test]
+fn get_closed_before_answer_on_a_fresh_connection_is_retried() {
+    let (port, peer) = close_then_answer_peer();
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(join(peer), 2);
+    assert_eq!(client.status, Some(200));
+    assert_eq!(client.written, b"second try");
+}
+
+#[test]
+fn post_closed_before_answer_is_not_replayed_and_gives_502() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        let body = read_body_packet(&mut s);
+        drop(s);
+        (
+            body,
+            no_more_connections(&listener, Duration::from_millis(300)),
+        )
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new()
+        .header("Content-Length", "4")
+        .body(b"a=1&".to_vec(), 100);
+    let req = request(b"POST", BodyKind::Length(4));
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Status(502));
+    let (body, once) = join(peer);
+    assert_eq!(body, b"a=1&");
+    assert!(once, "the POST reached the backend twice");
+}
+
+#[test]
+fn recovery_option_1_stops_the_get_retry() {
+    let (port, peer) = close_then_answer_peer();
+    let mut w = worker(port);
+    w.recovery_options = 1;
+    let backend = Backend::new(w, 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(502));
+    assert_eq!(join(peer), 1);
+}
+
+#[test]
+fn recovery_options_17_allow_the_get_retry_again() {
+    let (port, peer) = close_then_answer_peer();
+    let mut w = worker(port);
+    w.recovery_options = 1 | 16;
+    let backend = Backend::new(w, 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(join(peer), 2);
+    assert_eq!(client.written, b"second try");
+}
+
+#[test]
+fn get_closed_before_answer_on_every_try_gives_502_after_retries() {
+    let (port, peer) = peer(|listener| {
+        let mut seen = 0;
+        while let Some(mut s) = accept_within(&listener, Duration::from_millis(300)) {
+            let _ = read_forward_request(&mut s);
+            seen += 1;
+        }
+        seen
+    });
+    let mut w = worker(port);
+    w.retries = 3;
+    let backend = Backend::new(w, 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(502));
+    assert_eq!(join(peer), 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pooled connections
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn stale_pooled_connection_closed_while_idle_is_replaced_transparently() {
+    let (closed_tx, closed_rx) = mpsc::channel();
+    let (port, peer) = peer(move |listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 200, b"one", true);
+        // Tomcat's keep-alive timeout: the idle connection goes away.
+        drop(s);
+        let _ = closed_tx.send(());
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 200, b"two", true);
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(backend.pool().idle_count(), 1);
+    closed_rx.recv_timeout(PEER_WAIT).expect("peer closed");
+    thread::sleep(Duration::from_millis(50));
+
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(client.status, Some(200));
+    assert_eq!(client.written, b"two");
+    join(peer);
+}
+
+#[test]
+fn pooled_connection_closed_after_taking_a_get_is_replayed_on_a_new_connection() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 200, b"one", true);
+        // Reads the next request and then vanishes (it raced its own keep-alive timeout).
+        let _ = read_forward_request(&mut s);
+        drop(s);
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 200, b"two", true);
+    });
+    let mut w = worker(port);
+    w.retries = 1;
+    let backend = Backend::new(w, 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    let mut client = FakeClient::new();
+    assert_eq!(
+        forward(&backend, &get(), &mut client),
+        Outcome::Sent,
+        "{}",
+        client.log_text()
+    );
+    assert_eq!(client.written, b"two");
+    join(peer);
+}
+
+#[test]
+fn end_response_without_reuse_closes_the_connection() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 200, b"bye", false);
+        let closed = closed_by_module(&mut s);
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 200, b"new", true);
+        closed
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"bye");
+    assert_eq!(backend.pool().idle_count(), 0);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"new");
+    assert!(join(peer), "the module kept the connection open");
+}
+
+#[test]
+fn disable_reuse_closes_the_connection_despite_reuse_flag() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 200, b"x", true);
+        closed_by_module(&mut s)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut req = get();
+    req.disable_reuse = true;
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    assert_eq!(backend.pool().idle_count(), 0);
+    assert!(join(peer));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response body length checks
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn body_longer_than_content_length_aborts_the_client_and_drops_the_connection() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(
+            &mut s,
+            &[
+                send_headers(200, "OK", &[("Content-Length", "5")]),
+                body_chunk(b"hello"),
+                body_chunk(b"world!"),
+                end_response(true),
+            ]
+            .concat(),
+        );
+        closed_by_module(&mut s)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(
+        client.written, b"hello",
+        "the extra bytes must not reach the client"
+    );
+    assert!(client.aborted());
+    assert_eq!(backend.pool().idle_count(), 0);
+    assert!(join(peer), "the connection must be closed");
+}
+
+#[test]
+fn body_longer_than_content_length_before_anything_went_out_gives_502() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(
+            &mut s,
+            &[
+                send_headers(200, "OK", &[("Content-Length", "3")]),
+                body_chunk(b"too long"),
+                end_response(true),
+            ]
+            .concat(),
+        );
+        closed_by_module(&mut s)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(502));
+    assert!(client.written.is_empty());
+    assert!(join(peer));
+}
+
+#[test]
+fn body_shorter_than_content_length_aborts_the_client() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(
+            &mut s,
+            &[
+                send_headers(200, "OK", &[("Content-Length", "10")]),
+                body_chunk(b"short"),
+                end_response(true),
+            ]
+            .concat(),
+        );
+        closed_by_module(&mut s)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert!(client.aborted());
+    assert_eq!(backend.pool().idle_count(), 0);
+    assert!(join(peer));
+}
+
+#[test]
+fn head_response_with_content_length_and_no_body_is_complete() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let fwd = read_forward_request(&mut s);
+        send(
+            &mut s,
+            &[
+                send_headers(200, "OK", &[("Content-Length", "1234")]),
+                end_response(true),
+            ]
+            .concat(),
+        );
+        fwd.method
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    let req = request(b"HEAD", BodyKind::None);
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    assert!(!client.aborted());
+    assert_eq!(backend.pool().idle_count(), 1);
+    assert_eq!(join(peer), 3, "HEAD is method code 3");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status handling
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn fail_on_status_gives_503_and_relays_nothing() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 500, b"stack trace", true);
+    });
+    let mut w = worker(port);
+    w.fail_on_status = vec![500];
+    let backend = Backend::new(w, 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(503));
+    join(peer);
+    assert_eq!(
+        client.status, None,
+        "the backend's headers must not be relayed"
+    );
+    assert!(client.written.is_empty());
+    assert!(client.events.is_empty(), "{:?}", client.events);
+}
+
+#[test]
+fn mount_fail_on_status_replaces_the_workers_and_keeps_its_sign() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 404, b"missing", true);
+    });
+    let mut w = worker(port);
+    w.fail_on_status = vec![500];
+    let backend = Backend::new(w, 4);
+    let mut req = get();
+    req.fail_on_status = Some(&[-404]);
+    let mut client = FakeClient::new();
+    let (outcome, kind) = with_buffers(|bufs| {
+        let mut x = Exchange::new(&backend, &req, &mut client, bufs);
+        assert!(x.prepare().is_ok());
+        x.serve(None, b"ACT")
+    });
+    assert_eq!(outcome, Outcome::Status(503));
+    assert_eq!(kind, AttemptKind::FailOnStatus(-404));
+    assert!(client.written.is_empty());
+    join(peer);
+}
+
+#[test]
+fn use_server_errors_returns_the_status_and_swallows_the_body() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(
+            &mut s,
+            &[
+                send_headers(404, "Not Found", &[("Content-Length", "13")]),
+                body_chunk(b"tomcat's "),
+                body_chunk(b""),
+                body_chunk(b"page"),
+                end_response(true),
+            ]
+            .concat(),
+        );
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 200, b"reused", true);
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut req = get();
+    req.use_server_errors = Some(400);
+    req.flush_header = true;
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Status(404));
+    assert!(client.written.is_empty());
+    assert_eq!(client.flushes(), 0, "nothing may reach the network");
+    assert_eq!(
+        backend.pool().idle_count(),
+        1,
+        "a clean exchange keeps its connection"
+    );
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"reused");
+    join(peer);
+}
+
+#[test]
+fn use_server_errors_leaves_statuses_below_the_threshold_alone() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 302, b"moved", true);
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut req = get();
+    req.use_server_errors = Some(400);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"moved");
+    join(peer);
+}
+
+#[test]
+fn error_status_without_a_body_lets_httpd_render_the_page() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 500, b"", true);
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(500));
+    join(peer);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flushing
+// ---------------------------------------------------------------------------------------------
+
+/// Headers, chunks "a", "b", "c", END_RESPONSE.
+fn three_chunk_peer() -> (u16, JoinHandle<()>) {
+    peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(
+            &mut s,
+            &[
+                send_headers(200, "OK", &[("Content-Length", "3")]),
+                body_chunk(b"a"),
+                body_chunk(b"b"),
+                body_chunk(b"c"),
+                end_response(true),
+            ]
+            .concat(),
+        );
+    })
+}
+
+#[test]
+fn flush_packets_flushes_after_each_chunk() {
+    let (port, peer) = three_chunk_peer();
+    let backend = Backend::new(worker(port), 4);
+    let mut req = get();
+    req.flush_packets = true;
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    join(peer);
+    assert_eq!(
+        client.events,
+        vec![
+            Event::Headers(200),
+            Event::Write(b"a".to_vec()),
+            Event::Flush,
+            Event::Write(b"b".to_vec()),
+            Event::Flush,
+            Event::Write(b"c".to_vec()),
+            Event::Flush,
+        ]
+    );
+}
+
+#[test]
+fn without_flush_options_chunks_are_not_flushed() {
+    let (port, peer) = three_chunk_peer();
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    join(peer);
+    assert_eq!(client.flushes(), 0, "{:?}", client.events);
+    assert_eq!(client.written, b"abc");
+}
+
+#[test]
+fn flush_header_flushes_right_after_the_headers() {
+    let (port, peer) = three_chunk_peer();
+    let backend = Backend::new(worker(port), 4);
+    let mut req = get();
+    req.flush_header = true;
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    join(peer);
+    assert_eq!(client.events[..2], [Event::Headers(200), Event::Flush]);
+    assert_eq!(client.flushes(), 1);
+}
+
+#[test]
+fn empty_body_chunk_from_the_backend_is_a_flush() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(
+            &mut s,
+            &[
+                send_headers(200, "OK", &[]),
+                body_chunk(b"part"),
+                body_chunk(b""),
+                end_response(true),
+            ]
+            .concat(),
+        );
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    join(peer);
+    assert_eq!(
+        client.events,
+        vec![
+            Event::Headers(200),
+            Event::Write(b"part".to_vec()),
+            Event::Flush
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client failures
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn client_read_failure_mid_body_sends_end_of_body_and_closes_the_connection() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        let first = read_body_packet(&mut s);
+        send(&mut s, &get_body_chunk(8186));
+        let end = read_packet(&mut s);
+        (first.len(), end, closed_by_module(&mut s))
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new()
+        .header("Content-Length", "20000")
+        .body(pattern(20_000), 4096);
+    client.fail_read_at = Some((8186, 400));
+    let req = request(b"POST", BodyKind::Length(20_000));
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Status(400));
+    let (first, end, closed) = join(peer);
+    assert_eq!(first, 8186);
+    assert!(
+        end.is_empty(),
+        "expected the empty end-of-body packet, got {end:?}"
+    );
+    assert!(closed, "the half-fed connection must not be kept");
+    assert_eq!(backend.pool().idle_count(), 0);
+}
+
+#[test]
+fn client_gone_during_the_response_returns_sent_and_drops_the_connection() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(
+            &mut s,
+            &[
+                send_headers(200, "OK", &[("Content-Length", "6")]),
+                body_chunk(b"abc"),
+                body_chunk(b"def"),
+                end_response(true),
+            ]
+            .concat(),
+        );
+        closed_by_module(&mut s)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    client.fail_write_from = Some(0);
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(backend.pool().idle_count(), 0);
+    assert!(join(peer));
+}
+
+#[test]
+fn backend_closing_after_the_response_started_aborts_the_client() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(
+            &mut s,
+            &[send_headers(200, "OK", &[]), body_chunk(b"partial")].concat(),
+        );
+        drop(s);
+        no_more_connections(&listener, Duration::from_millis(200))
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"partial");
+    assert!(client.aborted());
+    assert!(join(peer), "a started response must never be retried");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replays carrying a body, CPing, attributes
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn put_closed_before_answer_is_replayed_with_its_first_body_packet() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        let first = read_body_packet(&mut s);
+        drop(s);
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        let again = read_body_packet(&mut s);
+        answer(&mut s, 204, b"", true);
+        (first, again)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new()
+        .header("Content-Length", "6")
+        .body(b"put-me".to_vec(), 2);
+    let req = request(b"PUT", BodyKind::Length(6));
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    let (first, again) = join(peer);
+    assert_eq!(first, b"put-me");
+    assert_eq!(again, b"put-me", "the replay must carry the same body");
+}
+
+#[test]
+fn put_closed_after_streaming_more_body_is_not_replayed() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        let _ = read_body_packet(&mut s);
+        send(&mut s, &get_body_chunk(8186));
+        let _ = read_body_packet(&mut s);
+        drop(s);
+        no_more_connections(&listener, Duration::from_millis(300))
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new()
+        .header("Content-Length", "9000")
+        .body(pattern(9000), 9000);
+    let req = request(b"PUT", BodyKind::Length(9000));
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Status(502));
+    assert!(
+        join(peer),
+        "a body that cannot be replayed whole was sent again"
+    );
+}
+
+#[test]
+fn get_body_chunk_gets_at_most_the_requested_size() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        let mut got = read_body_packet(&mut s);
+        let first = got.len();
+        let mut sizes = Vec::new();
+        while got.len() < 9000 {
+            send(&mut s, &get_body_chunk(300));
+            let piece = read_body_packet(&mut s);
+            sizes.push(piece.len());
+            got.extend(piece);
+        }
+        answer(&mut s, 200, b"", true);
+        (first, sizes, got)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let body = pattern(9000);
+    let mut client = FakeClient::new()
+        .header("Content-Length", "9000")
+        .body(body.clone(), 128);
+    let req = request(b"POST", BodyKind::Length(9000));
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    let (first, sizes, got) = join(peer);
+    assert_eq!(first, 8186);
+    assert_eq!(sizes, vec![300, 300, 9000 - 8186 - 600]);
+    assert_eq!(got, body);
+}
+
+#[test]
+fn prepost_cping_is_sent_on_a_pooled_connection_before_the_request() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 200, b"one", true);
+        let cping = read_packet(&mut s);
+        send(&mut s, &ajp(&[0x09]));
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 200, b"two", true);
+        cping
+    });
+    let mut w = worker(port);
+    w.prepost_timeout = Some(Duration::from_millis(500));
+    let backend = Backend::new(w, 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"two");
+    assert_eq!(join(peer), vec![0x0A], "CPING is a single 0x0A byte");
+}
+
+#[test]
+fn pooled_connection_failing_prepost_cping_is_replaced_by_a_new_one() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 200, b"one", true);
+        // Hangs: takes the CPing and never answers.
+        let _ = read_packet(&mut s);
+        let mut fresh = accept(&listener);
+        let _ = read_forward_request(&mut fresh);
+        answer(&mut fresh, 200, b"fresh", true);
+        drop(s);
+    });
+    let mut w = worker(port);
+    w.prepost_timeout = Some(Duration::from_millis(150));
+    let backend = Backend::new(w, 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"fresh");
+    join(peer);
+}
+
+/// Attributes of a FORWARD_REQUEST as (code, name, value); name empty except for 0x0A.
+fn decode_attributes(raw: &[u8]) -> Vec<(u8, String, String)> {
+    let mut c = Cursor { rest: raw };
+    let mut out = Vec::new();
+    loop {
+        match c.byte() {
+            0xFF => return out,
+            0x0A => {
+                let name = c.string();
+                let value = c.string();
+                out.push((0x0A, name, value));
+            }
+            0x0B => {
+                let bits = c.u16();
+                out.push((0x0B, String::new(), bits.to_string()));
+            }
+            code => {
+                let value = c.string();
+                out.push((code, String::new(), value));
+            }
+        }
+    }
+}
+
+#[test]
+fn forward_request_carries_secret_query_route_and_mod_jk_attributes_in_order() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let fwd = read_forward_request(&mut s);
+        answer(&mut s, 200, b"", true);
+        fwd
+    });
+    let mut w = worker(port);
+    w.secret = Some("s3cret".into());
+    let backend = Backend::new(w, 4);
+    let mut req = get();
+    req.query = Some(b"a=1");
+    req.route = Some(b"node1");
+    req.env_attributes = &[(b"MY_VAR", b"v")];
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    let attrs = decode_attributes(&join(peer).attributes);
+    let expected = vec![
+        (0x0C, String::new(), "s3cret".to_string()),
+        (0x05, String::new(), "a=1".to_string()),
+        (0x06, String::new(), "node1".to_string()),
+        (0x0A, "AJP_REMOTE_PORT".to_string(), "40000".to_string()),
+        (0x0A, "AJP_LOCAL_ADDR".to_string(), "127.0.0.1".to_string()),
+        (0x0A, "JK_LB_ACTIVATION".to_string(), "ACT".to_string()),
+        (0x0A, "MY_VAR".to_string(), "v".to_string()),
+    ];
+    assert_eq!(attrs, expected);
+}
+
+#[test]
+fn traffic_counts_the_bytes_exchanged_with_the_backend() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let request = read_packet(&mut s);
+        let reply = [
+            send_headers(200, "OK", &[("Content-Length", "4")]),
+            body_chunk(b"data"),
+            end_response(true),
+        ]
+        .concat();
+        send(&mut s, &reply);
+        (4 + request.len() as u64, reply.len() as u64)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let req = get();
+    let mut client = FakeClient::new();
+    let (outcome, traffic, again) = with_buffers(|bufs| {
+        let mut x = Exchange::new(&backend, &req, &mut client, bufs);
+        assert!(x.prepare().is_ok());
+        let (outcome, _) = x.serve(None, b"ACT");
+        let traffic = x.take_traffic();
+        (outcome, traffic, x.take_traffic())
+    });
+    assert_eq!(outcome, Outcome::Sent);
+    assert_eq!(traffic, join(peer));
+    assert_eq!(again, (0, 0), "take_traffic resets the counters");
+}

@@ -540,3 +540,65 @@ fn lb_notes_name_the_first_and_last_member_tried() {
         "the last try was b1, elected once: {line}"
     );
 }
+
+/// Graceful restart (`apachectl -k graceful`) keeps the shared counters and states: the member's
+/// election count goes on from where it was, and a member in error stays in error.
+#[test]
+fn graceful_restart_keeps_counters_and_states() {
+    let b1 = backend("b1");
+    let dead = dead_port();
+    let properties = lb_properties(
+        &[member("b1", b1.port(), &[]), member("b2", dead, &[])],
+        &["recover_time=600"],
+        &[],
+    );
+    let mut cfg = HttpdConfig::with_module(Mpm::Prefork);
+    cfg.prefork_children = 2;
+    cfg.global = "JkWorkersFile {dir}/workers.properties\nJkMount /app/* lb\n\
+                  LogFormat \"%r last=%{JK_LB_LAST_NAME}n/%{JK_LB_LAST_STATE}n/%{JK_LB_LAST_ACCESSED}n \
+                  first=%{JK_LB_FIRST_NAME}n/%{JK_LB_FIRST_STATE}n\" lbnotes\n\
+                  CustomLog {dir}/lbnotes.log lbnotes\n"
+        .to_string();
+    cfg.files = vec![("workers.properties".to_string(), properties)];
+    let httpd = Httpd::start(cfg).unwrap_or_else(|e| panic!("httpd did not start:\n{e}"));
+    // Put b2 in error (a sticky request tries it first), then count five elections of b1.
+    assert_eq!(
+        outcome(&httpd, &get_with_cookie("/app/s", "JSESSIONID=x.b2")),
+        Ok((200, Some("b1".into())))
+    );
+    for i in 0..4 {
+        assert_eq!(
+            outcome(&httpd, &Request::get(&format!("/app/{i}"))),
+            Ok((200, Some("b1".into())))
+        );
+    }
+    httpd
+        .graceful()
+        .unwrap_or_else(|e| panic!("graceful restart failed: {e}"));
+    let got = outcome(&httpd, &get_with_cookie("/app/after", "JSESSIONID=x.b2"));
+    assert_eq!(got, Ok((200, Some("b1".into()))));
+    let log_path = httpd.dir().join("lbnotes.log");
+    let mut after = None;
+    for _ in 0..50 {
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        after = text
+            .lines()
+            .find(|l| l.contains("/app/after"))
+            .map(str::to_string);
+        if after.is_some() {
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    let after = after.expect("the request after the restart is logged");
+    // b2 is still in error (recover_time 600 s): the sticky request goes straight to b1, which
+    // has now been elected six times in all, across both generations.
+    assert!(
+        after.contains("last=b1/OK/6"),
+        "counter did not survive the restart: {after}"
+    );
+    assert!(
+        after.contains("first=b1/"),
+        "b2 lost its error state in the restart: {after}"
+    );
+}

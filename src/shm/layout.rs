@@ -117,6 +117,59 @@ impl Layout {
         Ok(self.members.len() - 1)
     }
 
+    /// A layout read back from records (`SharedState::from_retained`), checked to be one that
+    /// [`Layout::add_lb`] / [`Layout::add_plain`] could have built: every lb's member range lies
+    /// among the members, the members in it (and only those) name that lb, and no name is
+    /// taken twice where lookups by name would make it ambiguous.
+    pub(super) fn from_parts(
+        lbs: Vec<LbSpec>,
+        members: Vec<MemberSpec>,
+    ) -> Result<Layout, ShmError> {
+        let broken = |reason| Err(ShmError::Retained { reason });
+        for (index, lb) in lbs.iter().enumerate() {
+            if lbs.iter().take(index).any(|other| other.name == lb.name) {
+                return broken("two lb records have the same name");
+            }
+            let Some(range) = lb
+                .first_member
+                .checked_add(lb.member_count)
+                .and_then(|end| members.get(lb.first_member..end))
+            else {
+                return broken("an lb's member range lies outside the member records");
+            };
+            if range.iter().any(|m| m.lb != Some(index)) {
+                return broken("an lb's member range holds a record of another worker");
+            }
+            for (offset, member) in range.iter().enumerate() {
+                if range.iter().take(offset).any(|m| m.name == member.name) {
+                    return broken("two members of one lb have the same name");
+                }
+            }
+        }
+        for (index, member) in members.iter().enumerate() {
+            match member.lb {
+                Some(lb) => {
+                    let inside = lbs.get(lb).is_some_and(|spec| {
+                        index >= spec.first_member && index - spec.first_member < spec.member_count
+                    });
+                    if !inside {
+                        return broken("a member record names an lb that does not hold it");
+                    }
+                }
+                None => {
+                    let twice = members
+                        .iter()
+                        .take(index)
+                        .any(|m| m.lb.is_none() && m.name == member.name);
+                    if twice {
+                        return broken("two plain worker records have the same name");
+                    }
+                }
+            }
+        }
+        Ok(Layout { lbs, members })
+    }
+
     pub fn lbs(&self) -> &[LbSpec] {
         &self.lbs
     }
@@ -241,6 +294,80 @@ mod tests {
         assert_eq!(layout.members()[b].settings.domain.as_str(), "rb");
         assert!(layout.plain_index("solo").is_some());
         assert!(layout.plain_index("a").is_none(), "a is not in worker.list");
+    }
+
+    fn spec(name: &str, lb: Option<usize>) -> MemberSpec {
+        MemberSpec {
+            name: ShortText::new(name).expect("fits"),
+            lb,
+            settings: MemberSettings::from_config(&AjpWorker::with_defaults(name)).expect("fits"),
+        }
+    }
+
+    fn lb_spec(name: &str, first_member: usize, member_count: usize) -> LbSpec {
+        LbSpec {
+            name: ShortText::new(name).expect("fits"),
+            settings: LbSettings::from_config(&LbWorker::with_defaults(name, vec![])),
+            first_member,
+            member_count,
+        }
+    }
+
+    #[test]
+    fn layout_from_consistent_parts_answers_lookups_like_a_built_one() {
+        let built = {
+            let mut layout = Layout::new();
+            let p = AjpWorker::with_defaults("p");
+            let (a, b) = (AjpWorker::with_defaults("a"), AjpWorker::with_defaults("b"));
+            layout.add_plain(&p).expect("fits");
+            layout
+                .add_lb(
+                    &LbWorker::with_defaults("lb", vec!["a".into(), "b".into()]),
+                    &[&a, &b],
+                )
+                .expect("fits");
+            layout
+        };
+        let parts = Layout::from_parts(
+            vec![lb_spec("lb", 1, 2)],
+            vec![spec("p", None), spec("a", Some(0)), spec("b", Some(0))],
+        )
+        .expect("consistent");
+        assert_eq!(parts, built);
+        assert_eq!(parts.member_index(0, "b"), Some(2));
+        assert_eq!(parts.plain_index("p"), Some(0));
+    }
+
+    #[test]
+    fn layout_from_inconsistent_parts_is_refused() {
+        let cases = [
+            (vec![lb_spec("lb", 1, 2)], vec![spec("a", Some(0))]),
+            (vec![lb_spec("lb", usize::MAX, 2)], vec![spec("a", Some(0))]),
+            (
+                vec![lb_spec("lb", 0, 2)],
+                vec![spec("a", Some(0)), spec("p", None)],
+            ),
+            (
+                vec![lb_spec("lb", 0, 1)],
+                vec![spec("a", Some(0)), spec("b", Some(0))],
+            ),
+            (vec![], vec![spec("a", Some(3))]),
+            (
+                vec![lb_spec("lb", 0, 2)],
+                vec![spec("a", Some(0)), spec("a", Some(0))],
+            ),
+            (vec![lb_spec("lb", 0, 0), lb_spec("lb", 0, 0)], vec![]),
+            (vec![], vec![spec("p", None), spec("p", None)]),
+        ];
+        for (index, (lbs, members)) in cases.into_iter().enumerate() {
+            assert!(
+                matches!(
+                    Layout::from_parts(lbs, members),
+                    Err(ShmError::Retained { .. })
+                ),
+                "case {index} was accepted"
+            );
+        }
     }
 
     #[test]

@@ -77,7 +77,9 @@ impl Mapping {
 
     /// A view of memory this process already has mapped read-write and shared: `base`/`len`
     /// of a mapping that an earlier `Mapping` left mapped ([`Mapping::keep_mapped`]). The view
-    /// owns it again (unmaps it on drop) but knows no file, so it never removes one.
+    /// starts out borrowing it (dropping it leaves the memory mapped) until the caller has
+    /// checked it and calls [`Mapping::unmap_on_drop`]; it knows no file, so it never removes
+    /// one.
     ///
     /// Refused without touching the memory: a null or unaligned `base`, a zero or
     /// overflowing length, or a range that is not entirely mapped in this process.
@@ -117,7 +119,7 @@ impl Mapping {
             base,
             len,
             file: None,
-            keep_mapped: AtomicBool::new(false),
+            keep_mapped: AtomicBool::new(true),
         })
     }
 
@@ -185,6 +187,11 @@ impl Mapping {
         !self.keep_mapped.swap(true, Ordering::AcqRel)
     }
 
+    /// Makes this view the owner that unmaps the memory on drop (after [`Mapping::attach`]).
+    pub(super) fn unmap_on_drop(&self) {
+        self.keep_mapped.store(false, Ordering::Release);
+    }
+
     pub(super) fn path(&self) -> Option<&Path> {
         self.file.as_ref().map(|f| f.path.as_path())
     }
@@ -236,7 +243,10 @@ impl Drop for Mapping {
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions; it returns -1 for an unknown name.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(size).ok().filter(|&s| s > 0).unwrap_or(4096)
+    usize::try_from(size)
+        .ok()
+        .filter(|&s| s > 0)
+        .unwrap_or(4096)
 }
 
 /// Maps `len` zeroed bytes: anonymous when `fd` is -1, else the file `fd`.

@@ -2,8 +2,10 @@
 //! busy counts, counters and run-time edits — in one `MAP_SHARED` mapping the parent makes
 //! before forking (mod_jk reference §4.1, §4.10). Records are `#[repr(C)]` atomics only;
 //! strings are edited under a per-record seqlock; a graceful restart hands state over to the
-//! next generation's mapping. The only `unsafe` of the module is in `mapping.rs` (mmap and
-//! viewing bytes as records), `lock.rs` (probing a pid) and the test-only `process.rs`.
+//! next generation's mapping, the old mapping itself surviving the module's unload as plain
+//! data (`RetainedShm`). The only `unsafe` of the module is in `mapping.rs` (mmap, mincore and
+//! viewing bytes as records), `retained.rs` (re-attaching a retained mapping), `lock.rs`
+//! (probing a pid) and the test-only `process.rs`.
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod error;
@@ -13,6 +15,7 @@ mod mapping;
 #[cfg(test)]
 pub(crate) mod process;
 mod records;
+mod retained;
 mod state;
 mod text;
 
@@ -25,5 +28,6 @@ pub use records::{
     method_from_code, Header, LbRecord, LbSettings, MemberRecord, MemberSettings, LAYOUT_VERSION,
     MAGIC, NO_LB,
 };
+pub use retained::{RetainedShm, RETAINED_MAGIC};
 pub use state::SharedState;
 pub use text::{Sequence, ShortText, MAX_TEXT_LEN, TEXT_CAPACITY};

@@ -13,8 +13,8 @@ use super::records::{Header, LbRecord, MemberRecord, DETACHED_HEADER};
 /// State shared by all httpd children: made by the parent before it forks, so every child
 /// sees the same records at the same addresses.
 pub struct SharedState {
-    mapping: Mapping,
-    layout: Layout,
+    pub(super) mapping: Mapping,
+    pub(super) layout: Layout,
 }
 
 impl SharedState {
