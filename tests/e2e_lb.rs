@@ -146,8 +146,9 @@ fn check_weights(mpm: Mpm) {
         &[],
     );
     let httpd = Arc::new(start_lb(mpm, 8, props));
-    let total = 1200;
-    let (counts, bad) = spread(&httpd, total, 4);
+    // The figure: 10,000 requests, each share within ±5% of its weight.
+    let total = 10_000;
+    let (counts, bad) = spread(&httpd, total, 8);
     eprintln!("{} lbfactor 1:2:3 counts: {counts:?}", mpm.name());
     let mut c = Checks::new();
     c.check(bad.is_empty(), || {
@@ -156,8 +157,8 @@ fn check_weights(mpm: Mpm) {
     for (name, weight) in [("b1", 1.0), ("b2", 2.0), ("b3", 3.0)] {
         let got = counts.get(name).copied().unwrap_or(0) as f64 / total as f64;
         let want = weight / 6.0;
-        c.check((got - want).abs() <= 0.05, || {
-            format!("{name} got share {got:.3}, expected {want:.3} ±0.05 (counts {counts:?})")
+        c.check((got / want - 1.0).abs() <= 0.05, || {
+            format!("{name} got share {got:.4}, expected {want:.4} ±5% (counts {counts:?})")
         });
     }
     // The backends agree with the headers.
