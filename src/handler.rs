@@ -7,13 +7,14 @@ use crate::ffi;
 use crate::httpd::{log, HttpdClient, Request};
 use crate::lb_service::member_notes;
 use crate::module::{runtime, vhost_of};
-use crate::mount::{normalize_uri, MountRule, NormalizeError};
+use crate::mount::{normalize_uri, MountMap, MountRule, NormalizeError};
 use crate::options;
 use crate::service::{self, BodyKind, Outcome, RequestInfo, SslInfo};
 use crate::vhost::{auto_alias, unix_now, AliasDecision, VhostConfig};
 use std::borrow::Cow;
 use std::ffi::CStr;
 use std::os::raw::c_int;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The handler name mod_jk registers; `SetHandler jakarta-servlet` selects it too.
@@ -56,7 +57,20 @@ fn log_req(req: &Request<'_>, level: u32, msg: &str) {
 }
 
 /// The rule mapping this request's URI in its server's map, if any.
-fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<MountRule>, c_int> {
+/// A mapping result: the map in force and the index of the matching rule in it (no copy of
+/// the rule per request).
+struct Mapped {
+    map: Arc<MountMap>,
+    index: usize,
+}
+
+impl Mapped {
+    fn rule(&self) -> Option<&MountRule> {
+        self.map.rules().get(self.index)
+    }
+}
+
+fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<Mapped>, c_int> {
     let Some(rt) = runtime() else { return Ok(None) };
     let Some(uri) = req.uri().and_then(|u| std::str::from_utf8(u).ok()) else {
         return Ok(None);
@@ -84,7 +98,7 @@ fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<MountRule>, c_i
     let map = cfg.map(&rt.workers, unix_now(), &mut |msg| {
         log_req(req, ffi::APLOG_WARNING, &format!("mod_jk_rs: {msg}"))
     });
-    Ok(map.map(&normalized).cloned())
+    Ok(map.find(&normalized).map(|index| Mapped { map, index }))
 }
 
 pub fn translate(mut req: Request<'_>) -> c_int {
@@ -100,7 +114,10 @@ pub fn translate(mut req: Request<'_>) -> c_int {
     };
     match lookup(&req, &cfg) {
         Err(status) => status,
-        Ok(Some(rule)) => {
+        Ok(Some(mapped)) => {
+            let Some(rule) = mapped.rule() else {
+                return declined;
+            };
             req.set_handler(HANDLER);
             req.set_note(NOTE_WORKER, rule.worker.as_bytes());
             // mod_dir's sub-requests: the parent request must know it too.
@@ -284,13 +301,14 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         },
     );
     // The matching rule's extensions (reply_timeout, …) apply to mapped requests.
-    let rule = match &cfg {
-        Some(c) if req.note(NOTE_WORKER).is_some() => lookup(&req, c)
-            .ok()
-            .flatten()
-            .filter(|r| r.worker == worker),
+    let mapped = match &cfg {
+        Some(c) if req.note(NOTE_WORKER).is_some() => lookup(&req, c).ok().flatten(),
         _ => None,
     };
+    let rule = mapped
+        .as_ref()
+        .and_then(Mapped::rule)
+        .filter(|r| r.worker == worker);
     let env = cfg.as_ref().map(|c| &c.env);
     let env_get = |name: Option<&CStr>| name.and_then(|n| req.env(n)).filter(|v| !v.is_empty());
     let Ok(body) = body_kind(&req, env_get(env.map(|e| e.ignore_cl.as_c_str())).is_some()) else {
@@ -376,7 +394,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         route: None,
         activation: b"ACT",
         body,
-        reply_timeout: reply_timeout_override(&req, rule.as_ref()),
+        reply_timeout: reply_timeout_override(&req, rule),
         env_attributes: &env_attrs,
         flush_packets: options & options::FLUSH_PACKETS != 0,
         flush_header: options & options::FLUSH_HEADER != 0,
@@ -385,7 +403,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
             .as_ref()
             .map(|r| r.extensions.fail_on_status.as_slice())
             .filter(|f| !f.is_empty()),
-        use_server_errors: rule.as_ref().and_then(|r| r.extensions.use_server_errors),
+        use_server_errors: rule.and_then(|r| r.extensions.use_server_errors),
     };
     let session_uri = std::str::from_utf8(req.uri().unwrap_or(b"/")).unwrap_or("/");
     let mut cookies: Vec<&str> = Vec::new();
@@ -393,7 +411,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         req.header_values(b"cookie", &mut cookies);
     }
     let env_str = |name: &CStr| req.env(name).and_then(|v| std::str::from_utf8(v).ok());
-    let ext = rule.as_ref().map(|r| &r.extensions);
+    let ext = rule.map(|r| &r.extensions);
     let hints = RequestHints {
         jk_route: env_str(c"JK_ROUTE").filter(|r| !r.is_empty()),
         sticky_ignore: env_str(c"JK_STICKY_IGNORE").is_some_and(env_flag)

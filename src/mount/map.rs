@@ -48,6 +48,11 @@ impl MountMap {
 
     /// `uri` must already be normalised; URIs of 4095 bytes or more are never mapped.
     pub fn map(&self, uri: &str) -> Option<&MountRule> {
+        self.find(uri).and_then(|i| self.rules.get(i))
+    }
+
+    /// Like [`MountMap::map`], as the index of the rule in [`MountMap::rules`].
+    pub fn find(&self, uri: &str) -> Option<usize> {
         if uri.len() >= MAX_URI_LEN || !uri.starts_with('/') {
             return None;
         }
@@ -55,12 +60,13 @@ impl MountMap {
             .rules
             .iter()
             .zip(&self.wildcard)
-            .filter(|(rule, _)| !rule.disabled);
-        let found = enabled
+            .enumerate()
+            .filter(|(_, (rule, _))| !rule.disabled);
+        let (index, found) = enabled
             .clone()
-            .find(|(rule, &wild)| !rule.exclusion && matches(rule, wild, uri))
-            .map(|(rule, _)| rule)?;
-        let cancelled = enabled.any(|(rule, &wild)| {
+            .find(|(_, (rule, &wild))| !rule.exclusion && matches(rule, wild, uri))
+            .map(|(i, (rule, _))| (i, rule))?;
+        let cancelled = enabled.any(|(_, (rule, &wild))| {
             rule.exclusion
                 && (rule.worker == found.worker || rule.worker == "*")
                 && matches(rule, wild, uri)
@@ -68,7 +74,7 @@ impl MountMap {
         if cancelled {
             None
         } else {
-            Some(found)
+            Some(index)
         }
     }
 }
