@@ -1156,3 +1156,38 @@ fn default_remote_address_indicator_is_jk_remote_addr() {
     );
     c.finish(&httpd);
 }
+
+/// JkAutoAlias serves the static files of a context from the Tomcat webapps directory, hides
+/// WEB-INF and META-INF (404) and refuses `.war` contexts (403); mapped URIs still go to Tomcat.
+#[test]
+fn auto_alias_serves_context_files_and_hides_web_inf() {
+    let b1 = backend("b1");
+    let httpd = app_site(Mpm::Event, b1.port(), &[])
+        .conf("JkAutoAlias {dir}/webapps")
+        .file("webapps/shop/index.html", "shop front page\n")
+        .file("webapps/shop/WEB-INF/web.xml", "<web-app/>\n")
+        .file("webapps/old.war/readme.txt", "packed\n")
+        .start();
+    let mut c = Checks::new();
+    for (path, status, body) in [
+        ("/shop/index.html", 200, Some("shop front page\n")),
+        ("/shop/WEB-INF/web.xml", 404, None),
+        ("/shop/meta-inf/x", 404, None),
+        ("/old.war/readme.txt", 403, None),
+        ("/nowhere/x", 404, None),
+    ] {
+        if let Some(resp) = try_send(&mut c, &httpd, &Request::get(path)) {
+            c.equal(resp.status, status, &format!("{path} status"));
+            if let Some(text) = body {
+                c.equal(resp.text(), text.to_string(), &format!("{path} body"));
+            }
+            c.equal(
+                resp.header("X-Backend"),
+                None,
+                &format!("{path} is not from the backend"),
+            );
+        }
+    }
+    check_forwarded(&mut c, &httpd, &Request::get("/app/x"), "mapped URI");
+    c.finish(&httpd);
+}

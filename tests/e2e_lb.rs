@@ -603,3 +603,36 @@ fn graceful_restart_keeps_counters_and_states() {
         "b2 lost its error state in the restart: {after}"
     );
 }
+
+/// `set_session_cookie`: a request without a session gets a routing cookie naming the member
+/// that served it; a request that already sticks gets none.
+#[test]
+fn set_session_cookie_names_the_serving_member() {
+    // Two members: a one-member lb treats every request as sticky (as mod_jk does).
+    let b1 = backend("b1");
+    let b2 = backend("b2");
+    let properties = lb_properties(
+        &[member("b1", b1.port(), &[]), member("b2", b2.port(), &[])],
+        &["set_session_cookie=true"],
+        &[],
+    );
+    let httpd = start_lb(Mpm::Event, 2, properties);
+    let fresh = send(&httpd, &Request::get("/app/new")).expect("request without a session");
+    assert_eq!(fresh.status, 200);
+    let served_by = fresh.header("X-Backend").unwrap_or_default().to_string();
+    let cookies = fresh.headers_all("Set-Cookie");
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with(&format!("JSESSIONID=.{served_by}")) && c.contains("HttpOnly")),
+        "no routing cookie for {served_by}: {cookies:?}"
+    );
+    let sticky =
+        send(&httpd, &get_with_cookie("/app/again", "JSESSIONID=abc.b1")).expect("sticky request");
+    assert_eq!(sticky.status, 200);
+    assert!(
+        sticky.headers_all("Set-Cookie").is_empty(),
+        "a sticky request got a cookie: {:?}",
+        sticky.headers
+    );
+}
