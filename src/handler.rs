@@ -347,9 +347,29 @@ pub fn handle(mut req: Request<'_>) -> c_int {
     let is_ssl = req
         .env(https)
         .is_some_and(|v| v.eq_ignore_ascii_case(b"on"));
+    // `+ForwardSSLCertChain`: the client certificate followed by SSL_CLIENT_CERT_CHAIN_0, _1, …
+    let cert_chain: Option<Vec<u8>> = match env {
+        Some(e) if is_ssl && options & options::FORWARD_SSL_CERT_CHAIN != 0 => {
+            env_get(Some(&e.certs)).map(|cert| {
+                let mut all = cert.to_vec();
+                for i in 0..64 {
+                    let Ok(name) = std::ffi::CString::new(format!("{}{i}", e.cert_chain_prefix))
+                    else {
+                        break;
+                    };
+                    let Some(link) = env_get(Some(&name)) else {
+                        break;
+                    };
+                    all.extend_from_slice(link);
+                }
+                all
+            })
+        }
+        _ => None,
+    };
     let ssl = match env {
         Some(e) if is_ssl && cfg.as_ref().is_none_or(|c| c.extract_ssl) => SslInfo {
-            cert: env_get(Some(&e.certs)),
+            cert: cert_chain.as_deref().or_else(|| env_get(Some(&e.certs))),
             cipher: env_get(Some(&e.cipher)),
             session: env_get(Some(&e.session)),
             key_size: if options & options::FORWARD_KEY_SIZE != 0 {

@@ -435,11 +435,13 @@ unsafe fn build_generation(s: *mut ffi::server_rec) -> Result<Generation, Vec<Co
         ("JkLogFile", main.log_file.is_some()),
         ("JkLogStampFormat", main.log_stamp_format.is_some()),
         ("JkRequestLogFormat", main.request_log_format.is_some()),
+        ("JkRequestIdIndicator", main.indicators.request_id.is_some()),
     ] {
         if set {
             warnings.push(format!(
-                "{what} is accepted; mod_jk_rs writes to httpd's ErrorLog (LogLevel jk_rs:debug) and \
-                 offers the notes JK_WORKER_NAME, JK_WORKER_ROUTE, JK_REQUEST_DURATION for mod_log_config"
+                "{what} is accepted; mod_jk_rs writes to httpd's ErrorLog (LogLevel jk_rs:debug; \
+                 ErrorLogFormat %L carries mod_unique_id's request id) and offers the notes \
+                 JK_WORKER_NAME, JK_WORKER_ROUTE, JK_REQUEST_DURATION for mod_log_config"
             ));
         }
     }

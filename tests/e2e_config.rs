@@ -1191,3 +1191,41 @@ fn auto_alias_serves_context_files_and_hides_web_inf() {
     check_forwarded(&mut c, &httpd, &Request::get("/app/x"), "mapped URI");
     c.finish(&httpd);
 }
+
+/// SSL facts from mod_ssl's environment reach the backend as AJP attributes (here set with
+/// SetEnv, so no TLS is needed): cert (with `+ForwardSSLCertChain` followed by the chain), cipher,
+/// session, key size as a number, protocol; `is_ssl` from HTTPS=on.
+#[test]
+fn ssl_environment_is_forwarded_with_the_certificate_chain() {
+    let b1 = backend("b1");
+    let httpd = app_site(Mpm::Event, b1.port(), &[])
+        .conf("SetEnv HTTPS on")
+        .conf("SetEnv SSL_CLIENT_CERT CERT-A")
+        .conf("SetEnv SSL_CLIENT_CERT_CHAIN_0 CHAIN-0")
+        .conf("SetEnv SSL_CLIENT_CERT_CHAIN_1 CHAIN-1")
+        .conf("SetEnv SSL_CIPHER TLS_AES_128_GCM_SHA256")
+        .conf("SetEnv SSL_CIPHER_USEKEYSIZE 128")
+        .conf("SetEnv SSL_SESSION_ID abcdef")
+        .conf("SetEnv SSL_PROTOCOL TLSv1.3")
+        .conf("JkOptions +ForwardSSLCertChain")
+        .start();
+    let mut c = Checks::new();
+    check_forwarded(&mut c, &httpd, &Request::get("/app/tls"), "/app/tls");
+    if let Some(r) = only_request(&mut c, &b1, "/app/tls") {
+        c.equal(r.is_ssl, true, "is_ssl");
+        c.equal(
+            r.attribute("ssl_cert"),
+            Some("CERT-ACHAIN-0CHAIN-1"),
+            "certificate and chain",
+        );
+        c.equal(
+            r.attribute("ssl_cipher"),
+            Some("TLS_AES_128_GCM_SHA256"),
+            "cipher",
+        );
+        c.equal(r.attribute("ssl_session"), Some("abcdef"), "session");
+        c.equal(r.attribute("ssl_key_size"), Some("128"), "key size");
+        c.equal(r.attribute("AJP_SSL_PROTOCOL"), Some("TLSv1.3"), "protocol");
+    }
+    c.finish(&httpd);
+}
