@@ -426,10 +426,28 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         use_server_errors: rule.and_then(|r| r.extensions.use_server_errors),
     };
     let session_uri = std::str::from_utf8(req.uri().unwrap_or(b"/")).unwrap_or("/");
-    let mut cookies: Vec<&str> = Vec::new();
+    // Cookie headers for the session route: the usual one or two fit on the stack.
+    let mut cookie_buf: [&str; 4] = [""; 4];
+    let mut cookie_count = 0;
+    let mut cookie_spill: Vec<&str> = Vec::new();
     if matches!(target, Target::Lb(_)) {
-        req.header_values(b"cookie", &mut cookies);
+        req.header_values(b"cookie", &mut |v| {
+            if cookie_count < cookie_buf.len() && cookie_spill.is_empty() {
+                cookie_buf[cookie_count] = v;
+                cookie_count += 1;
+            } else {
+                if cookie_spill.is_empty() {
+                    cookie_spill.extend_from_slice(&cookie_buf[..cookie_count]);
+                }
+                cookie_spill.push(v);
+            }
+        });
     }
+    let cookies: &[&str] = if cookie_spill.is_empty() {
+        &cookie_buf[..cookie_count]
+    } else {
+        &cookie_spill
+    };
     let env_str = |name: &CStr| req.env(name).and_then(|v| std::str::from_utf8(v).ok());
     let ext = rule.map(|r| &r.extensions);
     let hints = RequestHints {
@@ -451,7 +469,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
     let (outcome, lb_served) = match target {
         Target::Ajp(backend) => (service::forward(backend, &info, &mut client), None),
         Target::Lb(lb) => {
-            let served = lb.forward(&info, session_uri, &cookies, &hints, &mut client);
+            let served = lb.forward(&info, session_uri, cookies, &hints, &mut client);
             (served.outcome, Some((lb, served)))
         }
     };
@@ -469,9 +487,10 @@ pub fn handle(mut req: Request<'_>) -> c_int {
                 (&LB_LAST_NOTES, served.last),
             ] {
                 if let Some(record) = record {
+                    // addn: twenty notes that all start with "JK_L" would each scan the others.
                     member_notes(&lb.shared, record, &mut |i, text| {
                         if let Some(name) = names.get(i) {
-                            notes_req.set_note(name, text);
+                            notes_req.add_note(name, text);
                         }
                     });
                 }

@@ -311,15 +311,14 @@ impl<'x, 'r> Exchange<'x, 'r> {
             BodyKind::Length(n) => n,
             _ => 0,
         };
-        self.body.clear();
         self.first_body = 0;
         if self.remaining > 0 {
             let want = (self
                 .remaining
                 .min(max_body_chunk(ajp::DEFAULT_MAX_PACKET) as u64))
                 as usize;
-            self.body.resize(6 + want, 0);
-            let got = match read_full(self.client, &mut self.body[6..]) {
+            grow(self.body, 6 + want);
+            let got = match read_full(self.client, &mut self.body[6..6 + want]) {
                 Ok(n) => n,
                 Err(e) => return Err(self.client_read_failed(e)),
             };
@@ -333,7 +332,6 @@ impl<'x, 'r> Exchange<'x, 'r> {
                 );
                 return Err(Outcome::Status(400));
             }
-            self.body.truncate(6 + got);
             let head = body_packet_header(got as u16);
             self.body[..6].copy_from_slice(&head);
             self.remaining -= got as u64;
@@ -630,9 +628,8 @@ impl<'x, 'r> Exchange<'x, 'r> {
         self.first_body = 0;
         let mut got = 0;
         if want > 0 {
-            self.body.clear();
-            self.body.resize(6 + want, 0);
-            got = match read_full(self.client, &mut self.body[6..]) {
+            grow(self.body, 6 + want);
+            got = match read_full(self.client, &mut self.body[6..6 + want]) {
                 Ok(n) => n,
                 Err(e) => {
                     // Tell the backend the body ended, and never reuse this connection: its
@@ -801,6 +798,14 @@ fn status_for(e: &BackendError) -> u16 {
         | BackendError::Send(_) => 503,
         BackendError::Timeout => 504,
         _ => 502,
+    }
+}
+
+/// Makes `buf` at least `len` bytes long. It never shrinks, so the zero-filling happens once per
+/// thread, not once per body packet (the bytes are overwritten by the read that follows).
+fn grow(buf: &mut Vec<u8>, len: usize) {
+    if buf.len() < len {
+        buf.resize(len, 0);
     }
 }
 
