@@ -118,7 +118,7 @@ fn main() {
         .allowlist_function("ap_(get_brigade|pass_brigade|set_content_type|set_content_length|get_server_name|get_server_port|get_remote_host|state_query|mpm_query|check_cmd_context|server_root_relative|get_module_config|is_initial_req|get_server_module_loglevel|get_request_module_loglevel|set_keepalive|discard_request_body|bucket_error_create|get_status_line|add_version_component|escape_uri|os_escape_path|retained_data_get|retained_data_create)")
         .allowlist_function("apr_(table_get|table_set|table_setn|table_add|table_addn|table_unset|table_elts|pstrdup|pstrmemdup|palloc|pool_cleanup_register|pool_cleanup_null|brigade_create|brigade_cleanup|brigade_flatten|brigade_destroy|bucket_transient_create|bucket_flush_create|bucket_eos_create|bucket_heap_create|bucket_pool_create|bucket_immortal_create|pool_userdata_get|pool_userdata_set|time_now)")
         .allowlist_var("REMOTE_NAME|REMOTE_NOLOOKUP|MODULE_MAGIC_.*|AP_MODULE_FLAG_.*|OK|DECLINED|DONE|HTTP_.*|APLOG_.*|AP_SQ_.*|AP_MPMQ_.*|RSRC_CONF|ACCESS_CONF|OR_.*|GLOBAL_ONLY|NOT_IN_.*|APR_SUCCESS|AP_CONN_.*|PROXYREQ_.*|M_.*|AP_FILTER_ERROR|APR_BLOCK_READ|APR_EOF|APR_TIMEUP|APR_ENOSPC|APR_INCOMPLETE|APR_EGENERAL|APR_OS_START_.*")
-        .allowlist_var("ap_unixd_config|ap_server_conf|ap_server_root|apr_bucket_type_eos|apr_bucket_type_flush")
+        .allowlist_var("ap_unixd_config|ap_server_conf|ap_server_root|ap_conftree|apr_bucket_type_eos|apr_bucket_type_flush")
         .rustified_enum("ap_input_mode_t|apr_read_type_e")
         .allowlist_type("ap_input_mode_t|apr_read_type_e")
         .derive_default(false)

@@ -235,9 +235,12 @@ fn body_kind(req: &Request<'_>, ignore_cl: bool) -> Result<BodyKind, ()> {
 }
 
 /// `JK_REPLY_TIMEOUT` (ms): 0 = none, negative or garbage = the worker's own.
-fn reply_timeout_override(req: &Request<'_>, rule: Option<&MountRule>) -> Option<Option<Duration>> {
+fn reply_timeout_override(
+    req: Option<&Request<'_>>,
+    rule: Option<&MountRule>,
+) -> Option<Option<Duration>> {
     let from_env = req
-        .env(c"JK_REPLY_TIMEOUT")
+        .and_then(|r| r.env(c"JK_REPLY_TIMEOUT"))
         .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<i64>().ok())
         .filter(|ms| *ms >= 0);
     let ms = from_env.or_else(|| {
@@ -310,7 +313,18 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         .and_then(Mapped::rule)
         .filter(|r| r.worker == worker);
     let env = cfg.as_ref().map(|c| &c.env);
-    let env_get = |name: Option<&CStr>| name.and_then(|n| req.env(n)).filter(|v| !v.is_empty());
+    // Most requests carry no JK_* variable at all: one scan of the environment instead of a
+    // lookup per indicator.
+    let jk_env = req.env_has_prefix(b"JK_");
+    let lookup_env = |n: &CStr| {
+        let b = n.to_bytes();
+        if !jk_env && b.len() >= 3 && b[..3].eq_ignore_ascii_case(b"JK_") {
+            None
+        } else {
+            req.env(n)
+        }
+    };
+    let env_get = |name: Option<&CStr>| name.and_then(lookup_env).filter(|v| !v.is_empty());
     let Ok(body) = body_kind(&req, env_get(env.map(|e| e.ignore_cl.as_c_str())).is_some()) else {
         log_req(
             &req,
@@ -414,7 +428,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         route: None,
         activation: b"ACT",
         body,
-        reply_timeout: reply_timeout_override(&req, rule),
+        reply_timeout: reply_timeout_override(jk_env.then_some(&req), rule),
         env_attributes: &env_attrs,
         flush_packets: options & options::FLUSH_PACKETS != 0,
         flush_header: options & options::FLUSH_HEADER != 0,
@@ -448,7 +462,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
     } else {
         &cookie_spill
     };
-    let env_str = |name: &CStr| req.env(name).and_then(|v| std::str::from_utf8(v).ok());
+    let env_str = |name: &CStr| lookup_env(name).and_then(|v| std::str::from_utf8(v).ok());
     let ext = rule.map(|r| &r.extensions);
     let hints = RequestHints {
         jk_route: env_str(c"JK_ROUTE").filter(|r| !r.is_empty()),
@@ -482,9 +496,10 @@ pub fn handle(mut req: Request<'_>) -> c_int {
             if let Some(route) = &served.route {
                 notes_req.set_note(NOTE_ROUTE, route.as_bytes());
             }
+            let wanted = rt.lb_notes;
             for (names, record) in [
-                (&LB_FIRST_NOTES, served.first),
-                (&LB_LAST_NOTES, served.last),
+                (&LB_FIRST_NOTES, served.first.filter(|_| wanted)),
+                (&LB_LAST_NOTES, served.last.filter(|_| wanted)),
             ] {
                 if let Some(record) = record {
                     // addn: twenty notes that all start with "JK_L" would each scan the others.

@@ -556,7 +556,10 @@ pub unsafe extern "C" fn jk_rs_post_config(
             shm_file.as_deref(),
             previous,
         ) {
-            Ok(rt) => rt,
+            Ok(mut rt) => {
+                rt.lb_notes = config_mentions(b"JK_LB_");
+                rt
+            }
             Err(e) => {
                 // SAFETY: s is live.
                 unsafe {
@@ -639,6 +642,31 @@ pub unsafe extern "C" fn jk_rs_child_init(pchild: *mut ffi::apr_pool_t, s: *mut 
             start_watchdog(pchild, std::time::Duration::from_secs(interval));
         }
     })
+}
+
+/// Whether any directive's arguments in the whole configuration contain `needle`.
+fn config_mentions(needle: &[u8]) -> bool {
+    fn walk(node: *const ffi::ap_directive_t, needle: &[u8], depth: usize) -> bool {
+        let mut cur = node;
+        while !cur.is_null() && depth < 64 {
+            // SAFETY: the configuration tree lives in pconf for this whole generation and is
+            // only read here, in the single-threaded parent.
+            let d = unsafe { &*cur };
+            // SAFETY: args is NULL or a NUL-terminated string of the tree.
+            if let Some(args) = unsafe { httpd::bytes(d.args) } {
+                if args.windows(needle.len()).any(|w| w == needle) {
+                    return true;
+                }
+            }
+            if walk(d.first_child, needle, depth + 1) {
+                return true;
+            }
+            cur = d.next;
+        }
+        false
+    }
+    // SAFETY: ap_conftree is set while the configuration is read and stays valid with pconf.
+    walk(unsafe { ffi::ap_conftree }, needle, 0)
 }
 
 /// The finished configuration of a server (main or virtual host).

@@ -21,6 +21,10 @@ pub struct Runtime {
     lbs: HashMap<String, LbService>,
     /// Worker state shared by all children (lb members' states, load values, counters).
     pub shared: Arc<SharedState>,
+    /// Set the twenty `JK_LB_FIRST_*`/`JK_LB_LAST_*` notes: only when the configuration
+    /// mentions them somewhere (a LogFormat, a Header, a RewriteCond), as they cost ~1.5k
+    /// instructions per lb request and nothing else reads them.
+    pub lb_notes: bool,
 }
 
 /// Reads workers.properties and the `JkWorkerProperty` lines of the main server; parse-time
@@ -106,6 +110,7 @@ impl Runtime {
             backends,
             lbs,
             shared,
+            lb_notes: true,
         })
     }
 

@@ -176,6 +176,20 @@ impl<'r> Request<'r> {
         self.table_get(self.rec().subprocess_env, name)
     }
 
+    /// Whether any environment variable's name starts with `prefix` (ASCII case-insensitive):
+    /// one pass over the table, so a request without any `JK_*` variable skips a dozen lookups.
+    pub fn env_has_prefix(&self, prefix: &[u8]) -> bool {
+        let mut found = false;
+        let _ = self.entries(self.rec().subprocess_env, &mut |k, _| {
+            if k.len() >= prefix.len() && k[..prefix.len()].eq_ignore_ascii_case(prefix) {
+                found = true;
+                return Err(());
+            }
+            Ok(())
+        });
+        found
+    }
+
     pub fn note(&self, name: &CStr) -> Option<&'r [u8]> {
         self.table_get(self.rec().notes, name)
     }
