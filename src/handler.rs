@@ -70,6 +70,27 @@ impl Mapped {
     }
 }
 
+thread_local! {
+    /// translate_name's mapping of the request this thread is processing, for its handler (a
+    /// request runs from translate to handler on one thread): keyed by the request_rec and its
+    /// `r->uri`, so a changed URI or another request never sees it.
+    static LAST_MAPPED: std::cell::RefCell<Option<(usize, usize, Mapped)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn uri_key(req: &Request<'_>) -> usize {
+    req.uri().map_or(0, |u| u.as_ptr() as usize)
+}
+
+/// The mapping translate_name found for this request, or a fresh lookup.
+fn mapping_for_handler(req: &Request<'_>, cfg: &VhostConfig) -> Option<Mapped> {
+    let key = (req.raw() as usize, uri_key(req));
+    let cached = LAST_MAPPED.with(|c| c.borrow_mut().take());
+    match cached {
+        Some((r, u, mapped)) if (r, u) == key => Some(mapped),
+        _ => lookup(req, cfg).ok().flatten(),
+    }
+}
+
 fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<Mapped>, c_int> {
     let Some(rt) = runtime() else { return Ok(None) };
     let Some(uri) = req.uri().and_then(|u| std::str::from_utf8(u).ok()) else {
@@ -102,6 +123,7 @@ fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<Mapped>, c_int>
 }
 
 pub fn translate(mut req: Request<'_>) -> c_int {
+    LAST_MAPPED.with(|c| c.borrow_mut().take());
     let declined = ffi::DECLINED;
     if req.is_proxy_request()
         || req.env(c"no-jk").is_some()
@@ -124,6 +146,8 @@ pub fn translate(mut req: Request<'_>) -> c_int {
             if let Some(mut main) = req.main_request() {
                 main.set_note(NOTE_WORKER, rule.worker.as_bytes());
             }
+            let key = (req.raw() as usize, uri_key(&req));
+            LAST_MAPPED.with(|c| *c.borrow_mut() = Some((key.0, key.1, mapped)));
             declined
         }
         Ok(None) => match (
@@ -305,7 +329,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
     );
     // The matching rule's extensions (reply_timeout, …) apply to mapped requests.
     let mapped = match &cfg {
-        Some(c) if req.note(NOTE_WORKER).is_some() => lookup(&req, c).ok().flatten(),
+        Some(c) if req.note(NOTE_WORKER).is_some() => mapping_for_handler(&req, c),
         _ => None,
     };
     let rule = mapped
