@@ -5,6 +5,7 @@
 use crate::balancer::{env_flag, ActivationOverrides, RequestHints};
 use crate::ffi;
 use crate::httpd::{log, HttpdClient, Request};
+use crate::jklog::RequestFacts;
 use crate::lb_service::member_notes;
 use crate::module::{runtime, vhost_of};
 use crate::mount::{normalize_uri, MountMap, MountRule, NormalizeError};
@@ -503,7 +504,8 @@ pub fn handle(mut req: Request<'_>) -> c_int {
             stopped: &e.stopped,
         }),
     };
-    let mut client = HttpdClient::new(req);
+    let jklog = cfg.as_ref().and_then(|c| c.log.get().cloned());
+    let mut client = HttpdClient::new(req, jklog.clone());
     let (outcome, lb_served) = match target {
         Target::Ajp(backend) => (service::forward(backend, &info, &mut client), None),
         Target::Lb(lb) => {
@@ -547,6 +549,36 @@ pub fn handle(mut req: Request<'_>) -> c_int {
     );
     let len = cursor.position() as usize;
     notes_req.set_note(NOTE_DURATION, &duration[..len]);
+    if let Some(log) = jklog.as_deref().filter(|l| l.logs_requests()) {
+        let status = match outcome {
+            Outcome::Status(code) => code,
+            _ => notes_req.status(),
+        };
+        fn text(b: Option<&[u8]>) -> &str {
+            b.and_then(|v| std::str::from_utf8(v).ok()).unwrap_or("")
+        }
+        let route = lb_served.as_ref().and_then(|(_, s)| s.route);
+        let facts = RequestFacts {
+            bytes_sent: notes_req.bytes_sent(),
+            protocol: text(Some(notes_req.protocol())),
+            method: text(Some(notes_req.method())),
+            canonical_port: notes_req.server_port(),
+            query: notes_req.args().and_then(|q| std::str::from_utf8(q).ok()),
+            request_line: text(notes_req.request_line()),
+            status,
+            duration: elapsed,
+            uri: text(notes_req.uri()),
+            canonical_name: text(notes_req.canonical_server_name()),
+            server_name: text(Some(notes_req.server_name())),
+            worker,
+            route: match (&target, &route) {
+                (Target::Ajp(b), _) => b.settings.route.as_str(),
+                (_, Some(r)) => r.as_str(),
+                _ => "",
+            },
+        };
+        log.request(&crate::httpd::time::now_local(), &facts);
+    }
     match outcome {
         Outcome::Sent => ffi::OK as c_int,
         Outcome::Status(code) => c_int::from(code),

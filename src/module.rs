@@ -4,6 +4,7 @@
 use crate::config::{ConfigError, Origin};
 use crate::ffi;
 use crate::httpd::{self, log, pool, Request};
+use crate::jklog::{JkLevel, JkLogFile, RequestLogFormat};
 use crate::runtime::{self, Runtime};
 use crate::settings::{Directive, DirectiveContext, ServerSettings};
 use crate::shm::{RetainedShm, SharedState};
@@ -431,19 +432,12 @@ unsafe fn build_generation(s: *mut ffi::server_rec) -> Result<Generation, Vec<Co
             Err(e) => errors.extend(e),
         }
     }
-    for (what, set) in [
-        ("JkLogFile", main.log_file.is_some()),
-        ("JkLogStampFormat", main.log_stamp_format.is_some()),
-        ("JkRequestLogFormat", main.request_log_format.is_some()),
-        ("JkRequestIdIndicator", main.indicators.request_id.is_some()),
-    ] {
-        if set {
-            warnings.push(format!(
-                "{what} is accepted; mod_jk_rs writes to httpd's ErrorLog (LogLevel jk_rs:debug; \
-                 ErrorLogFormat %L carries mod_unique_id's request id) and offers the notes \
-                 JK_WORKER_NAME, JK_WORKER_ROUTE, JK_REQUEST_DURATION for mod_log_config"
-            ));
-        }
+    if main.indicators.request_id.is_some() {
+        warnings.push(
+            "JkRequestIdIndicator is accepted; correlate with ErrorLogFormat %L (mod_unique_id's \
+             request id) and the notes JK_WORKER_NAME, JK_WORKER_ROUTE, JK_REQUEST_DURATION"
+                .to_string(),
+        );
     }
     warnings.sort();
     warnings.dedup();
@@ -535,9 +529,21 @@ pub unsafe extern "C" fn jk_rs_post_config(
             // SAFETY: s is live.
             unsafe { log::server(s, ffi::APLOG_WARNING as c_int, &format!("mod_jk_rs: {w}")) };
         }
+        let mut logs: std::collections::HashMap<PathBuf, Arc<JkLogFile>> =
+            std::collections::HashMap::new();
         for (srv, cfg) in generation.vhosts {
             // SAFETY: srv is live; nothing else references its settings now.
             if let Some(settings) = unsafe { settings_of(srv) } {
+                match open_jk_log(settings, &mut logs) {
+                    Ok(Some(log)) => {
+                        let _ = cfg.log.set(log);
+                    }
+                    Ok(None) => {}
+                    // SAFETY: s is live.
+                    Err(msg) => unsafe {
+                        log::server(s, ffi::APLOG_WARNING as c_int, &format!("mod_jk_rs: {msg}"))
+                    },
+                }
                 settings.vhost = Some(cfg);
             }
         }
@@ -642,6 +648,47 @@ pub unsafe extern "C" fn jk_rs_child_init(pchild: *mut ffi::apr_pool_t, s: *mut 
             start_watchdog(pchild, std::time::Duration::from_secs(interval));
         }
     })
+}
+
+/// The server's `JkLogFile`, opened once per path (created mode 0640 by the parent, inherited
+/// by the children). A piped log is not supported: its messages stay in httpd's ErrorLog.
+fn open_jk_log(
+    settings: &ServerSettings,
+    opened: &mut std::collections::HashMap<PathBuf, Arc<JkLogFile>>,
+) -> Result<Option<Arc<JkLogFile>>, String> {
+    let Some(file) = &settings.log_file else {
+        return Ok(None);
+    };
+    if file.starts_with('|') {
+        return Err(format!(
+            "JkLogFile \"{file}\": piped logs are not supported; messages go to httpd's ErrorLog"
+        ));
+    }
+    let path = PathBuf::from(server_root()).join(file);
+    if let Some(log) = opened.get(&path) {
+        return Ok(Some(Arc::clone(log)));
+    }
+    let level = settings
+        .log_level
+        .as_deref()
+        .and_then(JkLevel::parse)
+        .unwrap_or(JkLevel::Info);
+    let format = settings
+        .request_log_format
+        .as_deref()
+        .map(RequestLogFormat::parse)
+        .transpose()?;
+    let log = JkLogFile::open(&path, level, settings.log_stamp_format.as_deref(), format).map_err(
+        |e| {
+            format!(
+                "cannot open JkLogFile {}: {e}; messages go to httpd's ErrorLog",
+                path.display()
+            )
+        },
+    )?;
+    let log = Arc::new(log);
+    opened.insert(path, Arc::clone(&log));
+    Ok(Some(log))
 }
 
 /// Whether any directive's arguments in the whole configuration contain `needle`.

@@ -209,21 +209,6 @@ fn env_name(name: &str, v: &str) -> Result<String, String> {
     Ok(v.to_string())
 }
 
-/// `JkRequestLogFormat` codes (reference §1.5); anything else after `%` is an error.
-fn check_request_log_format(format: &str) -> Result<(), String> {
-    let mut chars = format.chars();
-    while let Some(c) = chars.next() {
-        if c == '%' {
-            match chars.next() {
-                Some('b' | 'B' | 'H' | 'm' | 'p' | 'q' | 'r' | 's' | 'T' | 'U' | 'v' | 'V' | 'w' | 'R' | '%') => {}
-                Some(other) => return Err(format!("JkRequestLogFormat: unknown code '%{other}' (known: %b %B %H %m %p %q %r %s %T %U %v %V %w %R)")),
-                None => return Err("JkRequestLogFormat: '%' at the end of the format".into()),
-            }
-        }
-    }
-    Ok(())
-}
-
 /// `JkLogStampFormat`: strftime text with at most one of `%Q` (ms) / `%q` (µs), ≤ 63 chars.
 fn check_stamp_format(format: &str) -> Result<(), String> {
     if format.len() > 63 {
@@ -420,7 +405,7 @@ impl ServerSettings {
                 self.log_stamp_format = Some(first.to_string());
             }
             Directive::RequestLogFormat => {
-                check_request_log_format(first)?;
+                crate::jklog::RequestLogFormat::parse(first)?;
                 self.request_log_format = Some(first.to_string());
             }
             Directive::ShmFile => self.shm_file = Some(resolve(first)),

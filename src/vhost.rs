@@ -100,6 +100,8 @@ pub struct VhostConfig {
     /// JkStripSession: the path parameter to strip (e.g. `;jsessionid`) from unmapped URIs.
     pub strip_session: Option<String>,
     pub auto_alias: Option<PathBuf>,
+    /// `JkLogFile`, opened at post_config (None: messages go to httpd's ErrorLog).
+    pub log: std::sync::OnceLock<Arc<crate::jklog::JkLogFile>>,
     /// JkMount + `worker.X.mount` (+ copied main-server rules): the part that never reloads.
     fixed: Vec<MountRule>,
     file: Option<MountFile>,
@@ -218,6 +220,7 @@ impl VhostConfig {
                 }
             }),
             auto_alias,
+            log: std::sync::OnceLock::new(),
             fixed,
             file,
             current: RwLock::new(Arc::new(map)),

@@ -1229,3 +1229,52 @@ fn ssl_environment_is_forwarded_with_the_certificate_chain() {
     }
     c.finish(&httpd);
 }
+
+/// JkLogFile takes the connector's messages (with JkLogLevel and JkLogStampFormat) and the
+/// JkRequestLogFormat lines, as with mod_jk.
+#[test]
+fn jk_log_file_gets_messages_and_request_lines() {
+    let b1 = backend("b1");
+    let dead = e2e_common::dead_port();
+    let httpd = app_site(Mpm::Event, b1.port(), &[])
+        .worker("down", dead, &["retries=1"])
+        .conf("JkMount /down/* down")
+        .conf("JkLogFile {dir}/mod_jk.log")
+        .conf("JkLogLevel info")
+        .conf("JkLogStampFormat \"[%Y-%m-%d %H:%M:%S.%q] \"")
+        .conf("JkRequestLogFormat \"%w %s %U%q %T\"")
+        .start();
+    let mut c = Checks::new();
+    check_forwarded(&mut c, &httpd, &Request::get("/app/x?y=1"), "/app/x");
+    if let Some(resp) = try_send(&mut c, &httpd, &Request::get("/down/z")) {
+        c.equal(resp.status, 503, "/down/z status");
+    }
+    let path = httpd.dir().join("mod_jk.log");
+    let text = {
+        let mut text = String::new();
+        let _ = poll_until(Duration::from_secs(5), || {
+            text = std::fs::read_to_string(&path).unwrap_or_default();
+            text.lines().count() >= 3
+        });
+        text
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    c.check(
+        lines.iter().any(|l| l.contains("] w1 200 /app/x?y=1 0.")),
+        || format!("no request line for /app/x: {lines:?}"),
+    );
+    c.check(
+        lines.iter().any(|l| l.contains("] down 503 /down/z ")),
+        || format!("no request line for /down/z: {lines:?}"),
+    );
+    c.check(
+        lines
+            .iter()
+            .any(|l| l.contains("[error]") && l.contains("worker down") && l.contains("503")),
+        || format!("no error line naming worker down: {lines:?}"),
+    );
+    c.check(lines.iter().all(|l| l.starts_with("[20")), || {
+        format!("a line without the stamp: {lines:?}")
+    });
+    c.finish(&httpd);
+}

@@ -1,27 +1,32 @@
 //! `HttpdClient`: the core's `Client` trait over a live request — reads the request body through
 //! httpd's input filters, sets status and headers, and passes body chunks down the output filters
 //! as transient buckets that borrow the AJP receive buffer (no copy unless a filter sets them aside).
-use super::{log, pool, Request};
+use super::{log, pool, time, Request};
 use crate::ajp::{EncodeError, SendHeaders};
 use crate::ffi;
+use crate::jklog::JkLogFile;
 use crate::service::{Client, ClientError, HeaderVisitor, Level};
 use std::fmt;
 use std::os::raw::c_int;
+use std::sync::Arc;
 
 pub struct HttpdClient<'r> {
     req: Request<'r>,
     bb_in: *mut ffi::apr_bucket_brigade,
     bb_out: *mut ffi::apr_bucket_brigade,
     body_ended: bool,
+    jklog: Option<Arc<JkLogFile>>,
 }
 
 impl<'r> HttpdClient<'r> {
-    pub fn new(req: Request<'r>) -> HttpdClient<'r> {
+    /// `jklog`: the server's `JkLogFile`, which takes the messages instead of the ErrorLog.
+    pub fn new(req: Request<'r>, jklog: Option<Arc<JkLogFile>>) -> HttpdClient<'r> {
         HttpdClient {
             req,
             bb_in: std::ptr::null_mut(),
             bb_out: std::ptr::null_mut(),
             body_ended: false,
+            jklog,
         }
     }
 
@@ -233,12 +238,30 @@ impl Client for HttpdClient<'_> {
     }
 
     fn log_enabled(&self, level: Level) -> bool {
-        // SAFETY: r is live.
-        unsafe { log::request_enabled(self.r(), log::aplog_level(level)) }
+        match &self.jklog {
+            Some(jk) => jk.enabled(level),
+            // SAFETY: r is live.
+            None => unsafe { log::request_enabled(self.r(), log::aplog_level(level)) },
+        }
     }
 
     fn log(&self, level: Level, msg: fmt::Arguments<'_>) {
-        // SAFETY: r is live.
-        unsafe { log::request(self.r(), log::aplog_level(level), &msg.to_string()) }
+        match &self.jklog {
+            Some(jk) => {
+                let text = format!(
+                    "[client {}] {msg}",
+                    String::from_utf8_lossy(self.req.useragent_ip())
+                );
+                jk.message(
+                    &time::now_local(),
+                    level,
+                    std::process::id(),
+                    time::thread_id(),
+                    &text,
+                );
+            }
+            // SAFETY: r is live.
+            None => unsafe { log::request(self.r(), log::aplog_level(level), &msg.to_string()) },
+        }
     }
 }

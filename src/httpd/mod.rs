@@ -6,6 +6,7 @@ pub mod client;
 pub mod log;
 pub mod pool;
 pub mod request;
+pub mod time;
 
 pub use client::HttpdClient;
 pub use request::Request;

@@ -84,6 +84,27 @@ impl<'r> Request<'r> {
         self.field(self.conn().client_ip).unwrap_or(b"")
     }
 
+    /// The request line as received (`r->the_request`).
+    pub fn request_line(&self) -> Option<&'r [u8]> {
+        self.field(self.rec().the_request)
+    }
+
+    /// `r->status`.
+    pub fn status(&self) -> u16 {
+        u16::try_from(self.rec().status).unwrap_or(0)
+    }
+
+    /// Body bytes sent so far (`r->bytes_sent`).
+    pub fn bytes_sent(&self) -> u64 {
+        u64::try_from(self.rec().bytes_sent).unwrap_or(0)
+    }
+
+    /// The server's configured name (`ServerName`).
+    pub fn canonical_server_name(&self) -> Option<&'r [u8]> {
+        // SAFETY: r->server is live for the request.
+        self.field(unsafe { (*self.rec().server).server_hostname })
+    }
+
     /// The query string, undecoded (`r->args`).
     pub fn args(&self) -> Option<&'r [u8]> {
         self.field(self.rec().args)
