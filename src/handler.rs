@@ -318,6 +318,9 @@ pub fn handle(mut req: Request<'_>) -> c_int {
             return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
         }
     };
+    if !crate::module::watchdog_running() {
+        rt.maintain_if_due();
+    }
     let started = Instant::now();
     req.set_note(NOTE_WORKER, worker.as_bytes());
     req.set_note(

@@ -5,13 +5,11 @@
 #![forbid(unsafe_code)]
 
 use crate::backend::Backend;
-use crate::balancer::{
-    maintain_all, AttemptResult, Balancer, RequestHints, Step, Traffic, Verdict,
-};
+use crate::balancer::{AttemptResult, Balancer, RequestHints, Step, Traffic, Verdict};
 use crate::service::{with_buffers, AttemptKind, Client, Exchange, Level, Outcome, RequestInfo};
 use crate::shm::{SharedState, ShortText};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// One lb worker in this process: its balancer (over shared memory) and its members' backends,
 /// in `balance_workers` order.
@@ -19,7 +17,6 @@ pub struct LbService {
     pub balancer: Balancer,
     pub members: Vec<Arc<Backend>>,
     pub shared: Arc<SharedState>,
-    pub maintain: Duration,
 }
 
 fn now_ms() -> u64 {
@@ -103,15 +100,8 @@ impl LbService {
         hints: &RequestHints<'a>,
         client: &mut dyn Client,
     ) -> Served {
-        let now = now_ms();
-        // Without a watchdog thread, maintenance runs inline, at most once per worker.maintain
-        // across all processes (the shared timestamp elects one caller).
-        maintain_all(
-            &self.shared,
-            std::iter::once(&self.balancer),
-            now,
-            self.maintain.as_millis() as u64,
-        );
+        // Maintenance (decay, recovery) runs from the handler or the watchdog thread
+        // (Runtime::maintain_if_due / Runtime::maintain), once across all processes.
         let Some(first) = self.members.first() else {
             return Served {
                 outcome: Outcome::Status(503),

@@ -594,6 +594,13 @@ pub unsafe extern "C" fn jk_rs_post_config(
     })
 }
 
+/// True in a child whose JkWatchdogInterval thread runs maintenance (requests then need not).
+static WATCHDOG_RUNNING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn watchdog_running() -> bool {
+    WATCHDOG_RUNNING.load(Ordering::Relaxed)
+}
+
 /// Set by the child's pool cleanup: the watchdog thread ends at its next wake-up.
 static WATCHDOG_STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
@@ -624,6 +631,7 @@ fn start_watchdog(pchild: *mut ffi::apr_pool_t, interval: std::time::Duration) {
             }
         });
     if spawned.is_ok() {
+        WATCHDOG_RUNNING.store(true, Ordering::Relaxed);
         // SAFETY: pchild is the child's pool; the cleanup only flips a flag.
         unsafe {
             ffi::apr_pool_cleanup_register(

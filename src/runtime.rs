@@ -25,6 +25,8 @@ pub struct Runtime {
     /// mentions them somewhere (a LogFormat, a Header, a RewriteCond), as they cost ~1.5k
     /// instructions per lb request and nothing else reads them.
     pub lb_notes: bool,
+    /// Without a watchdog thread: when this process next runs maintenance inline (unix ms).
+    next_inline_maintenance: std::sync::atomic::AtomicU64,
 }
 
 /// Reads workers.properties and the `JkWorkerProperty` lines of the main server; parse-time
@@ -100,7 +102,6 @@ impl Runtime {
                         balancer,
                         members,
                         shared: Arc::clone(&shared),
-                        maintain: workers.maintain,
                     },
                 );
             }
@@ -111,6 +112,7 @@ impl Runtime {
             lbs,
             shared,
             lb_notes: true,
+            next_inline_maintenance: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -120,6 +122,28 @@ impl Runtime {
 
     pub fn lb(&self, name: &str) -> Option<&LbService> {
         self.lbs.get(name)
+    }
+
+    /// `JkWatchdogInterval 0` (the default): maintenance runs on requests, at most once per
+    /// `worker.maintain` in this process (one thread wins the slot; the others go on at once).
+    pub fn maintain_if_due(&self) {
+        use std::sync::atomic::Ordering;
+        let interval = self.workers.maintain.as_millis() as u64;
+        if interval == 0 {
+            return;
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let due = self.next_inline_maintenance.load(Ordering::Relaxed);
+        if now >= due
+            && self
+                .next_inline_maintenance
+                .compare_exchange(due, now + interval, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.maintain();
+        }
     }
 
     /// Periodic maintenance (the JkWatchdogInterval thread): lb decay and recovery — once across
