@@ -636,3 +636,42 @@ fn set_session_cookie_names_the_serving_member() {
         sticky.headers
     );
 }
+
+/// JkShmFile: the shared state lives in that file, created mode 0600 (CVE-2024-46544), and an
+/// existing world-writable file there is refused at start-up instead of being trusted.
+#[test]
+fn jk_shm_file_is_private_and_a_world_writable_one_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let b1 = backend("b1");
+    let b2 = backend("b2");
+    let properties = lb_properties(
+        &[member("b1", b1.port(), &[]), member("b2", b2.port(), &[])],
+        &[],
+        &[],
+    );
+    let mut cfg = HttpdConfig::with_module(Mpm::Event);
+    cfg.global =
+        "JkWorkersFile {dir}/workers.properties\nJkMount /app/* lb\nJkShmFile {dir}/jk-shm\n"
+            .to_string();
+    cfg.files = vec![("workers.properties".to_string(), properties)];
+    let httpd = Httpd::start(cfg.clone()).unwrap_or_else(|e| panic!("httpd did not start:\n{e}"));
+    assert_eq!(
+        outcome(&httpd, &Request::get("/app/x")).map(|(s, _)| s),
+        Ok(200)
+    );
+    let meta = std::fs::metadata(httpd.dir().join("jk-shm")).expect("the shm file exists");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600, "shm file mode");
+    drop(httpd);
+
+    // A file planted beforehand, writable by everyone: refused, with a message naming it.
+    cfg.files
+        .push(("jk-shm".to_string(), "planted".to_string()));
+    cfg.modes.push(("jk-shm".to_string(), 0o666));
+    match Httpd::start(cfg) {
+        Ok(_) => panic!("httpd started with a world-writable JkShmFile"),
+        Err(log) => assert!(
+            log.contains("jk-shm"),
+            "the refusal does not name the file:\n{log}"
+        ),
+    }
+}

@@ -94,6 +94,9 @@ pub struct HttpdConfig {
     pub threads_per_child: usize,
     /// The `LogLevel` line's arguments, e.g. `info` or `warn jk_rs:debug`.
     pub log_level: String,
+    /// Unix modes set on files of `files` after they are written (e.g. a world-writable file
+    /// planted where the module must refuse one).
+    pub modes: Vec<(String, u32)>,
 }
 
 impl Default for HttpdConfig {
@@ -108,6 +111,7 @@ impl Default for HttpdConfig {
             prefork_children: 8,
             threads_per_child: 25,
             log_level: "info".to_string(),
+            modes: Vec::new(),
         }
     }
 }
@@ -773,6 +777,9 @@ fn write_server_dir(cfg: &HttpdConfig, dir: &Path, port: u16) -> io::Result<()> 
     write_bytes(dir, "htdocs/static.txt", &static_txt())?;
     for (name, text) in &cfg.files {
         write_text(dir, name, &expand(text, dir, port))?;
+    }
+    for (name, mode) in &cfg.modes {
+        fs::set_permissions(dir.join(name), fs::Permissions::from_mode(*mode))?;
     }
     write_text(dir, "httpd.conf", &render_config(cfg, dir, port))
 }
