@@ -520,7 +520,16 @@ impl<'x, 'r> Exchange<'x, 'r> {
                     }
                     p.headers = true;
                     p.status = h.status;
-                    p.declared_len = content_length(&h);
+                    p.declared_len = match content_length(&h) {
+                        Ok(len) => len,
+                        Err(()) => {
+                            return Err(self.failed(
+                                BackendError::Unexpected("a Content-Length that is not a number"),
+                                &p,
+                                reused,
+                            ))
+                        }
+                    };
                     if self.fails_on_status(h.status) {
                         self.log(
                             Level::Error,
@@ -821,10 +830,20 @@ fn read_full(client: &mut dyn Client, buf: &mut [u8]) -> Result<usize, ClientErr
     Ok(got)
 }
 
-fn content_length(h: &SendHeaders<'_>) -> Option<u64> {
-    h.headers()
+/// The backend's Content-Length: `Ok(None)` when absent, `Err` when present but not a number
+/// (relaying it would leave the client unable to find the end of the body).
+fn content_length(h: &SendHeaders<'_>) -> Result<Option<u64>, ()> {
+    match h
+        .headers()
         .find(|(name, _)| name.eq_ignore_ascii_case(b"content-length"))
-        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.trim().parse().ok())
+    {
+        None => Ok(None),
+        Some((_, v)) => std::str::from_utf8(v)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .map(Some)
+            .ok_or(()),
+    }
 }
 
 /// FORWARD_REQUEST with headers and attributes in mod_jk's order (reference §6.3).

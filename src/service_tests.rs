@@ -1681,3 +1681,23 @@ fn traffic_counts_the_bytes_exchanged_with_the_backend() {
     assert_eq!(traffic, join(peer));
     assert_eq!(again, (0, 0), "take_traffic resets the counters");
 }
+
+#[test]
+fn content_length_that_is_not_a_number_gives_502_and_relays_nothing() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(
+            &mut s,
+            &send_headers(200, "OK", &[("Content-Length", "12abc")]),
+        );
+        send(&mut s, &body_chunk(b"hello world!"));
+        closed_by_module(&mut s)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(502));
+    assert!(join(peer), "the connection must be dropped");
+    assert_eq!(client.status, None, "no headers relayed");
+    assert!(client.written.is_empty());
+}
