@@ -546,6 +546,16 @@ fn lb_notes_name_the_first_and_last_member_tried() {
 /// election count goes on from where it was, and a member in error stays in error.
 #[test]
 fn graceful_restart_keeps_counters_and_states() {
+    graceful_restart_keeps(None);
+}
+
+/// The same with the state in a JkShmFile: the next generation's file replaces the old one.
+#[test]
+fn graceful_restart_keeps_counters_and_states_in_a_jk_shm_file() {
+    graceful_restart_keeps(Some("JkShmFile {dir}/jk-shm\n"));
+}
+
+fn graceful_restart_keeps(shm_line: Option<&str>) {
     let b1 = backend("b1");
     let dead = dead_port();
     let properties = lb_properties(
@@ -560,6 +570,7 @@ fn graceful_restart_keeps_counters_and_states() {
                   first=%{JK_LB_FIRST_NAME}n/%{JK_LB_FIRST_STATE}n\" lbnotes\n\
                   CustomLog {dir}/lbnotes.log lbnotes\n"
         .to_string();
+    cfg.global.push_str(shm_line.unwrap_or(""));
     cfg.files = vec![("workers.properties".to_string(), properties)];
     let httpd = Httpd::start(cfg).unwrap_or_else(|e| panic!("httpd did not start:\n{e}"));
     // Put b2 in error (a sticky request tries it first), then count five elections of b1.
