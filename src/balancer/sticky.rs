@@ -124,7 +124,7 @@ fn path_parameter<'a>(uri: &'a str, name: &str) -> Option<&'a str> {
         return None;
     }
     let mut from = 0;
-    while let Some(found) = uri.get(from..).and_then(|rest| rest.find(name)) {
+    while let Some(found) = uri.get(from..).and_then(|rest| find_str(rest, name)) {
         let start = from + found;
         let after = start + name.len();
         if let Some(value) = uri.get(after..).and_then(|rest| rest.strip_prefix('=')) {
@@ -164,7 +164,10 @@ impl<'a> Iterator for CookieValues<'a, '_> {
         if name.is_empty() {
             return None;
         }
-        while let Some(found) = header.get(self.from..).and_then(|rest| rest.find(name)) {
+        while let Some(found) = header
+            .get(self.from..)
+            .and_then(|rest| find_str(rest, name))
+        {
             let start = self.from + found;
             self.from = next_char(header, start);
             let boundary = header
@@ -197,6 +200,24 @@ impl<'a> Iterator for CookieValues<'a, '_> {
     }
 }
 
+/// Substring search tuned for what sessions look like: short needles (`;jsessionid=`,
+/// `JSESSIONID`) in short haystacks. Scans for the first byte and compares the rest, where
+/// `str::find` would build a Two-Way searcher on every call (the bulk of a sticky request's cost).
+fn find_str(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let first = *n.first()?;
+    let mut at = 0;
+    while at + n.len() <= h.len() {
+        let skip = h.get(at..)?.iter().position(|&b| b == first)?;
+        at += skip;
+        if h.get(at..at + n.len()) == Some(n) {
+            return Some(at);
+        }
+        at += 1;
+    }
+    None
+}
+
 /// C `isspace` in the "C" locale.
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
@@ -222,6 +243,33 @@ pub fn env_flag(value: &str) -> bool {
         .bytes()
         .take_while(u8::is_ascii_digit);
     digits.into_iter().any(|d| d != b'0')
+}
+
+#[cfg(test)]
+mod find_tests {
+    use super::find_str;
+
+    #[test]
+    fn find_str_agrees_with_str_find() {
+        let hays = [
+            "",
+            "a",
+            "JSESSIONID=x",
+            "x;JSESSIONID=1; JSESSIONID=2",
+            "JSESSIONIJSESSIONID",
+            "éJSESSIONID",
+            "JSESSION",
+        ];
+        for hay in hays {
+            for needle in ["JSESSIONID", ";jsessionid=", "J", "x", "é"] {
+                assert_eq!(
+                    find_str(hay, needle),
+                    hay.find(needle),
+                    "{hay:?} / {needle:?}"
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]
