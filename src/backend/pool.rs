@@ -82,22 +82,4 @@ impl ConnectionPool {
         }
         (closed, failed)
     }
-
-    /// Closes idle connections older than the timeout (periodic maintenance).
-    pub fn close_expired(&self, now: Instant) -> usize {
-        let Some(limit) = self.idle_timeout else {
-            return 0;
-        };
-        let mut closed = 0;
-        for _ in 0..self.idle.len() {
-            match self.idle.pop() {
-                Some(conn) if conn.idle_for(now) > limit => closed += 1,
-                Some(conn) => {
-                    let _ = self.idle.push(conn);
-                }
-                None => break,
-            }
-        }
-        closed
-    }
 }
