@@ -320,13 +320,16 @@ pub fn runtime() -> Option<&'static Runtime> {
 
 unsafe extern "C" fn clear_runtime(_data: *mut c_void) -> ffi::apr_status_t {
     let rt = RUNTIME.swap(null_mut(), Ordering::AcqRel);
-    // SAFETY: the Runtime is still alive (it is dropped by the next cleanup); the retained block
-    // is plain data in httpd's process pool, which outlives every configuration.
-    unsafe {
-        if let (Some(rt), Some(block)) = (rt.as_ref(), retained_block()) {
-            *block = rt.shared.retain();
+    // A cleanup is called by C: no panic may unwind out of it.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the Runtime is still alive (it is dropped by the next cleanup); the retained
+        // block is plain data in httpd's process pool, which outlives every configuration.
+        unsafe {
+            if let (Some(rt), Some(block)) = (rt.as_ref(), retained_block()) {
+                *block = rt.shared.retain();
+            }
         }
-    }
+    }));
     ffi::APR_SUCCESS as ffi::apr_status_t
 }
 
