@@ -386,8 +386,10 @@ impl<'x, 'r> Exchange<'x, 'r> {
                         );
                         return (Outcome::Status(503), AttemptKind::Connect);
                     }
+                    // The final outcome is logged once, at error; the attempts before it are
+                    // details.
                     self.log(
-                        Level::Warn,
+                        Level::Info,
                         format_args!("{e} (attempt {attempts} of {retries}), retrying"),
                     );
                     std::thread::sleep(settings.retry_interval);
@@ -453,8 +455,10 @@ impl<'x, 'r> Exchange<'x, 'r> {
                         };
                         return (Outcome::Status(status), kind);
                     }
+                    // The final outcome is logged once, at error; the attempts before it are
+                    // details.
                     self.log(
-                        Level::Warn,
+                        Level::Info,
                         format_args!("{e} (attempt {attempts} of {retries}), retrying"),
                     );
                     std::thread::sleep(settings.retry_interval);
