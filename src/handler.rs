@@ -94,9 +94,13 @@ fn mapping_for_handler(req: &Request<'_>, cfg: &VhostConfig) -> Option<Mapped> {
 
 fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<Mapped>, c_int> {
     let Some(rt) = runtime() else { return Ok(None) };
-    let Some(uri) = req.uri().and_then(|u| std::str::from_utf8(u).ok()) else {
+    let Some(raw) = req.uri() else {
         return Ok(None);
     };
+    // A decoded path need not be UTF-8 (`/caf%E9` in Latin-1): map it with invalid bytes
+    // replaced (patterns are ASCII), forward the bytes themselves.
+    let uri = String::from_utf8_lossy(raw);
+    let uri: &str = &uri;
     if cfg.options & options::REJECT_UNSAFE_URI != 0 && (uri.contains('%') || uri.contains('\\')) {
         log_req(
             req,

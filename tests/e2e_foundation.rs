@@ -859,3 +859,16 @@ fn config_test_names_file_and_line_of_a_missing_workers_file() {
     let line = conf_line_of(&cfg, "JkWorkersFile {dir}/missing-workers.properties");
     assert_config_rejected(&cfg, "httpd.conf", line, "missing-workers.properties");
 }
+
+/// A path that decodes to bytes that are not UTF-8 (Latin-1 `/caf%E9`) is still mapped, and the
+/// backend receives it re-encoded, byte for byte.
+#[test]
+fn non_utf8_path_is_mapped_and_forwarded_byte_for_byte() {
+    let b1 = backend("b1");
+    let httpd = app_site(Mpm::Event, b1.port(), &[]).start();
+    let resp = must_get(&httpd, "/app/caf%E9?q=%E9");
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let seen: Vec<String> = b1.requests().iter().map(|r| r.uri.clone()).collect();
+    assert_eq!(seen, vec!["/app/caf%E9".to_string()]);
+    assert_eq!(b1.requests()[0].attribute("query_string"), Some("q=%E9"));
+}
