@@ -471,7 +471,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
             .filter(|f| !f.is_empty()),
         use_server_errors: rule.and_then(|r| r.extensions.use_server_errors),
     };
-    let session_uri = std::str::from_utf8(req.uri().unwrap_or(b"/")).unwrap_or("/");
+    let session_uri = String::from_utf8_lossy(req.uri().unwrap_or(b"/"));
     // Cookie headers for the session route: the usual one or two fit on the stack.
     let mut cookie_buf: [&str; 4] = [""; 4];
     let mut cookie_count = 0;
@@ -516,7 +516,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
     let (outcome, lb_served) = match target {
         Target::Ajp(backend) => (service::forward(backend, &info, &mut client), None),
         Target::Lb(lb) => {
-            let served = lb.forward(&info, session_uri, cookies, &hints, &mut client);
+            let served = lb.forward(&info, &session_uri, cookies, &hints, &mut client);
             (served.outcome, Some((lb, served)))
         }
     };
