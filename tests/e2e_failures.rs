@@ -344,3 +344,84 @@ fn secret_is_sent_and_a_wrong_or_missing_secret_gets_403() {
     no_crash(&httpd, &mut c);
     c.finish(&httpd);
 }
+
+/// CVE-2007-0774: URIs of 4095 bytes and more are never mapped (and crash nothing); a shorter
+/// one under the same mount is.
+#[test]
+fn very_long_uris_are_not_mapped_and_crash_nothing() {
+    let b1 = backend("b1");
+    let httpd = app_site(Mpm::Event, b1.port(), &[])
+        .conf("LimitRequestLine 70000")
+        .start();
+    let short = format!("/app/{}", "a".repeat(4000));
+    assert_eq!(
+        must_get(&httpd, &short).status,
+        200,
+        "a 4005-byte URI is mapped"
+    );
+    for len in [4095usize, 4096, 8192, 65000] {
+        let path = format!("/app/{}", "b".repeat(len - 5));
+        let resp = must_get(&httpd, &path);
+        // httpd itself answers: 404, or 403 when the file name is too long for the file system.
+        assert!(
+            matches!(resp.status, 403 | 404),
+            "a {len}-byte URI must be left to httpd: {}",
+            resp.status
+        );
+        assert_eq!(
+            resp.header("X-Backend"),
+            None,
+            "a {len}-byte URI reached the backend"
+        );
+    }
+    assert_eq!(
+        b1.requests().len(),
+        1,
+        "only the short URI reached the backend"
+    );
+    assert!(
+        crashed_children(&httpd).is_empty(),
+        "{:?}",
+        crashed_children(&httpd)
+    );
+}
+
+/// CVE-2008-5519: a client that announces a body and vanishes must not leave a backend
+/// connection out of step; the next request gets its own answer.
+#[test]
+fn client_vanishing_before_its_body_leaves_the_backend_in_step() {
+    let b1 = backend("b1");
+    let httpd = app_site(Mpm::Event, b1.port(), &[]).start();
+    for i in 0..3 {
+        let mut conn = Connection::open(httpd.addr()).expect("connect");
+        conn.send_raw(
+            format!(
+                "POST /app/vanish{i} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"
+            )
+            .as_bytes(),
+        )
+        .expect("send");
+        conn.shutdown_write().expect("half-close");
+        let _ = conn.read_to_close();
+    }
+    for i in 0..5 {
+        let resp = must_get(&httpd, &format!("/app/next{i}"));
+        assert_eq!(resp.status, 200);
+        assert!(
+            resp.text().contains(&format!("uri=/app/next{i}")),
+            "a response for another request: {}",
+            resp.text()
+        );
+    }
+    assert!(
+        b1.requests()
+            .iter()
+            .all(|r| !r.uri.starts_with("/app/vanish")),
+        "a request whose client vanished before its body reached the backend"
+    );
+    assert!(
+        b1.protocol_errors().is_empty(),
+        "{:?}",
+        b1.protocol_errors()
+    );
+}
