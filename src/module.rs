@@ -501,7 +501,25 @@ pub unsafe extern "C" fn jk_rs_check_config(
     guard("check_config", s, fail, || {
         // SAFETY: s is the main server httpd passes.
         match unsafe { build_generation(s) } {
-            Ok(_) => ffi::OK as c_int,
+            Ok(generation) => {
+                // Under `apachectl -t` post_config never runs: show the warnings here.
+                // SAFETY: ap_state_query only reads httpd's state.
+                let testing = unsafe { ffi::ap_state_query(ffi::AP_SQ_RUN_MODE as c_int) }
+                    == ffi::AP_SQ_RM_CONFIG_TEST as c_int;
+                if testing {
+                    for w in &generation.warnings {
+                        // SAFETY: s is live.
+                        unsafe {
+                            log::server(
+                                s,
+                                (ffi::APLOG_WARNING | ffi::APLOG_STARTUP) as c_int,
+                                &format!("mod_jk_rs: {w}"),
+                            )
+                        };
+                    }
+                }
+                ffi::OK as c_int
+            }
             Err(errors) => {
                 log_config_errors(s, &errors);
                 fail

@@ -1278,3 +1278,17 @@ fn jk_log_file_gets_messages_and_request_lines() {
     });
     c.finish(&httpd);
 }
+
+/// `apachectl -t` shows warnings too (a deprecated property), with file:line, and still passes.
+#[test]
+fn config_test_shows_warnings_with_file_and_line() {
+    let b1 = backend("b1");
+    let cfg = app_site(Mpm::Event, b1.port(), &["cachesize=5"]).config();
+    let (code, output) = config_test(&cfg);
+    assert_eq!(code, 0, "{output}");
+    assert!(
+        output.lines().any(|l| l.contains("workers.properties:")
+            && l.contains("'worker.w1.cachesize' is deprecated")),
+        "no warning naming the deprecated property:\n{output}"
+    );
+}
