@@ -29,9 +29,9 @@ fn attempt_result(kind: AttemptKind) -> AttemptResult {
     match kind {
         AttemptKind::Success => AttemptResult::Success,
         AttemptKind::ClientError => AttemptResult::ClientError,
-        // A refused or timed-out connect is a backend failure (the member goes to error);
-        // NoConnection means "no free pooled endpoint", which only makes it busy.
-        AttemptKind::Connect => AttemptResult::BackendFailure,
+        // No connection at all: the member is down (error at once). NoConnection would mean
+        // "no free pooled endpoint", which only makes it busy.
+        AttemptKind::Connect => AttemptResult::Unreachable,
         AttemptKind::Timeout => AttemptResult::ReplyTimeout,
         AttemptKind::Backend => AttemptResult::BackendFailure,
         AttemptKind::FailOnStatus(code) => AttemptResult::FailOnStatus { positive: code > 0 },

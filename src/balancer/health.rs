@@ -34,6 +34,11 @@ pub enum AttemptResult {
     /// in flight or `error_escalation_time` is 0 or the errors started that long ago;
     /// otherwise a "local error" that maintenance escalates later.
     BackendFailure,
+    /// No connection could be made at all (refused, unreachable, connect timeout, failed
+    /// connect-time CPing): the member is not there, whoever else is busy with it. ERR at once,
+    /// where mod_jk would keep trying it first for every request for up to
+    /// `error_escalation_time` while other requests are in flight.
+    Unreachable,
 }
 
 /// Applies `result` to `member` (whose busy count already excludes this request) and to
@@ -131,6 +136,10 @@ pub(crate) fn apply(
                 member.first_error_time.store(now_ms, Ordering::Relaxed);
             }
             member.last_error_time.store(now_ms, Ordering::Relaxed);
+            Verdict::FailOver
+        }
+        AttemptResult::Unreachable => {
+            put_in_error(view);
             Verdict::FailOver
         }
         AttemptResult::NoConnection => Verdict::FailOver,

@@ -69,7 +69,9 @@ impl PlainWorker {
                 record.reply_timeouts.fetch_add(1, Ordering::Relaxed);
                 failed(record);
             }
-            AttemptResult::FailOnStatus { positive: true } | AttemptResult::BackendFailure => {
+            AttemptResult::FailOnStatus { positive: true }
+            | AttemptResult::BackendFailure
+            | AttemptResult::Unreachable => {
                 failed(record);
             }
             AttemptResult::LocalError | AttemptResult::BusyLimit | AttemptResult::NoConnection => {}

@@ -1202,3 +1202,21 @@ fn balancer_refuses_a_mapping_of_another_configuration() {
         Err(BalancerError::NotInSharedMemory { .. })
     ));
 }
+
+#[test]
+fn an_unreachable_member_goes_to_error_even_while_others_are_busy_with_it() {
+    let lb = balancer(weighted(&[1, 1]), |_| {});
+    // Two requests in flight on member 0 (sticky to it); the first finds it unreachable.
+    let (mut p1, s1) = start(&lb, &["JSESSIONID=x.m0"]);
+    let (_p2, s2) = start(&lb, &["JSESSIONID=x.m0"]);
+    assert_eq!((s1.member, s2.member), (0, 0));
+    let verdict = end(&lb, &mut p1, &s1, AttemptResult::Unreachable, 1_000);
+    assert_eq!(verdict, Verdict::FailOver);
+    assert_eq!(state(&lb, 0), State::Error);
+    // A backend failure in the same situation only records a local error (mod_jk's rule).
+    let lb = balancer(weighted(&[1, 1]), |_| {});
+    let (mut p1, s1) = start(&lb, &["JSESSIONID=x.m0"]);
+    let (_p2, _s2) = start(&lb, &["JSESSIONID=x.m0"]);
+    end(&lb, &mut p1, &s1, AttemptResult::BackendFailure, 1_000);
+    assert_ne!(state(&lb, 0), State::Error);
+}
