@@ -5,15 +5,16 @@
 use crate::balancer::{env_flag, ActivationOverrides, RequestHints};
 use crate::ffi;
 use crate::httpd::{log, HttpdClient, Request};
-use crate::jklog::RequestFacts;
+use crate::jklog::{JkLogFile, RequestFacts};
 use crate::lb_service::member_notes;
 use crate::module::{runtime, vhost_of};
+use crate::mount::RuleExtensions;
 use crate::mount::{normalize_uri, MountMap, MountRule, NormalizeError};
 use crate::options;
 use crate::service::{self, BodyKind, Outcome, RequestInfo, SslInfo};
-use crate::vhost::{auto_alias, unix_now, AliasDecision, VhostConfig};
+use crate::vhost::{auto_alias, unix_now, AliasDecision, EnvNames, VhostConfig};
 use std::borrow::Cow;
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::os::raw::c_int;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -279,6 +280,197 @@ fn reply_timeout_override(
     Some((ms > 0).then(|| Duration::from_millis(ms as u64)))
 }
 
+/// The request's environment as the handler reads it: the server's indicator names, and `JK_*`
+/// lookups skipped when the request carries no `JK_*` variable at all (one scan of the table
+/// instead of a lookup per indicator).
+struct Env<'a, 'r> {
+    req: &'a Request<'r>,
+    names: Option<&'a EnvNames>,
+    jk: bool,
+}
+
+impl<'r> Env<'_, 'r> {
+    /// A non-empty value of variable `name`.
+    fn get(&self, name: &CStr) -> Option<&'r [u8]> {
+        let b = name.to_bytes();
+        if !self.jk && b.len() >= 3 && b[..3].eq_ignore_ascii_case(b"JK_") {
+            return None;
+        }
+        self.req.env(name).filter(|v| !v.is_empty())
+    }
+
+    /// The variable an indicator directive names (or mod_jk's default name).
+    fn indicator(&self, pick: fn(&EnvNames) -> &CString) -> Option<&'r [u8]> {
+        self.names.and_then(|n| self.get(pick(n)))
+    }
+
+    fn text(&self, name: &CStr) -> Option<&'r str> {
+        self.get(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// A flag variable as mod_jk reads it: set (even empty) and not a zero number.
+    fn flag(&self, name: &CStr) -> bool {
+        let b = name.to_bytes();
+        if !self.jk && b.len() >= 3 && b[..3].eq_ignore_ascii_case(b"JK_") {
+            return false;
+        }
+        self.req
+            .env(name)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .is_some_and(env_flag)
+    }
+}
+
+/// The URI to forward, per the `ForwardURI*` option (reference §1.3).
+fn forwarded_uri<'r>(req: &Request<'r>, options: u32) -> Cow<'r, [u8]> {
+    let decoded = req.uri().unwrap_or(b"/");
+    match options & options::FORWARD_URI_MASK {
+        options::FORWARD_URI_COMPAT => Cow::Borrowed(decoded),
+        options::FORWARD_URI_COMPAT_UNPARSED => {
+            let raw = req.unparsed_uri().unwrap_or(b"/");
+            Cow::Borrowed(raw.split(|&b| b == b'?').next().unwrap_or(raw))
+        }
+        options::FORWARD_URI_ESCAPED => crate::uri::escape_path(decoded),
+        _ => crate::uri::encode_path(decoded),
+    }
+}
+
+/// The client's address and port as the backend should see them: mod_remoteip's view,
+/// `ForwardLocalAddress` / `ForwardPhysicalAddress`, then the `JK_REMOTE_*` overrides.
+fn client_address<'r, 'b>(
+    req: &Request<'r>,
+    env: &Env<'_, 'r>,
+    options: u32,
+    port_buf: &'b mut [u8; 5],
+) -> (&'r [u8], &'b [u8])
+where
+    'r: 'b,
+{
+    let (mut addr, mut port): (&[u8], &[u8]) = (
+        req.useragent_ip(),
+        format_port(req.useragent_port(), port_buf),
+    );
+    if options & options::FORWARD_LOCAL_ADDRESS != 0 {
+        (addr, port) = (req.local_ip(), b"0");
+    } else if options & options::FORWARD_PHYSICAL_ADDRESS != 0 {
+        addr = req.client_ip();
+    }
+    let addr = env.indicator(|n| &n.remote_addr).unwrap_or(addr);
+    let port = env.indicator(|n| &n.remote_port).unwrap_or(port);
+    (addr, port)
+}
+
+/// `+ForwardSSLCertChain`: the client certificate followed by SSL_CLIENT_CERT_CHAIN_0, _1, …
+fn certificate_chain(env: &Env<'_, '_>, options: u32) -> Option<Vec<u8>> {
+    if options & options::FORWARD_SSL_CERT_CHAIN == 0 {
+        return None;
+    }
+    let names = env.names?;
+    let mut all = env.get(&names.certs)?.to_vec();
+    for i in 0..64 {
+        let Ok(name) = CString::new(format!("{}{i}", names.cert_chain_prefix)) else {
+            break;
+        };
+        let Some(link) = env.get(&name) else { break };
+        all.extend_from_slice(link);
+    }
+    Some(all)
+}
+
+/// SSL facts from mod_ssl's environment (when `JkExtractSSL` allows).
+fn ssl_info<'a>(env: &Env<'_, 'a>, options: u32, chain: Option<&'a [u8]>) -> SslInfo<'a> {
+    SslInfo {
+        cert: chain.or_else(|| env.indicator(|n| &n.certs)),
+        cipher: env.indicator(|n| &n.cipher),
+        session: env.indicator(|n| &n.session),
+        key_size: (options & options::FORWARD_KEY_SIZE != 0)
+            .then(|| {
+                env.indicator(|n| &n.key_size)
+                    .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+            })
+            .flatten(),
+        protocol: env.indicator(|n| &n.ssl_protocol),
+    }
+}
+
+/// What the request says about stickiness: `JK_ROUTE`, `JK_STICKY_IGNORE`, `JK_STATELESS`
+/// (reference §1.4) and its mount rule's extensions (§3.3).
+fn lb_hints<'a>(env: &Env<'_, 'a>, ext: Option<&'a RuleExtensions>) -> RequestHints<'a> {
+    RequestHints {
+        jk_route: env.text(c"JK_ROUTE"),
+        sticky_ignore: env.flag(c"JK_STICKY_IGNORE") || ext.is_some_and(|e| e.sticky_ignore),
+        stateless: env.flag(c"JK_STATELESS") || ext.is_some_and(|e| e.stateless),
+        session_cookie: ext.and_then(|e| e.session_cookie.as_deref()),
+        session_path: ext.and_then(|e| e.session_path.as_deref()),
+        set_session_cookie: ext.and_then(|e| e.set_session_cookie),
+        activation: ext.map_or_else(ActivationOverrides::default, |e| ActivationOverrides {
+            active: &e.active,
+            disabled: &e.disabled,
+            stopped: &e.stopped,
+        }),
+    }
+}
+
+/// The Cookie header values (for the session route): the usual one or two fit on the stack.
+struct Cookies<'r> {
+    inline: [&'r str; 4],
+    count: usize,
+    spill: Vec<&'r str>,
+}
+
+impl<'r> Cookies<'r> {
+    fn of(req: &Request<'r>) -> Cookies<'r> {
+        let mut c = Cookies {
+            inline: [""; 4],
+            count: 0,
+            spill: Vec::new(),
+        };
+        req.header_values(b"cookie", &mut |v| {
+            if c.count < c.inline.len() && c.spill.is_empty() {
+                c.inline[c.count] = v;
+                c.count += 1;
+            } else {
+                if c.spill.is_empty() {
+                    c.spill.extend_from_slice(&c.inline[..c.count]);
+                }
+                c.spill.push(v);
+            }
+        });
+        c
+    }
+
+    fn all(&self) -> &[&'r str] {
+        if self.spill.is_empty() {
+            &self.inline[..self.count]
+        } else {
+            &self.spill
+        }
+    }
+}
+
+/// Resolves the worker this handler call serves, or the status to return.
+fn target_of<'w>(
+    req: &Request<'_>,
+    rt: &'w crate::runtime::Runtime,
+    worker: &str,
+) -> Result<Target<'w>, c_int> {
+    match (rt.backend(worker), rt.lb(worker)) {
+        (Some(b), _) => Ok(Target::Ajp(b)),
+        (None, Some(l)) => Ok(Target::Lb(l)),
+        (None, None) => {
+            let why = match rt.workers.get(worker) {
+                Some(def) => format!(
+                    "worker {worker} has type {}, which this build does not serve yet",
+                    def.type_name()
+                ),
+                None => format!("unknown worker {worker}"),
+            };
+            log_req(req, ffi::APLOG_ERR, &format!("mod_jk_rs: {why}"));
+            Err(ffi::HTTP_INTERNAL_SERVER_ERROR as c_int)
+        }
+    }
+}
+
 pub fn handle(mut req: Request<'_>) -> c_int {
     let handler = req.handler();
     let cfg = vhost_of(req.server());
@@ -307,20 +499,9 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         );
         return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
     };
-    let target = match (rt.backend(worker), rt.lb(worker)) {
-        (Some(b), _) => Target::Ajp(b),
-        (None, Some(l)) => Target::Lb(l),
-        (None, None) => {
-            let why = match rt.workers.get(worker) {
-                Some(def) => format!(
-                    "worker {worker} has type {}, which this build does not serve yet",
-                    def.type_name()
-                ),
-                None => format!("unknown worker {worker}"),
-            };
-            log_req(&req, ffi::APLOG_ERR, &format!("mod_jk_rs: {why}"));
-            return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
-        }
+    let target = match target_of(&req, rt, worker) {
+        Ok(t) => t,
+        Err(status) => return status,
     };
     if !crate::module::watchdog_running() {
         rt.maintain_if_due();
@@ -344,20 +525,12 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         .as_ref()
         .and_then(Mapped::rule)
         .filter(|r| r.worker == worker);
-    let env = cfg.as_ref().map(|c| &c.env);
-    // Most requests carry no JK_* variable at all: one scan of the environment instead of a
-    // lookup per indicator.
-    let jk_env = req.env_has_prefix(b"JK_");
-    let lookup_env = |n: &CStr| {
-        let b = n.to_bytes();
-        if !jk_env && b.len() >= 3 && b[..3].eq_ignore_ascii_case(b"JK_") {
-            None
-        } else {
-            req.env(n)
-        }
+    let env = Env {
+        req: &req,
+        names: cfg.as_ref().map(|c| &c.env),
+        jk: req.env_has_prefix(b"JK_"),
     };
-    let env_get = |name: Option<&CStr>| name.and_then(lookup_env).filter(|v| !v.is_empty());
-    let Ok(body) = body_kind(&req, env_get(env.map(|e| e.ignore_cl.as_c_str())).is_some()) else {
+    let Ok(body) = body_kind(&req, env.indicator(|n| &n.ignore_cl).is_some()) else {
         log_req(
             &req,
             ffi::APLOG_ERR,
@@ -365,67 +538,23 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         );
         return ffi::HTTP_BAD_REQUEST as c_int;
     };
-    let uri: Cow<'_, [u8]> = match options & options::FORWARD_URI_MASK {
-        options::FORWARD_URI_COMPAT => Cow::Borrowed(req.uri().unwrap_or(b"/")),
-        options::FORWARD_URI_COMPAT_UNPARSED => {
-            let raw = req.unparsed_uri().unwrap_or(b"/");
-            Cow::Borrowed(raw.split(|&b| b == b'?').next().unwrap_or(raw))
-        }
-        options::FORWARD_URI_ESCAPED => crate::uri::escape_path(req.uri().unwrap_or(b"/")),
-        _ => crate::uri::encode_path(req.uri().unwrap_or(b"/")),
-    };
+    let uri = forwarded_uri(&req, options);
     let mut port_buf = [0u8; 5];
-    let (mut remote_addr, mut remote_port): (&[u8], &[u8]) = (
-        req.useragent_ip(),
-        format_port(req.useragent_port(), &mut port_buf),
-    );
-    if options & options::FORWARD_LOCAL_ADDRESS != 0 {
-        (remote_addr, remote_port) = (req.local_ip(), b"0");
-    } else if options & options::FORWARD_PHYSICAL_ADDRESS != 0 {
-        remote_addr = req.client_ip();
-    }
-    remote_addr = env_get(env.map(|e| e.remote_addr.as_c_str())).unwrap_or(remote_addr);
-    remote_port = env_get(env.map(|e| e.remote_port.as_c_str())).unwrap_or(remote_port);
-    let server_port = env_get(env.map(|e| e.local_port.as_c_str()))
-        .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
-        .unwrap_or_else(|| req.server_port());
-    let https = env.map_or(c"HTTPS", |e| e.https.as_c_str());
+    let (remote_addr, remote_port) = client_address(&req, &env, options, &mut port_buf);
+    let https = env.names.map_or(c"HTTPS", |n| n.https.as_c_str());
     let is_ssl = req
         .env(https)
         .is_some_and(|v| v.eq_ignore_ascii_case(b"on"));
-    // `+ForwardSSLCertChain`: the client certificate followed by SSL_CLIENT_CERT_CHAIN_0, _1, …
-    let cert_chain: Option<Vec<u8>> = match env {
-        Some(e) if is_ssl && options & options::FORWARD_SSL_CERT_CHAIN != 0 => {
-            env_get(Some(&e.certs)).map(|cert| {
-                let mut all = cert.to_vec();
-                for i in 0..64 {
-                    let Ok(name) = std::ffi::CString::new(format!("{}{i}", e.cert_chain_prefix))
-                    else {
-                        break;
-                    };
-                    let Some(link) = env_get(Some(&name)) else {
-                        break;
-                    };
-                    all.extend_from_slice(link);
-                }
-                all
-            })
-        }
-        _ => None,
+    let extract_ssl = is_ssl && cfg.as_ref().is_none_or(|c| c.extract_ssl);
+    let chain = if extract_ssl {
+        certificate_chain(&env, options)
+    } else {
+        None
     };
-    let ssl = match env {
-        Some(e) if is_ssl && cfg.as_ref().is_none_or(|c| c.extract_ssl) => SslInfo {
-            cert: cert_chain.as_deref().or_else(|| env_get(Some(&e.certs))),
-            cipher: env_get(Some(&e.cipher)),
-            session: env_get(Some(&e.session)),
-            key_size: if options & options::FORWARD_KEY_SIZE != 0 {
-                env_get(Some(&e.key_size)).and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
-            } else {
-                None
-            },
-            protocol: env_get(Some(&e.ssl_protocol)),
-        },
-        _ => SslInfo::default(),
+    let ssl = if extract_ssl {
+        ssl_info(&env, options, chain.as_deref())
+    } else {
+        SslInfo::default()
     };
     let env_attrs: Vec<(&[u8], &[u8])> = cfg
         .as_ref()
@@ -433,10 +562,11 @@ pub fn handle(mut req: Request<'_>) -> c_int {
             c.env_vars
                 .iter()
                 .filter_map(|v| {
-                    let value = req
-                        .env(&v.name)
-                        .or(v.default.as_deref().map(str::as_bytes))?;
-                    Some((v.name.to_bytes(), value))
+                    Some((
+                        v.name.to_bytes(),
+                        req.env(&v.name)
+                            .or(v.default.as_deref().map(str::as_bytes))?,
+                    ))
                 })
                 .collect()
         })
@@ -448,106 +578,105 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         query: req.args(),
         remote_addr,
         remote_port,
-        remote_host: env_get(env.map(|e| e.remote_host.as_c_str())).or_else(|| req.remote_host()),
-        local_addr: env_get(env.map(|e| e.local_addr.as_c_str())).unwrap_or_else(|| req.local_ip()),
-        server_name: env_get(env.map(|e| e.local_name.as_c_str()))
+        remote_host: env
+            .indicator(|n| &n.remote_host)
+            .or_else(|| req.remote_host()),
+        local_addr: env
+            .indicator(|n| &n.local_addr)
+            .unwrap_or_else(|| req.local_ip()),
+        server_name: env
+            .indicator(|n| &n.local_name)
             .unwrap_or_else(|| req.server_name()),
-        server_port,
+        server_port: env
+            .indicator(|n| &n.local_port)
+            .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
+            .unwrap_or_else(|| req.server_port()),
         is_ssl,
-        remote_user: env_get(env.map(|e| e.remote_user.as_c_str())).or_else(|| req.user()),
-        auth_type: env_get(env.map(|e| e.auth_type.as_c_str())).or_else(|| req.auth_type()),
+        remote_user: env.indicator(|n| &n.remote_user).or_else(|| req.user()),
+        auth_type: env.indicator(|n| &n.auth_type).or_else(|| req.auth_type()),
         ssl,
         route: None,
         activation: b"ACT",
         body,
-        reply_timeout: reply_timeout_override(jk_env.then_some(&req), rule),
+        reply_timeout: reply_timeout_override(env.jk.then_some(&req), rule),
         env_attributes: &env_attrs,
         flush_packets: options & options::FLUSH_PACKETS != 0,
         flush_header: options & options::FLUSH_HEADER != 0,
         disable_reuse: options & options::DISABLE_REUSE != 0,
         fail_on_status: rule
-            .as_ref()
             .map(|r| r.extensions.fail_on_status.as_slice())
             .filter(|f| !f.is_empty()),
         use_server_errors: rule.and_then(|r| r.extensions.use_server_errors),
     };
     let session_uri = String::from_utf8_lossy(req.uri().unwrap_or(b"/"));
-    // Cookie headers for the session route: the usual one or two fit on the stack.
-    let mut cookie_buf: [&str; 4] = [""; 4];
-    let mut cookie_count = 0;
-    let mut cookie_spill: Vec<&str> = Vec::new();
-    if matches!(target, Target::Lb(_)) {
-        req.header_values(b"cookie", &mut |v| {
-            if cookie_count < cookie_buf.len() && cookie_spill.is_empty() {
-                cookie_buf[cookie_count] = v;
-                cookie_count += 1;
-            } else {
-                if cookie_spill.is_empty() {
-                    cookie_spill.extend_from_slice(&cookie_buf[..cookie_count]);
-                }
-                cookie_spill.push(v);
-            }
-        });
-    }
-    let cookies: &[&str] = if cookie_spill.is_empty() {
-        &cookie_buf[..cookie_count]
+    let cookies = if matches!(target, Target::Lb(_)) {
+        Cookies::of(&req)
     } else {
-        &cookie_spill
+        Cookies {
+            inline: [""; 4],
+            count: 0,
+            spill: Vec::new(),
+        }
     };
-    let env_str = |name: &CStr| lookup_env(name).and_then(|v| std::str::from_utf8(v).ok());
-    let ext = rule.map(|r| &r.extensions);
-    let hints = RequestHints {
-        jk_route: env_str(c"JK_ROUTE").filter(|r| !r.is_empty()),
-        sticky_ignore: env_str(c"JK_STICKY_IGNORE").is_some_and(env_flag)
-            || ext.is_some_and(|e| e.sticky_ignore),
-        stateless: env_str(c"JK_STATELESS").is_some_and(env_flag)
-            || ext.is_some_and(|e| e.stateless),
-        session_cookie: ext.and_then(|e| e.session_cookie.as_deref()),
-        session_path: ext.and_then(|e| e.session_path.as_deref()),
-        set_session_cookie: ext.and_then(|e| e.set_session_cookie),
-        activation: ext.map_or_else(ActivationOverrides::default, |e| ActivationOverrides {
-            active: &e.active,
-            disabled: &e.disabled,
-            stopped: &e.stopped,
-        }),
-    };
+    let hints = lb_hints(&env, rule.map(|r| &r.extensions));
     let jklog = cfg.as_ref().and_then(|c| c.log.get().cloned());
     let mut client = HttpdClient::new(req, jklog.clone());
     let (outcome, lb_served) = match target {
         Target::Ajp(backend) => (service::forward(backend, &info, &mut client), None),
         Target::Lb(lb) => {
-            let served = lb.forward(&info, &session_uri, cookies, &hints, &mut client);
+            let served = lb.forward(&info, &session_uri, cookies.all(), &hints, &mut client);
             (served.outcome, Some((lb, served)))
         }
     };
-    let mut notes_req = client.into_request();
-    match (&target, &lb_served) {
-        (Target::Ajp(backend), _) => {
-            notes_req.set_note(NOTE_ROUTE, backend.settings.route.as_bytes())
-        }
-        (Target::Lb(_), Some((lb, served))) => {
-            if let Some(route) = &served.route {
-                notes_req.set_note(NOTE_ROUTE, route.as_bytes());
-            }
-            let wanted = rt.lb_notes;
-            for (names, record) in [
-                (&LB_FIRST_NOTES, served.first.filter(|_| wanted)),
-                (&LB_LAST_NOTES, served.last.filter(|_| wanted)),
-            ] {
-                if let Some(record) = record {
-                    // addn: twenty notes that all start with "JK_L" would each scan the others.
-                    member_notes(&lb.shared, record, &mut |i, text| {
-                        if let Some(name) = names.get(i) {
-                            notes_req.add_note(name, text);
-                        }
-                    });
-                }
-            }
-        }
-        _ => {}
-    }
+    let mut done = client.into_request();
+    let route: Option<&str> = match (&target, &lb_served) {
+        (Target::Ajp(b), _) => Some(b.settings.route.as_str()),
+        (_, Some((_, served))) => served.route.as_ref().map(|r| r.as_str()),
+        _ => None,
+    };
     let elapsed = started.elapsed();
-    // "sec.usec", formatted on the stack.
+    set_result_notes(
+        &mut done,
+        route,
+        lb_served.as_ref().filter(|_| rt.lb_notes),
+        elapsed,
+    );
+    if let Some(log) = jklog.as_deref().filter(|l| l.logs_requests()) {
+        write_request_log(log, &done, &outcome, worker, route.unwrap_or(""), elapsed);
+    }
+    match outcome {
+        Outcome::Sent => ffi::OK as c_int,
+        Outcome::Status(code) => c_int::from(code),
+        Outcome::FilterError => ffi::AP_FILTER_ERROR,
+    }
+}
+
+/// Notes for mod_log_config: the route, the duration ("sec.usec", formatted on the stack), and
+/// for lb requests the first and last member tried.
+fn set_result_notes(
+    req: &mut Request<'_>,
+    route: Option<&str>,
+    lb: Option<&(&crate::lb_service::LbService, crate::lb_service::Served)>,
+    elapsed: Duration,
+) {
+    if let Some(route) = route {
+        req.set_note(NOTE_ROUTE, route.as_bytes());
+    }
+    if let Some((lb, served)) = lb {
+        for (names, record) in [
+            (&LB_FIRST_NOTES, served.first),
+            (&LB_LAST_NOTES, served.last),
+        ] {
+            if let Some(record) = record {
+                // addn: twenty notes that all start with "JK_L" would each scan the others.
+                member_notes(&lb.shared, record, &mut |i, text| {
+                    if let Some(name) = names.get(i) {
+                        req.add_note(name, text);
+                    }
+                });
+            }
+        }
+    }
     let mut duration = [0u8; 32];
     let mut cursor = std::io::Cursor::new(&mut duration[..]);
     let _ = std::io::Write::write_fmt(
@@ -555,42 +684,40 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         format_args!("{}.{:06}", elapsed.as_secs(), elapsed.subsec_micros()),
     );
     let len = cursor.position() as usize;
-    notes_req.set_note(NOTE_DURATION, &duration[..len]);
-    if let Some(log) = jklog.as_deref().filter(|l| l.logs_requests()) {
-        let status = match outcome {
-            Outcome::Status(code) => code,
-            _ => notes_req.status(),
-        };
-        fn text(b: Option<&[u8]>) -> &str {
-            b.and_then(|v| std::str::from_utf8(v).ok()).unwrap_or("")
-        }
-        let route = lb_served.as_ref().and_then(|(_, s)| s.route);
-        let facts = RequestFacts {
-            bytes_sent: notes_req.bytes_sent(),
-            protocol: text(Some(notes_req.protocol())),
-            method: text(Some(notes_req.method())),
-            canonical_port: notes_req.server_port(),
-            query: notes_req.args().and_then(|q| std::str::from_utf8(q).ok()),
-            request_line: text(notes_req.request_line()),
-            status,
-            duration: elapsed,
-            uri: text(notes_req.uri()),
-            canonical_name: text(notes_req.canonical_server_name()),
-            server_name: text(Some(notes_req.server_name())),
-            worker,
-            route: match (&target, &route) {
-                (Target::Ajp(b), _) => b.settings.route.as_str(),
-                (_, Some(r)) => r.as_str(),
-                _ => "",
-            },
-        };
-        log.request(&crate::httpd::time::now_local(), &facts);
+    req.set_note(NOTE_DURATION, &duration[..len]);
+}
+
+/// The `JkRequestLogFormat` line of a finished request.
+fn write_request_log(
+    log: &JkLogFile,
+    req: &Request<'_>,
+    outcome: &Outcome,
+    worker: &str,
+    route: &str,
+    elapsed: Duration,
+) {
+    fn text(b: Option<&[u8]>) -> &str {
+        b.and_then(|v| std::str::from_utf8(v).ok()).unwrap_or("")
     }
-    match outcome {
-        Outcome::Sent => ffi::OK as c_int,
-        Outcome::Status(code) => c_int::from(code),
-        Outcome::FilterError => ffi::AP_FILTER_ERROR,
-    }
+    let facts = RequestFacts {
+        bytes_sent: req.bytes_sent(),
+        protocol: text(Some(req.protocol())),
+        method: text(Some(req.method())),
+        canonical_port: req.server_port(),
+        query: req.args().and_then(|q| std::str::from_utf8(q).ok()),
+        request_line: text(req.request_line()),
+        status: match outcome {
+            Outcome::Status(code) => *code,
+            _ => req.status(),
+        },
+        duration: elapsed,
+        uri: text(req.uri()),
+        canonical_name: text(req.canonical_server_name()),
+        server_name: text(Some(req.server_name())),
+        worker,
+        route,
+    };
+    log.request(&crate::httpd::time::now_local(), &facts);
 }
 
 /// Where a request goes: a single AJP worker or a load balancer.

@@ -21,7 +21,7 @@ use ajp_backend::{AjpBackend, BackendOptions};
 use e2e_common::{backend, dead_port, noise, send, Checks};
 use http_client::Request;
 use httpd::{Httpd, HttpdConfig, Mpm};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::thread;
@@ -685,4 +685,50 @@ fn jk_shm_file_is_private_and_a_world_writable_one_is_refused() {
             "the refusal does not name the file:\n{log}"
         ),
     }
+}
+
+/// JK_STICKY_IGNORE set but empty (as mod_jk reads it: on) lets a request with a session spread
+/// over the members; without it the session sticks.
+#[test]
+fn empty_jk_sticky_ignore_turns_stickiness_off() {
+    let b1 = backend("b1");
+    let b2 = backend("b2");
+    let properties = lb_properties(
+        &[member("b1", b1.port(), &[]), member("b2", b2.port(), &[])],
+        &[],
+        &[],
+    );
+    let mut cfg = HttpdConfig::with_module(Mpm::Event);
+    cfg.extra_modules = vec!["setenvif".to_string()];
+    cfg.global = "JkWorkersFile {dir}/workers.properties\nJkMount /app/* lb\n\
+                  SetEnvIf Request_URI \"^/app/free\" JK_STICKY_IGNORE=\n"
+        .to_string();
+    cfg.files = vec![("workers.properties".to_string(), properties)];
+    let httpd = Httpd::start(cfg).unwrap_or_else(|e| panic!("httpd did not start:\n{e}"));
+    let mut free = BTreeSet::new();
+    let mut sticky = BTreeSet::new();
+    for i in 0..10 {
+        if let Ok((200, Some(who))) = outcome(
+            &httpd,
+            &get_with_cookie(&format!("/app/free{i}"), "JSESSIONID=s.b1"),
+        ) {
+            free.insert(who);
+        }
+        if let Ok((200, Some(who))) = outcome(
+            &httpd,
+            &get_with_cookie(&format!("/app/stick{i}"), "JSESSIONID=s.b1"),
+        ) {
+            sticky.insert(who);
+        }
+    }
+    assert_eq!(
+        sticky.into_iter().collect::<Vec<_>>(),
+        vec!["b1".to_string()],
+        "the session sticks"
+    );
+    assert_eq!(
+        free.len(),
+        2,
+        "with JK_STICKY_IGNORE the requests spread: {free:?}"
+    );
 }
