@@ -872,3 +872,15 @@ fn non_utf8_path_is_mapped_and_forwarded_byte_for_byte() {
     assert_eq!(seen, vec!["/app/caf%E9".to_string()]);
     assert_eq!(b1.requests()[0].attribute("query_string"), Some("q=%E9"));
 }
+
+/// Tomcat 8.5+ sends the status code itself as the reason phrase: the client gets httpd's
+/// phrase ("200 OK"), not "200 200"; a real phrase from the backend is kept.
+#[test]
+fn numeric_reason_phrases_are_replaced_by_httpds_own() {
+    let b1 = backend("b1");
+    let httpd = app_site(Mpm::Event, b1.port(), &[]).start();
+    let numeric = must_get(&httpd, "/app/x?reason=200");
+    assert_eq!((numeric.status, numeric.reason.as_str()), (200, "OK"));
+    let custom = must_get(&httpd, "/app/x?status=299&reason=Quite%20Fine");
+    assert_eq!((custom.status, custom.reason.as_str()), (299, "Quite Fine"));
+}

@@ -158,12 +158,14 @@ impl Client for HttpdClient<'_> {
         unsafe {
             let p = (*r).pool;
             (*r).status = c_int::from(status);
-            if is_valid_reason(reason) && (100..1000).contains(&status) {
-                let mut line = [0u8; 3];
-                line[0] = b'0' + (status / 100) as u8;
-                line[1] = b'0' + (status / 10 % 10) as u8;
-                line[2] = b'0' + (status % 10) as u8;
-                (*r).status_line = pool::concat(p, &[&line, b" ", reason]);
+            let mut code = [0u8; 3];
+            code[0] = b'0' + (status / 100 % 10) as u8;
+            code[1] = b'0' + (status / 10 % 10) as u8;
+            code[2] = b'0' + (status % 10) as u8;
+            // Tomcat 8.5+ sends the code itself as the reason (sendReasonPhrase=false): then
+            // httpd's own phrase ("200 OK") is better than "200 200".
+            if is_valid_reason(reason) && (100..1000).contains(&status) && reason != code {
+                (*r).status_line = pool::concat(p, &[&code, b" ", reason]);
             }
             // Error responses may be replaced by httpd's own page: their headers must survive that.
             let table = if status >= 400 {
