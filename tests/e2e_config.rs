@@ -1292,3 +1292,33 @@ fn config_test_shows_warnings_with_file_and_line() {
         "no warning naming the deprecated property:\n{output}"
     );
 }
+
+/// The example configuration shipped in httpd-conf/examples passes `apachectl -t` (paths
+/// pointed at a scratch directory; the harness does the LoadModule).
+#[test]
+fn shipped_example_configuration_passes_the_config_test() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("httpd-conf/examples");
+    let read = |name: &str| std::fs::read_to_string(root.join(name)).expect("example file");
+    let conf: String = read("httpd-jk.conf")
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("LoadModule"))
+        .map(|l| l.replace("conf/", "{dir}/").replace("logs/", "{dir}/"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut cfg = HttpdConfig::with_module(Mpm::Event);
+    cfg.module_symbol = "jk_module".to_string();
+    cfg.global = conf;
+    cfg.files = vec![
+        ("workers.properties".to_string(), read("workers.properties")),
+        (
+            "uriworkermap.properties".to_string(),
+            read("uriworkermap.properties"),
+        ),
+    ];
+    let (code, output) = config_test(&cfg);
+    assert_eq!(code, 0, "{output}");
+    assert!(
+        !output.contains("mod_jk_rs:"),
+        "warnings for the example:\n{output}"
+    );
+}
