@@ -1322,3 +1322,36 @@ fn shipped_example_configuration_passes_the_config_test() {
         "warnings for the example:\n{output}"
     );
 }
+
+/// `JkWorkerIndicator`: with `SetHandler jakarta-servlet`, the worker comes from the variable
+/// the directive names (here set by SetEnvIf); an unmapped request without it is declined.
+#[test]
+fn worker_indicator_names_the_variable_that_selects_the_worker() {
+    let b1 = backend("b1");
+    let httpd = app_site(Mpm::Event, b1.port(), &[])
+        .conf("JkWorkerIndicator MY_WORKER")
+        .conf("SetEnvIf Request_URI \"^/svc/\" MY_WORKER=w1")
+        .conf("<Location /svc>\n    SetHandler jakarta-servlet\n</Location>")
+        .conf("<Location /nosvc>\n    SetHandler jakarta-servlet\n</Location>")
+        .start();
+    let mut c = Checks::new();
+    check_forwarded(
+        &mut c,
+        &httpd,
+        &Request::get("/svc/x"),
+        "/svc/x via MY_WORKER",
+    );
+    check_not_forwarded(
+        &mut c,
+        &httpd,
+        &Request::get("/nosvc/x"),
+        404,
+        "/nosvc/x without a worker",
+    );
+    c.equal(
+        uris_seen(&b1),
+        vec!["/svc/x".to_string()],
+        "URIs the backend saw",
+    );
+    c.finish(&httpd);
+}
