@@ -231,20 +231,6 @@ fn worker_name<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Option<&'r s
     (!name.is_empty()).then_some(name)
 }
 
-fn format_port(port: u16, buf: &mut [u8; 5]) -> &[u8] {
-    let mut n = port;
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[i..]
-}
-
 fn body_kind(req: &Request<'_>, ignore_cl: bool) -> Result<BodyKind, ()> {
     if req.header_in(c"Transfer-Encoding").is_some() {
         return Ok(BodyKind::Chunked);
@@ -341,14 +327,14 @@ fn client_address<'r, 'b>(
     req: &Request<'r>,
     env: &Env<'_, 'r>,
     options: u32,
-    port_buf: &'b mut [u8; 5],
+    port_buf: &'b mut crate::digits::Digits,
 ) -> (&'r [u8], &'b [u8])
 where
     'r: 'b,
 {
     let (mut addr, mut port): (&[u8], &[u8]) = (
         req.useragent_ip(),
-        format_port(req.useragent_port(), port_buf),
+        crate::digits::decimal(u64::from(req.useragent_port()), port_buf),
     );
     if options & options::FORWARD_LOCAL_ADDRESS != 0 {
         (addr, port) = (req.local_ip(), b"0");
@@ -539,7 +525,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         return ffi::HTTP_BAD_REQUEST as c_int;
     };
     let uri = forwarded_uri(&req, options);
-    let mut port_buf = [0u8; 5];
+    let mut port_buf = crate::digits::Digits::default();
     let (remote_addr, remote_port) = client_address(&req, &env, options, &mut port_buf);
     let https = env.names.map_or(c"HTTPS", |n| n.https.as_c_str());
     let is_ssl = req

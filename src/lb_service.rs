@@ -58,19 +58,9 @@ pub fn member_notes(shared: &SharedState, record: usize, note: &mut dyn FnMut(us
     let Some(m) = shared.member(record) else {
         return;
     };
-    let mut digits = [0u8; 20];
+    let mut digits = crate::digits::Digits::default();
     let mut number = |i: usize, n: u64, note: &mut dyn FnMut(usize, &[u8])| {
-        let mut at = digits.len();
-        let mut v = n;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        note(i, &digits[at..]);
+        note(i, crate::digits::decimal(n, &mut digits));
     };
     note(0, m.name().as_bytes());
     number(1, m.lb_value.load(Relaxed), note);

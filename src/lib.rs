@@ -8,6 +8,7 @@ pub mod ajp;
 pub mod backend;
 pub mod balancer;
 pub mod config;
+pub mod digits;
 pub mod jklog;
 pub mod lb_service;
 pub mod mount;
