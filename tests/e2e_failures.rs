@@ -425,3 +425,46 @@ fn client_vanishing_before_its_body_leaves_the_backend_in_step() {
         b1.protocol_errors()
     );
 }
+
+/// With `max_packet_size=16384` on both sides (Tomcat's packetSize), a 12 KB cookie fits, and
+/// body chunks use the bigger packets.
+#[test]
+fn bigger_max_packet_size_carries_bigger_headers_and_chunks() {
+    let b1 = backend_with(
+        "b1",
+        BackendOptions {
+            max_packet: 16384,
+            ..BackendOptions::default()
+        },
+    );
+    let httpd = app_site(Mpm::Event, b1.port(), &["max_packet_size=16384"])
+        .conf("LimitRequestFieldSize 32768")
+        .start();
+    let big = format!("big={}", "z".repeat(12000));
+    let resp = must_get_with_cookie(&httpd, "/app/big-cookie", &big);
+    assert_eq!(resp.status, 200);
+    let seen = requests_for(&b1, "/app/big-cookie");
+    assert_eq!(
+        seen.first().and_then(|r| r.header("cookie")),
+        Some(big.as_str())
+    );
+    let body = noise(100_000, 7);
+    let resp = send(&httpd, &Request::post("/app/post", body.clone())).expect("post");
+    assert_eq!(resp.status, 200);
+    let posted = requests_for(&b1, "/app/post");
+    assert_eq!(posted.first().map(|r| r.body_len), Some(100_000));
+    assert_eq!(
+        posted.first().map(|r| r.body_sha256.clone()),
+        Some(ajp_backend::sha256_hex(&body))
+    );
+    let got = must_get(&httpd, "/app/x?size=200000");
+    assert_eq!(
+        ajp_backend::sha256_hex(&got.body),
+        ajp_backend::pattern_sha256(200_000)
+    );
+    assert!(
+        b1.protocol_errors().is_empty(),
+        "{:?}",
+        b1.protocol_errors()
+    );
+}
