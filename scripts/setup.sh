@@ -2,7 +2,7 @@
 # Installs what building and testing mod_jk_rs needs on Debian/Ubuntu (idempotent).
 # Needs root (or sudo); installs nothing when everything is already there.
 set -euo pipefail
-pkgs=(apache2 apache2-dev libclang-dev clang pkg-config ca-certificates curl)
+pkgs=(apache2 apache2-dev libclang-dev clang pkg-config ca-certificates curl python3)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
