@@ -555,7 +555,17 @@ fn graceful_restart_keeps_counters_and_states_in_a_jk_shm_file() {
     graceful_restart_keeps(Some("JkShmFile {dir}/jk-shm\n"));
 }
 
+/// A hard restart (SIGHUP, `apachectl -k restart`) keeps them as well: the parent survives it.
+#[test]
+fn hard_restart_keeps_counters_and_states() {
+    restart_keeps(None, true);
+}
+
 fn graceful_restart_keeps(shm_line: Option<&str>) {
+    restart_keeps(shm_line, false);
+}
+
+fn restart_keeps(shm_line: Option<&str>, hard: bool) {
     let b1 = backend("b1");
     let dead = dead_port();
     let properties = lb_properties(
@@ -584,9 +594,15 @@ fn graceful_restart_keeps(shm_line: Option<&str>) {
             Ok((200, Some("b1".into())))
         );
     }
-    httpd
-        .graceful()
-        .unwrap_or_else(|e| panic!("graceful restart failed: {e}"));
+    if hard {
+        httpd
+            .restart()
+            .unwrap_or_else(|e| panic!("restart failed: {e}"));
+    } else {
+        httpd
+            .graceful()
+            .unwrap_or_else(|e| panic!("graceful restart failed: {e}"));
+    }
     let got = outcome(&httpd, &get_with_cookie("/app/after", "JSESSIONID=x.b2"));
     assert_eq!(got, Ok((200, Some("b1".into()))));
     let log_path = httpd.dir().join("lbnotes.log");
