@@ -66,6 +66,28 @@ fn lb_properties(members: &[Member], lb_props: &[&str], global: &[&str]) -> Stri
     text
 }
 
+/// Three backends b1, b2, b3 behind one lb (members with `props`, lb with `lb_props`), and
+/// the httpd in front of them (declared last, so it is dropped first).
+fn three_member_lb(
+    mpm: Mpm,
+    children: usize,
+    props: [&[&str]; 3],
+    lb_props: &[&str],
+) -> (AjpBackend, AjpBackend, AjpBackend, Httpd) {
+    let (b1, b2, b3) = (backend("b1"), backend("b2"), backend("b3"));
+    let properties = lb_properties(
+        &[
+            member("b1", b1.port(), props[0]),
+            member("b2", b2.port(), props[1]),
+            member("b3", b3.port(), props[2]),
+        ],
+        lb_props,
+        &[],
+    );
+    let httpd = start_lb(mpm, children, properties);
+    (b1, b2, b3, httpd)
+}
+
 /// An httpd with `properties` as its workers.properties and `/app/*` mounted on `lb`.
 fn start_lb(mpm: Mpm, children: usize, properties: String) -> Httpd {
     let mut cfg = HttpdConfig::with_module(mpm);
@@ -133,19 +155,13 @@ fn spread(
 /// lbfactor 1:2:3 over three members: 1200 requests on new connections from 4 client threads
 /// land 1/6, 2/6, 3/6 on the members (±5 percentage points), whichever child or thread serves.
 fn check_weights(mpm: Mpm) {
-    let b1 = backend("b1");
-    let b2 = backend("b2");
-    let b3 = backend("b3");
-    let props = lb_properties(
-        &[
-            member("b1", b1.port(), &["lbfactor=1"]),
-            member("b2", b2.port(), &["lbfactor=2"]),
-            member("b3", b3.port(), &["lbfactor=3"]),
-        ],
-        &[],
+    let (b1, b2, b3, httpd) = three_member_lb(
+        mpm,
+        8,
+        [&["lbfactor=1"], &["lbfactor=2"], &["lbfactor=3"]],
         &[],
     );
-    let httpd = Arc::new(start_lb(mpm, 8, props));
+    let httpd = Arc::new(httpd);
     // The figure: 10,000 requests, each share within ±5% of its weight.
     let total = 10_000;
     let (counts, bad) = spread(&httpd, total, 8);
@@ -185,19 +201,7 @@ fn weights_hold_in_aggregate_across_event_threads() {
 /// `;jsessionid=xyz.b3` in the path sticks to b3.
 #[test]
 fn sticky_session_stays_on_its_member_across_children() {
-    let b1 = backend("b1");
-    let b2 = backend("b2");
-    let b3 = backend("b3");
-    let props = lb_properties(
-        &[
-            member("b1", b1.port(), &[]),
-            member("b2", b2.port(), &[]),
-            member("b3", b3.port(), &[]),
-        ],
-        &[],
-        &[],
-    );
-    let httpd = start_lb(Mpm::Prefork, 8, props);
+    let (b1, b2, b3, httpd) = three_member_lb(Mpm::Prefork, 8, [&[], &[], &[]], &[]);
     let mut c = Checks::new();
     for i in 0..50 {
         match outcome(&httpd, &get_with_cookie("/app/s", "JSESSIONID=xyz.b2")) {
@@ -223,19 +227,7 @@ fn sticky_session_stays_on_its_member_across_children() {
 /// for b2 then go to another member.
 #[test]
 fn killing_a_member_loses_no_get_and_moves_its_sessions() {
-    let b1 = backend("b1");
-    let b2 = backend("b2");
-    let b3 = backend("b3");
-    let props = lb_properties(
-        &[
-            member("b1", b1.port(), &[]),
-            member("b2", b2.port(), &[]),
-            member("b3", b3.port(), &[]),
-        ],
-        &[],
-        &[],
-    );
-    let httpd = start_lb(Mpm::Prefork, 8, props);
+    let (_b1, b2, _b3, httpd) = three_member_lb(Mpm::Prefork, 8, [&[], &[], &[]], &[]);
     let mut c = Checks::new();
     let mut b2 = Some(b2);
     let mut served_by_b2_before = 0;
@@ -338,19 +330,12 @@ fn member_comes_back_after_recover_time() {
 /// member, or 503), and afterwards non-sticky requests avoid b1 (in error for `recover_time`).
 #[test]
 fn fail_on_status_puts_a_member_in_error() {
-    let b1 = backend("b1");
-    let b2 = backend("b2");
-    let b3 = backend("b3");
-    let props = lb_properties(
-        &[
-            member("b1", b1.port(), &["fail_on_status=500"]),
-            member("b2", b2.port(), &[]),
-            member("b3", b3.port(), &[]),
-        ],
+    let (b1, _b2, _b3, httpd) = three_member_lb(
+        Mpm::Prefork,
+        4,
+        [&["fail_on_status=500"], &[], &[]],
         &["recover_time=60"],
-        &[],
     );
-    let httpd = start_lb(Mpm::Prefork, 4, props);
     let mut c = Checks::new();
     let first = outcome(
         &httpd,
@@ -389,19 +374,8 @@ fn fail_on_status_puts_a_member_in_error() {
 /// `activation=disabled`: b2 gets no new requests but keeps its sessions.
 #[test]
 fn disabled_member_gets_only_its_sessions() {
-    let b1 = backend("b1");
-    let b2 = backend("b2");
-    let b3 = backend("b3");
-    let props = lb_properties(
-        &[
-            member("b1", b1.port(), &[]),
-            member("b2", b2.port(), &["activation=disabled"]),
-            member("b3", b3.port(), &[]),
-        ],
-        &[],
-        &[],
-    );
-    let httpd = start_lb(Mpm::Prefork, 4, props);
+    let (_b1, b2, _b3, httpd) =
+        three_member_lb(Mpm::Prefork, 4, [&[], &["activation=disabled"], &[]], &[]);
     let mut c = Checks::new();
     for i in 0..30 {
         match outcome(&httpd, &Request::get("/app/d")) {
@@ -426,19 +400,8 @@ fn disabled_member_gets_only_its_sessions() {
 /// `activation=stopped`: b3 gets nothing, not even its own sessions (they fail over).
 #[test]
 fn stopped_member_gets_nothing() {
-    let b1 = backend("b1");
-    let b2 = backend("b2");
-    let b3 = backend("b3");
-    let props = lb_properties(
-        &[
-            member("b1", b1.port(), &[]),
-            member("b2", b2.port(), &[]),
-            member("b3", b3.port(), &["activation=stopped"]),
-        ],
-        &[],
-        &[],
-    );
-    let httpd = start_lb(Mpm::Prefork, 4, props);
+    let (_b1, _b2, b3, httpd) =
+        three_member_lb(Mpm::Prefork, 4, [&[], &[], &["activation=stopped"]], &[]);
     let mut c = Checks::new();
     for i in 0..30 {
         match outcome(&httpd, &Request::get("/app/t")) {
@@ -462,19 +425,7 @@ fn stopped_member_gets_nothing() {
 /// member: the client gets a 5xx and exactly one backend recorded the POST.
 #[test]
 fn post_received_then_reset_is_not_replayed() {
-    let b1 = backend("b1");
-    let b2 = backend("b2");
-    let b3 = backend("b3");
-    let props = lb_properties(
-        &[
-            member("b1", b1.port(), &[]),
-            member("b2", b2.port(), &[]),
-            member("b3", b3.port(), &[]),
-        ],
-        &[],
-        &[],
-    );
-    let httpd = start_lb(Mpm::Event, 4, props);
+    let (b1, b2, b3, httpd) = three_member_lb(Mpm::Event, 4, [&[], &[], &[]], &[]);
     let mut c = Checks::new();
     let req = Request::post("/app/p?fault=reset", noise(64 * 1024, 7));
     match send(&httpd, &req) {
