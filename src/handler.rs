@@ -614,6 +614,9 @@ pub fn handle(mut req: Request<'_>) -> c_int {
             (served.outcome, Some((lb, served)))
         }
     };
+    if outcome == Outcome::Sent && !client.aborted() {
+        client.end_response();
+    }
     let mut done = client.into_request();
     let route: Option<&str> = match (&target, &lb_served) {
         (Target::Ajp(b), _) => Some(b.settings.route.as_str()),

@@ -623,6 +623,80 @@ fn flushed_response_arrives_complete() {
     c.finish(&httpd);
 }
 
+/// Requests written back to back on one connection (HTTP/1.1 pipelining) get their answers in
+/// order and whole: each response is ended and flushed on its own (EOS then FLUSH), so a chunked
+/// answer keeps its last chunk, a HEAD gets no body, and an error page from the backend does not
+/// run into the next answer.
+#[test]
+fn pipelined_requests_are_answered_in_order_and_whole() {
+    let b1 = backend("b1");
+    let httpd = core_site(Mpm::Event, &b1).start();
+    let mut c = Checks::new();
+    let requests = [
+        (Request::get("/app/pipe/1?size=1000"), 200, 1000u64),
+        (
+            Request::get("/app/pipe/2?size=70000&nocl=1&chunk=7000"),
+            200,
+            70_000,
+        ),
+        (Request::head("/app/pipe/3?size=5000"), 200, 0),
+        (Request::get("/app/pipe/4?status=404&size=300"), 404, 300),
+        (Request::get("/app/pipe/5?status=204&size=0"), 204, 0),
+        (Request::get("/app/pipe/6?size=3&nocl=1"), 200, 3),
+        (Request::get("/app/pipe/7?size=150000"), 200, 150_000),
+    ];
+    let mut conn = Connection::open(httpd.addr()).expect("connect to httpd");
+    let mut all = Vec::new();
+    for (req, _, _) in &requests {
+        all.extend_from_slice(&req.to_bytes());
+    }
+    conn.send_raw(&all).expect("write the pipelined requests");
+    for (i, (req, status, size)) in requests.iter().enumerate() {
+        match conn.read_response(req.is_head()) {
+            Err(e) => {
+                c.fail(format!("pipelined answer {i} could not be read: {e}"));
+                break;
+            }
+            Ok(resp) => {
+                c.equal(
+                    resp.status,
+                    *status,
+                    &format!("status of pipelined answer {i}"),
+                );
+                c.equal(
+                    resp.body.len() as u64,
+                    *size,
+                    &format!("body of answer {i}"),
+                );
+                if *size > 0 && *status == 200 {
+                    c.equal(
+                        sha256_hex(&resp.body),
+                        pattern_sha256(*size),
+                        &format!("body sha256 of answer {i}"),
+                    );
+                }
+                c.check(!resp.closes_connection(), || {
+                    format!("httpd closed the connection after pipelined answer {i}")
+                });
+            }
+        }
+    }
+    // Nothing beyond the seven answers: the connection is idle and still open.
+    c.check(!conn.is_closed_by_peer(), || {
+        "the connection closed after the pipelined answers".to_string()
+    });
+    match conn.send(&Request::get("/app/pipe/after?size=10")) {
+        Err(e) => c.fail(format!("request after the pipelined ones failed: {e}")),
+        Ok(resp) => c.equal(resp.body.len(), 10, "body after the pipelined answers"),
+    }
+    c.equal(
+        b1.protocol_errors(),
+        Vec::<String>::new(),
+        "backend protocol errors",
+    );
+    c.finish(&httpd);
+}
+
 #[test]
 fn unmapped_and_unmounted_uris_are_served_by_httpd() {
     let b1 = backend("b1");

@@ -15,6 +15,8 @@ pub struct HttpdClient<'r> {
     bb_in: *mut ffi::apr_bucket_brigade,
     bb_out: *mut ffi::apr_bucket_brigade,
     body_ended: bool,
+    /// `abort` ran: the response is cut short on purpose and must not be ended normally.
+    cut_short: bool,
     jklog: Option<Arc<JkLogFile>>,
 }
 
@@ -26,6 +28,7 @@ impl<'r> HttpdClient<'r> {
             bb_in: std::ptr::null_mut(),
             bb_out: std::ptr::null_mut(),
             body_ended: false,
+            cut_short: false,
             jklog,
         }
     }
@@ -47,6 +50,37 @@ impl<'r> HttpdClient<'r> {
     fn bucket_alloc(&self) -> *mut ffi::apr_bucket_alloc_t {
         // SAFETY: r and its connection are live.
         unsafe { (*(*self.r()).connection).bucket_alloc }
+    }
+
+    /// Whether the response was cut short (`abort`) or the client connection is gone.
+    pub fn aborted(&self) -> bool {
+        // SAFETY: r and its connection are live.
+        self.cut_short || unsafe { (*(*self.r()).connection).aborted } != 0
+    }
+
+    /// Ends a response the backend completed: EOS and FLUSH in one brigade, so the last bytes
+    /// (with a chunked answer's last chunk) go out in the write that would have happened anyway,
+    /// but now, before httpd's end-of-request work and its check for a pipelined request. Without
+    /// the FLUSH the core output filter holds a small answer until after that check, which then
+    /// cannot see the client's next request (it has no answer yet), so every keep-alive request
+    /// made the round trip through the MPM's listener thread. httpd skips its own EOS once
+    /// `r->eos_sent` is set.
+    pub fn end_response(&mut self) {
+        if self.bb_out.is_null() {
+            self.bb_out = self.brigade();
+        }
+        // SAFETY: r, bb_out and the connection's allocator are live; the brigade is emptied
+        // after the pass.
+        unsafe {
+            let eos = ffi::apr_bucket_eos_create(self.bucket_alloc());
+            ffi::jk_rs_brigade_insert_tail(self.bb_out, eos);
+            let flush = ffi::apr_bucket_flush_create(self.bucket_alloc());
+            ffi::jk_rs_brigade_insert_tail(self.bb_out, flush);
+            // A failure means the client went away: httpd notes c->aborted and logs the
+            // request as usual; there is nothing left to send.
+            let _ = ffi::ap_pass_brigade((*self.r()).output_filters, self.bb_out);
+            ffi::apr_brigade_cleanup(self.bb_out.cast());
+        }
     }
 
     /// Appends `bucket` to the output brigade and passes it down the filter chain.
@@ -215,6 +249,7 @@ impl Client for HttpdClient<'_> {
     }
 
     fn abort(&mut self) {
+        self.cut_short = true;
         let r = self.r();
         // SAFETY: r is live; an error bucket of 502 makes the chunk filter omit the last chunk and
         // the connection close, so the client sees a truncated response (as mod_proxy does).

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The mod_jk_rs benchmark: runs mod_jk_rs, mod_jk, mod_proxy_ajp and static files in the same
 httpd build and prints one table per scenario (`run`), or counts instructions and mallocs per
-request under callgrind (`callgrind`). Called by tests/bench/run.sh and tests/bench/callgrind.sh,
-which build what it needs; see tests/bench/README.md for the meaning of every figure.
+request under callgrind (`callgrind`), or system calls per request under strace (`syscalls`).
+Called by tests/bench/run.sh, callgrind.sh and syscalls.sh, which build what it needs; see tests/bench/README.md for the meaning of every figure.
 
 Everything runs on 127.0.0.1 on free ports, in a fresh temporary directory. Only processes this
 script started are signalled, by pid (an httpd parent, then if it will not stop, the children
@@ -355,6 +355,30 @@ def cpu_ticks(parent):
     return total
 
 
+def parse_context_switches(status_text):
+    """voluntary + involuntary context switches from /proc/<pid>/task/<tid>/status."""
+    return sum(int(n) for n in re.findall(r"^(?:non)?voluntary_ctxt_switches:\s+(\d+)",
+                                           status_text, re.MULTILINE))
+
+
+def context_switches(parent):
+    """Context switches of every thread of an httpd parent and its children: each one is a
+    thread going to sleep or being pushed off its CPU (a hand-off between threads costs two)."""
+    total = 0
+    for pid in [parent] + children_of(parent):
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/status") as f:
+                    total += parse_context_switches(f.read())
+            except OSError:
+                pass
+    return total
+
+
 def process_ticks(pid):
     stat = read_proc_stat(pid)
     return stat[1] if stat else 0
@@ -608,11 +632,31 @@ def wrk_threads(connections):
     return 2 if connections >= 64 else 1
 
 
+def split_cpus(cpus):
+    """--pin: the first half of the usable CPUs for httpd, the rest for wrk and the backends."""
+    cpus = sorted(cpus)
+    if len(cpus) < 2:
+        raise SystemExit(f"--pin needs at least 2 usable CPUs, this process may use {cpus}")
+    half = len(cpus) // 2
+    return cpus[:half], cpus[half:]
+
+
+def pinned(argv, cpus):
+    """`argv` run on `cpus` only (taskset execs the command: the pid stays the command's)."""
+    if not cpus:
+        return argv
+    return ["taskset", "-c", ",".join(str(c) for c in cpus)] + argv
+
+
+# Set by main() from --pin: (CPUs for httpd, CPUs for wrk and the backends), or empty.
+PIN = {"httpd": [], "load": []}
+
+
 def run_wrk(port, scenario, script_path, seconds, connections=None, path=None):
     connections = connections or scenario.connections
-    argv = ["wrk", f"-t{wrk_threads(connections)}", f"-c{connections}", f"-d{seconds}s",
+    argv = pinned(["wrk", f"-t{wrk_threads(connections)}", f"-c{connections}", f"-d{seconds}s",
             "--timeout", "10s", "-s", script_path,
-            f"http://127.0.0.1:{port}{path or request_path(scenario)}"]
+            f"http://127.0.0.1:{port}{path or request_path(scenario)}"], PIN["load"])
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
@@ -643,9 +687,11 @@ def measure(front_end, scenario, script_path, seconds, backend_pids, path):
     parent = front_end.proc.pid
     hwm_reset = all(reset_hwm(pid) for pid in [parent] + children_of(parent))
     ticks_before = cpu_ticks(parent)
+    switches_before = context_switches(parent)
     backend_before = [process_ticks(pid) for pid in backend_pids]
     result = run_wrk(front_end.port, scenario, script_path, seconds, path=path)
     result["cpu_ticks"] = cpu_ticks(parent) - ticks_before
+    result["switches"] = context_switches(parent) - switches_before
     # Per backend, so an lb run shows where the requests went.
     result["backend_ticks_each"] = [process_ticks(pid) - before
                                     for pid, before in zip(backend_pids, backend_before)]
@@ -677,6 +723,7 @@ def summarize(runs, post_bytes=0):
         "p50_ms": statistics.median(r["p50_us"] for r in ok) / 1000,
         "p99_ms": statistics.median(r["p99_us"] for r in ok) / 1000,
         "cpu_us": statistics.median(r["cpu_ticks"] * us_per_tick / r["requests"] for r in ok),
+        "switches": statistics.median(r.get("switches", 0) / r["requests"] for r in ok),
         "backend_us": statistics.median(r["backend_ticks"] * us_per_tick / r["requests"]
                                         for r in ok),
         "rss_mib": max(r["rss_kib"] for r in ok) / KIB,
@@ -719,7 +766,7 @@ def fmt_ratio(value):
 def scenario_table(scenario, figures, front_ends):
     """Rows of one scenario: each figure with its ratio to mod_jk."""
     columns = [("req/s", "rps", 0), ("p50 ms", "p50_ms", 2), ("p99 ms", "p99_ms", 2),
-               ("CPU us/req", "cpu_us", 1), ("RSS MiB", "rss_mib", 1)]
+               ("CPU us/req", "cpu_us", 1), ("cs/req", "switches", 1), ("RSS MiB", "rss_mib", 1)]
     if scenario.is_bulk:
         columns.insert(1, ("MiB/s", "mib_s", 0))
     header = ["front end"]
@@ -772,6 +819,14 @@ def target_lines(all_figures, scenarios):
             what = "throughput" if s.name == "10m" else "req/s"
             lines.append(f"  {s.name:<13} {what} >= {goal:.1f}x {who:<14} measured "
                          f"{value:.2f}x  {verdict}")
+        p99 = {fe: fig(s.name, fe, "p99_ms") for fe in ("mod_jk_rs", "mod_jk", "mod_proxy_ajp")}
+        if p99["mod_jk_rs"] is not None:
+            for who in ("mod_jk", "mod_proxy_ajp"):
+                if p99[who]:
+                    value = p99["mod_jk_rs"] / p99[who]
+                    verdict = "PASS" if value <= 1.0 else "FAIL"
+                    lines.append(f"  {s.name:<13} p99 <= 1.0x {who:<18} measured "
+                                 f"{value:.2f}x  {verdict}")
     sizes = [s.name for s in scenarios if s.name in ("1k-keepalive", "100k", "10m")]
 
     def growth(fe):
@@ -833,7 +888,7 @@ def start_backends(args, procs, base):
     binary = args.responder if args.backend == "fast" else args.backend_bin
     for name in BACKEND_NAMES:
         port = free_port()
-        proc = procs.start([binary, "--port", str(port), "--name", name],
+        proc = procs.start(pinned([binary, "--port", str(port), "--name", name], PIN["load"]),
                            os.path.join(base, f"backend-{name}.log"), "backend")
         if not wait_for_port(port, proc):
             raise RuntimeError(f"backend {name} did not start; see {base}/backend-{name}.log")
@@ -851,7 +906,7 @@ def start_front_ends(args, procs, base, backends, htdocs, max_connections):
         port = free_port()
         directory, conf = write_front_end(base, fe, port, args, backends, args.module, htdocs,
                                           max_connections)
-        proc = procs.start([APACHE2, "-f", conf, "-DFOREGROUND"],
+        proc = procs.start(pinned([APACHE2, "-f", conf, "-DFOREGROUND"], PIN["httpd"]),
                            os.path.join(directory, "stderr.log"), "httpd")
         running.append(RunningFrontEnd(fe, port, directory, proc,
                                        "static" if fe == "static" else args.topology))
@@ -990,6 +1045,12 @@ def print_header(args, front_ends, backends, backend_text, base, scenarios, excl
     print(f"  client:    wrk {wrk} on loopback, "
           f"{args.duration}s per run, {args.rounds} round(s) interleaved "
           f"({' '.join(fe.name for fe in front_ends)}, ...), warm-up {args.warmup}s")
+    if PIN["httpd"]:
+        print(f"  pinning:   httpd on CPU {','.join(map(str, PIN['httpd']))}; wrk and the "
+              f"backends on CPU {','.join(map(str, PIN['load']))} (--pin)")
+    else:
+        print("  pinning:   none: httpd, wrk and the backends share every CPU (--pin separates "
+              "them)")
     print("  front ends (same httpd, same modules but the last config block):")
     versions = {
         "mod_jk_rs": args.module,
@@ -1124,10 +1185,17 @@ def run_client(port, scenario, warmup, requests, deadline=600.0):
         conn.close()
 
 
-def stop_single_process(proc, port, timeout=120.0):
-    """SIGTERM to an `httpd -X`; prefork's only notices it once accept() returns, so while it
-    lives it gets an empty connection every second (both runs alike, so it cancels out)."""
-    proc.send_signal(signal.SIGTERM)
+def stop_single_process(proc, port, timeout=120.0, signal_pid=None):
+    """SIGTERM to an `httpd -X` (`signal_pid`, when `proc` is a tracer that started it) and wait
+    for `proc`; prefork's only notices it once accept() returns, so while it lives it gets an
+    empty connection every second (both runs alike, so it cancels out)."""
+    if signal_pid is None:
+        proc.send_signal(signal.SIGTERM)
+    else:
+        try:
+            os.kill(signal_pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -1223,6 +1291,160 @@ def command_callgrind(args):
     return 0
 
 
+# ---------------------------------------------------------------------------------------------
+# The `syscalls` command: system calls per request under strace, the kernel-side cost that
+# callgrind cannot see (every syscall is a user/kernel round trip; loopback sends also run the
+# receiver's TCP path on the sender's CPU).
+
+# `1234 name(args...` -- a call, whole or `<unfinished ...>`. `1234 <... name resumed>` (the rest
+# of an unfinished call), `--- SIG...` and `+++ exited` lines are not new calls.
+STRACE_CALL = re.compile(r"^(?:\[pid\s+)?\d*\]?\s*([a-z_][a-z0-9_]*)\(")
+
+
+def parse_strace(text):
+    """{syscall name: calls} from an `strace -f -qq -o FILE` trace (one line per call)."""
+    counts = {}
+    for line in text.splitlines():
+        match = STRACE_CALL.match(line)
+        if match:
+            name = match.group(1)
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def count_difference(after, before, requests):
+    """Per-request difference of two {name: count} maps, names that did not change left out."""
+    keys = set(after) | set(before)
+    return {k: (after.get(k, 0) - before.get(k, 0)) / requests for k in keys
+            if after.get(k, 0) != before.get(k, 0)}
+
+
+def traced_httpd_pid(strace_proc, timeout=15.0):
+    """The httpd that strace started (strace's only child), or None if it never appeared."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if strace_proc.poll() is not None:
+            return None
+        children = children_of(strace_proc.pid)
+        if children:
+            return children[0]
+        time.sleep(0.05)
+    return None
+
+
+def kill_if_ours(pid, conf):
+    """SIGKILL `pid` if it still runs httpd with our `conf` (strace stopped early, so it was
+    detached): the pid alone could have been reused by then."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return
+    if conf.encode() in argv:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def strace_once(args, base, fe_name, backends, htdocs, scenario, count, procs):
+    port = free_port()
+    directory, conf = write_front_end(base, fe_name, port, args, backends, args.module, htdocs,
+                                      scenario.connections, CALLGRIND_THREADS)
+    pidfile = os.path.join(directory, "run", "httpd.pid")
+    if os.path.exists(pidfile):
+        os.remove(pidfile)  # the previous -X run's; httpd refuses to start over a live-looking one
+    out = os.path.join(base, "strace", f"{fe_name}.{scenario.name}.{count}.trace")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    # -f: every thread; -qq: no attach/exit chatter. strace itself stays root and writes `out`.
+    argv = ["strace", "-f", "-qq", "-o", out, APACHE2, "-X", "-f", conf]
+    proc = procs.start(argv, os.path.join(directory, f"strace.{count}.log"), "strace")
+    httpd = None
+    try:
+        httpd = traced_httpd_pid(proc)
+        if httpd is None:
+            raise RuntimeError(f"{fe_name}: httpd did not start under strace\n" + tail(directory))
+        run_client(port, scenario, args.warmup_requests, count)
+        # SIGTERM to httpd itself: strace, signalled, would detach and leave httpd running.
+        stop_single_process(proc, port, signal_pid=httpd)
+    finally:
+        procs.stop(proc, "strace", timeout=60)
+        if httpd is not None:
+            kill_if_ours(httpd, conf)
+    with open(out, errors="replace") as f:
+        return parse_strace(f.read())
+
+
+def command_syscalls(args):
+    scenarios = [SCENARIO_BY_NAME[n] for n in args.scenarios]
+    procs = Processes()
+    base = tempfile.mkdtemp(prefix="mod_jk_rs-syscalls.")
+    os.chmod(base, 0o755)
+    htdocs = os.path.join(base, "htdocs")
+    write_htdocs(htdocs, sorted({s.size for s in scenarios}))
+    results = {}
+    try:
+        backends, _, backend_text = start_backends(args, procs, base)
+        httpd = tool_version([APACHE2, "-v"], r"Server version:\s*(.+)")
+        strace = tool_version(["strace", "-V"], r"(strace -- version \S+)")
+        print("mod_jk_rs system calls per request (tests/bench/syscalls.sh)")
+        print(f"  httpd:    {httpd}, one process: apache2 -X, MPM {args.mpm}, under {strace} -f")
+        print(f"  backends: {backend_text}")
+        print(f"  config:   run.sh's httpd.conf but ThreadsPerChild {CALLGRIND_THREADS}")
+        print(f"  method:   every system call of every thread with {args.warmup_requests} + N "
+              f"requests, minus the same with {args.warmup_requests} + 0, divided by N")
+        for fe in args.front_ends:
+            print(f"  {fe:<14} topology "
+                  f"{'static' if fe == 'static' else args.topology}: "
+                  f"{topology_description(fe, args.topology, backends)}")
+        sys.stdout.flush()
+        for s in scenarios:
+            results[s.name] = {}
+            n = args.requests or default_requests(s)
+            for fe in args.front_ends:
+                before = strace_once(args, base, fe, backends, htdocs, s, 0, procs)
+                after = strace_once(args, base, fe, backends, htdocs, s, n, procs)
+                per_request = count_difference(after, before, n)
+                results[s.name][fe] = {"total": sum(per_request.values()),
+                                       "calls": per_request, "requests": n}
+            print_syscall_table(s, n, results[s.name], args.front_ends)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=1)
+            print(f"\nraw results: {args.json}")
+    finally:
+        procs.stop_all()
+        if args.keep:
+            print(f"\nrun directory kept: {base} (traces in {base}/strace/)")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+def syscall_mix(calls, limit=8):
+    """`name count, ...` of the calls made at least 0.05 times per request, most first."""
+    top = sorted((kv for kv in calls.items() if abs(kv[1]) >= 0.05), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{name} {value:.1f}" for name, value in top[:limit])
+
+
+def print_syscall_table(scenario, requests, figures, front_ends):
+    print(f"\n== {scenario.name}: {scenario.title}; N = {requests} ==")
+    jk = figures.get("mod_jk", {}).get("total")
+    px = figures.get("mod_proxy_ajp", {}).get("total")
+    rows = [["front end", "syscalls/req", "xmod_jk", "xmod_proxy_ajp", "the calls per request"]]
+    for fe in front_ends:
+        f = figures.get(fe)
+        if not f:
+            continue
+        rows.append([fe, fmt(f["total"], 1), fmt_ratio(ratio(f["total"], jk)),
+                     fmt_ratio(ratio(f["total"], px)), syscall_mix(f["calls"])])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:4], widths[1:4])]
+        print("  ".join(cells + [r[4]]))
+    sys.stdout.flush()
+
+
 def default_requests(scenario):
     """2000 requests, fewer when each moves more than 100 KiB (valgrind runs ~50x slower)."""
     moved = max(scenario.size, scenario.post_bytes)
@@ -1296,7 +1518,7 @@ def positive_int(text):
 def parser():
     p = argparse.ArgumentParser(prog="bench.py", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    for name in ("run", "callgrind"):
+    for name in ("run", "callgrind", "syscalls"):
         c = sub.add_parser(name)
         c.add_argument("--module", required=True, help="libmod_jk_rs.so to load")
         c.add_argument("--responder", help="the built tests/bench/ajp_responder.rs")
@@ -1318,6 +1540,9 @@ def parser():
             c.add_argument("--rounds", type=positive_int, default=3)
             c.add_argument("--duration", type=positive_int, default=5, help="seconds per run")
             c.add_argument("--warmup", type=positive_int, default=2, help="seconds per front end")
+            c.add_argument("--pin", action="store_true",
+                           help="httpd on the first half of the CPUs, wrk and the backends on "
+                                "the rest (taskset), so req/s shows the front end's own cost")
             c.add_argument("--quick", action="store_true",
                            help="smoke run: 1 round of 2 s, 1 s warm-up (< 2 minutes)")
         else:
@@ -1346,10 +1571,12 @@ def main(argv):
             raise SystemExit(f"backend binary missing: {needed!r} (run through run.sh)")
     if args.topology == "lb" and args.tomcat and len(args.tomcat.split(",")) < 2:
         raise SystemExit("--topology lb needs two backends in --tomcat")
+    if args.command == "run" and args.pin:
+        PIN["httpd"], PIN["load"] = split_cpus(os.sched_getaffinity(0))
     if args.command == "run" and args.quick:
         args.rounds, args.duration, args.warmup = 1, 2, 1
-    if args.command == "callgrind" and args.tomcat_path:
-        raise SystemExit("callgrind checks answer sizes against ?size=N: use our backends")
+    if args.command in ("callgrind", "syscalls") and args.tomcat_path:
+        raise SystemExit(f"{args.command} checks answer sizes against ?size=N: use our backends")
     # A signal ends the run through the finally blocks that stop what we started (SIGINT too
     # when started in the background, where it arrives ignored).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -1357,6 +1584,8 @@ def main(argv):
     try:
         if args.command == "run":
             return command_run(args)
+        if args.command == "syscalls":
+            return command_syscalls(args)
         return command_callgrind(args)
     except KeyboardInterrupt:
         return 130

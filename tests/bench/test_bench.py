@@ -23,6 +23,57 @@ class ProcParsing(unittest.TestCase):
         self.assertIsNone(bench.parse_vm_hwm("Name:\tkthreadd\n"))
 
 
+class StraceParsing(unittest.TestCase):
+    TRACE = "\n".join([
+        '100 epoll_wait(4, [{events=EPOLLIN, data={u32=1}}], 11, 5000) = 1',
+        '101 read(7, "GET / HTTP/1.1\\r\\n"..., 8000) = 62',
+        '101 recvfrom(8, 0x7f, 1, MSG_PEEK|MSG_DONTWAIT, NULL, NULL) = -1 EAGAIN (Resource '
+        'temporarily unavailable)',
+        '101 futex(0x7f5bd0325164, FUTEX_WAIT_BITSET_PRIVATE, 0, NULL <unfinished ...>',
+        '100 futex(0x7f5bd0325164, FUTEX_WAKE_PRIVATE, 1) = 1',
+        '101 <... futex resumed>) = 0',
+        '101 writev(7, [{iov_base="HTTP/1.1 200 OK\\r\\n"..., iov_len=150}], 1) = 150',
+        '100 --- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=1, si_uid=0} ---',
+        '100 restart_syscall(<... resuming interrupted read ...>) = 0',
+        '101 +++ exited with 0 +++',
+        '',
+    ])
+
+    def test_every_call_counts_once_and_resumptions_signals_and_exits_not_at_all(self):
+        self.assertEqual(bench.parse_strace(self.TRACE),
+                         {"epoll_wait": 1, "read": 1, "recvfrom": 1, "futex": 2, "writev": 1,
+                          "restart_syscall": 1})
+
+    def test_a_trace_without_pids_counts_too(self):
+        self.assertEqual(bench.parse_strace("close(3) = 0\nclose(4) = 0\n"), {"close": 2})
+
+    def test_difference_is_per_request_and_drops_unchanged_calls(self):
+        after = {"read": 2200, "futex": 700, "close": 3}
+        before = {"read": 200, "futex": 100, "close": 3, "openat": 10}
+        self.assertEqual(bench.count_difference(after, before, 1000),
+                         {"read": 2.0, "futex": 0.6, "openat": -0.01})
+
+    def test_mix_lists_the_frequent_calls_most_first(self):
+        mix = bench.syscall_mix({"read": 2.0, "writev": 2.0, "futex": 0.6, "openat": -0.01,
+                                 "close": 0.04})
+        self.assertEqual(mix, "read 2.0, writev 2.0, futex 0.6")
+
+
+class Pinning(unittest.TestCase):
+    def test_httpd_gets_the_first_half_and_the_load_the_rest(self):
+        self.assertEqual(bench.split_cpus({3, 1, 0, 2}), ([0, 1], [2, 3]))
+        self.assertEqual(bench.split_cpus({0, 1}), ([0], [1]))
+        self.assertEqual(bench.split_cpus({4, 5, 6}), ([4], [5, 6]))
+
+    def test_one_cpu_cannot_be_split(self):
+        with self.assertRaises(SystemExit):
+            bench.split_cpus({0})
+
+    def test_pinned_commands_keep_their_arguments(self):
+        self.assertEqual(bench.pinned(["wrk", "-t2"], [1, 3]), ["taskset", "-c", "1,3", "wrk", "-t2"])
+        self.assertEqual(bench.pinned(["wrk"], []), ["wrk"])
+
+
 class CallgrindParsing(unittest.TestCase):
     SAMPLE = "\n".join([
         "version: 1",
@@ -188,33 +239,46 @@ class HttpClient(unittest.TestCase):
 
 
 class Reporting(unittest.TestCase):
-    def figures(self, rps, rss=8.0):
-        return {"rps": rps, "rss_mib": rss}
+    def figures(self, rps, rss=8.0, p99=None):
+        return {"rps": rps, "rss_mib": rss, "p99_ms": p99}
 
     def test_targets_compare_mod_jk_rs_with_both_references(self):
         all_figures = {
-            "1k-keepalive": {"mod_jk_rs": self.figures(140), "mod_jk": self.figures(100),
-                             "mod_proxy_ajp": self.figures(120)},
+            "1k-keepalive": {"mod_jk_rs": self.figures(140, p99=2.0),
+                             "mod_jk": self.figures(100, p99=2.5),
+                             "mod_proxy_ajp": self.figures(120, p99=1.6)},
             "10m": {"mod_jk_rs": self.figures(99, rss=10.5), "mod_jk": self.figures(100, 9.0)},
         }
         scenarios = [bench.SCENARIO_BY_NAME["1k-keepalive"], bench.SCENARIO_BY_NAME["10m"]]
         lines = bench.target_lines(all_figures, scenarios)
         self.assertIn("1.40x  PASS", lines[0])  # >= 1.3x mod_jk
         self.assertIn("1.17x  PASS", lines[1])  # >= 1.1x mod_proxy_ajp
-        self.assertIn("0.99x  FAIL", lines[2])  # 10 MiB throughput below mod_jk
-        self.assertIn("growth +2.5 MiB; mod_jk +1.0", lines[3])
-        self.assertTrue(lines[3].endswith("FAIL"))
+        self.assertIn("p99 <= 1.0x mod_jk", lines[2])
+        self.assertIn("0.80x  PASS", lines[2])  # p99 below mod_jk's
+        self.assertIn("p99 <= 1.0x mod_proxy_ajp", lines[3])
+        self.assertIn("1.25x  FAIL", lines[3])  # p99 above mod_proxy_ajp's
+        self.assertIn("0.99x  FAIL", lines[4])  # 10 MiB throughput below mod_jk
+        self.assertIn("growth +2.5 MiB; mod_jk +1.0", lines[5])
+        self.assertTrue(lines[5].endswith("FAIL"))
+        self.assertEqual(len(lines), 6)  # no p99 line without p99 figures
 
     def test_errors_list_only_what_happened(self):
         self.assertEqual(bench.errors_text({"read": 0, "status": 0}), "0")
         self.assertEqual(bench.errors_text({"read": 108, "status": 2, "timeout": 0}),
                          "read 108, status 2")
 
+    def test_context_switches_add_both_kinds(self):
+        status = ("Name:\tapache2\nvoluntary_ctxt_switches:\t120\n"
+                  "nonvoluntary_ctxt_switches:\t7\n")
+        self.assertEqual(bench.parse_context_switches(status), 127)
+        self.assertEqual(bench.parse_context_switches("Name:\tx\n"), 0)
+
     def test_summary_takes_medians_and_the_largest_rss(self):
         def run(requests, rss):
             return {"requests": requests, "duration_us": 1e6, "bytes": requests * 1100,
                     "p50_us": 500, "p99_us": 900, "cpu_ticks": requests / 1000,
                     "backend_ticks": 0, "rss_kib": rss, "rss_since_start": False,
+                    "switches": requests * 3,
                     "connect_errors": 0, "read_errors": 0, "write_errors": 0,
                     "status_errors": 0, "timeouts": 0}
         summary = bench.summarize([run(1000, 8192), run(3000, 9216), run(2000, 8192)])
@@ -222,6 +286,7 @@ class Reporting(unittest.TestCase):
         self.assertEqual(summary["spread"], 1.0)
         self.assertEqual(summary["rss_mib"], 9.0)
         self.assertAlmostEqual(summary["cpu_us"], 1e6 / bench.CLK_TCK / 1000)
+        self.assertEqual(summary["switches"], 3.0)
 
 
 if __name__ == "__main__":
