@@ -127,6 +127,10 @@ pub trait Client {
         headers: &SendHeaders<'_>,
     ) -> Result<(), ClientError>;
     fn write_body(&mut self, data: &[u8]) -> Result<(), ClientError>;
+    /// Writes several pieces of body in order, as one pass to the network where the client can.
+    fn write_body_parts(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
+        parts.iter().try_for_each(|part| self.write_body(part))
+    }
     fn flush(&mut self) -> Result<(), ClientError>;
     /// The backend failed after part of the response went out: make the client see a broken
     /// response (no chunk terminator, connection closed) rather than a complete-looking one.
@@ -508,10 +512,14 @@ impl<'x, 'r> Exchange<'x, 'r> {
         let max = self.backend.settings.max_packet_size;
         let head = self.req.is_head();
         loop {
-            let msg = match conn.read_message() {
-                Ok(m) => m,
+            // Body packets already buffered together go to the client together, once the
+            // headers are out and the body is really sent (FlushPackets: each one by itself).
+            let gather = p.headers && !p.swallow_body && !self.req.flush_packets;
+            let run = match conn.read_run(gather) {
+                Ok(r) => r,
                 Err(e) => return Err(self.failed(e, &p, reused)),
             };
+            let msg = run.first;
             p.answered = true;
             match msg {
                 Response::SendHeaders(h) => {
@@ -575,7 +583,7 @@ impl<'x, 'r> Exchange<'x, 'r> {
                         ));
                     }
                     if p.swallow_body {
-                        p.written += data.len() as u64;
+                        p.written += run.body().iter().map(|d| d.len() as u64).sum::<u64>();
                         continue;
                     }
                     if data.is_empty() {
@@ -586,25 +594,38 @@ impl<'x, 'r> Exchange<'x, 'r> {
                         }
                         continue;
                     }
-                    let total = p.written + data.len() as u64;
-                    if p.declared_len.is_some_and(|limit| total > limit) {
-                        // Passing the extra bytes on would hand them to the client's next request.
+                    let parts = run.body();
+                    // What fits the declared Content-Length goes out; more would be handed to
+                    // the client's next request.
+                    let mut total = p.written;
+                    let mut fit = 0;
+                    for part in parts {
+                        let next = total + part.len() as u64;
+                        if p.declared_len.is_some_and(|limit| next > limit) {
+                            break;
+                        }
+                        total = next;
+                        fit += 1;
+                    }
+                    if fit > 0 {
+                        p.committed = true;
+                        self.committed = true;
+                        if self.client.write_body_parts(&parts[..fit]).is_err() {
+                            self.log(
+                                Level::Info,
+                                format_args!("client went away during the response"),
+                            );
+                            return Err(Failure::Final(Outcome::Sent, AttemptKind::ClientError));
+                        }
+                        p.written = total;
+                    }
+                    if fit < parts.len() {
                         return Err(self.failed(
                             BackendError::Unexpected("more body than its Content-Length"),
                             &p,
                             reused,
                         ));
                     }
-                    p.committed = true;
-                    self.committed = true;
-                    if self.client.write_body(data).is_err() {
-                        self.log(
-                            Level::Info,
-                            format_args!("client went away during the response"),
-                        );
-                        return Err(Failure::Final(Outcome::Sent, AttemptKind::ClientError));
-                    }
-                    p.written = total;
                     if self.req.flush_packets && self.client.flush().is_err() {
                         return Err(Failure::Final(Outcome::Sent, AttemptKind::ClientError));
                     }

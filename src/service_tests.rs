@@ -42,6 +42,8 @@ struct FakeClient {
     response_headers: Vec<(Vec<u8>, Vec<u8>)>,
     written: Vec<u8>,
     writes: usize,
+    /// Parts per `write_body_parts` call (one pass down httpd's filters each).
+    passes: Vec<usize>,
     events: Vec<Event>,
     logs: RefCell<Vec<(Level, String)>>,
 }
@@ -60,6 +62,7 @@ impl FakeClient {
             response_headers: Vec::new(),
             written: Vec::new(),
             writes: 0,
+            passes: Vec::new(),
             events: Vec::new(),
             logs: RefCell::new(Vec::new()),
         }
@@ -162,6 +165,11 @@ impl Client for FakeClient {
         self.written.extend_from_slice(data);
         self.events.push(Event::Write(data.to_vec()));
         Ok(())
+    }
+
+    fn write_body_parts(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
+        self.passes.push(parts.len());
+        parts.iter().try_for_each(|part| self.write_body(part))
     }
 
     fn flush(&mut self) -> Result<(), ClientError> {
@@ -1128,6 +1136,129 @@ fn body_longer_than_content_length_before_anything_went_out_gives_502() {
     let mut client = FakeClient::new();
     assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(502));
     assert!(client.written.is_empty());
+    assert!(join(peer));
+}
+
+#[test]
+fn buffered_body_chunks_go_to_the_client_in_one_pass() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        // One write: the module's first read takes in all of it.
+        send(
+            &mut s,
+            &[
+                send_headers(200, "OK", &[("Content-Length", "15")]),
+                body_chunk(b"one"),
+                body_chunk(b"two"),
+                body_chunk(b"three"),
+                body_chunk(b"four"),
+                end_response(true),
+            ]
+            .concat(),
+        );
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    join(peer);
+    assert_eq!(client.written, b"onetwothreefour");
+    assert_eq!(client.passes, vec![4]);
+    assert!(!client.aborted());
+    assert_eq!(backend.pool().idle_count(), 1);
+}
+
+#[test]
+fn a_large_body_in_odd_sized_writes_arrives_whole_and_in_order() {
+    // 40 full 8 KiB packets written 3001 bytes at a time: packets straddle reads and the end
+    // of the receive buffer, so runs stop at partial packets and the buffer is compacted.
+    let body: Vec<u8> = (0..40 * 8184u32).map(|i| (i % 251) as u8).collect();
+    let expected = body.clone();
+    let (port, peer) = peer(move |listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        let len = body.len().to_string();
+        let mut wire = send_headers(200, "OK", &[("Content-Length", &len)]);
+        for chunk in body.chunks(8184) {
+            wire.extend_from_slice(&body_chunk(chunk));
+        }
+        wire.extend_from_slice(&end_response(true));
+        for piece in wire.chunks(3001) {
+            send(&mut s, piece);
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    join(peer);
+    assert_eq!(client.written.len(), expected.len());
+    assert!(client.written == expected, "body bytes differ");
+    assert_eq!(client.passes.iter().sum::<usize>(), 40);
+    assert!(!client.aborted());
+    assert_eq!(backend.pool().idle_count(), 1);
+}
+
+#[test]
+fn an_empty_chunk_ends_a_run_and_flushes_between() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(
+            &mut s,
+            &[
+                send_headers(200, "OK", &[("Content-Length", "3")]),
+                body_chunk(b"a"),
+                body_chunk(b"b"),
+                body_chunk(b""),
+                body_chunk(b"c"),
+                end_response(true),
+            ]
+            .concat(),
+        );
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    join(peer);
+    assert_eq!(
+        client.events,
+        vec![
+            Event::Headers(200),
+            Event::Write(b"a".to_vec()),
+            Event::Write(b"b".to_vec()),
+            Event::Flush,
+            Event::Write(b"c".to_vec()),
+        ]
+    );
+    assert_eq!(client.passes, vec![2, 1]);
+}
+
+#[test]
+fn body_past_content_length_in_one_run_sends_what_fits_then_aborts() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(
+            &mut s,
+            &[
+                send_headers(200, "OK", &[("Content-Length", "4")]),
+                body_chunk(b"ab"),
+                body_chunk(b"cd"),
+                body_chunk(b"ef"),
+                end_response(true),
+            ]
+            .concat(),
+        );
+        closed_by_module(&mut s)
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"abcd");
+    assert_eq!(client.passes, vec![2]);
+    assert!(client.aborted());
+    assert_eq!(backend.pool().idle_count(), 0);
     assert!(join(peer));
 }
 

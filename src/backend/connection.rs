@@ -1,10 +1,36 @@
 //! One TCP connection to an AJP13 backend with its receive buffer: writes whole packets and
-//! reads one message at a time, parsed in place (no copy, no allocation per message).
+//! reads messages parsed in place (no copy, no allocation per message). The buffer is larger
+//! than a packet, so one read takes in several body packets of a large response, and
+//! `read_run` hands the ones already buffered over together (one write to the client for all).
 use super::BackendError;
 use crate::ajp::{self, Response, CPING_PACKET, HEADER_LEN};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
+
+/// Receive buffer size: eight 8 KiB packets per read for a large response (never smaller than
+/// `max_packet`). Pages are touched only as far as reads fill them.
+pub const RECV_BUFFER: usize = 64 * 1024;
+
+/// Most body packets one `read_run` returns.
+pub const MAX_RUN: usize = 16;
+
+/// The next message, and when it is a non-empty SEND_BODY_CHUNK, the body bytes of it and of
+/// the non-empty SEND_BODY_CHUNK packets buffered right behind it (all borrowed from the
+/// receive buffer, valid until the next read).
+pub struct Run<'a> {
+    pub first: Response<'a>,
+    parts: [&'a [u8]; MAX_RUN],
+    n: usize,
+}
+
+impl<'a> Run<'a> {
+    /// The body bytes, in order: `first`'s data, then the gathered packets' (empty unless
+    /// `first` is a non-empty body chunk).
+    pub fn body(&self) -> &[&'a [u8]] {
+        &self.parts[..self.n]
+    }
+}
 
 pub struct Connection {
     stream: TcpStream,
@@ -45,7 +71,7 @@ impl Connection {
         }
         Ok(Connection {
             stream,
-            inbuf: vec![0u8; max_packet.max(ajp::DEFAULT_MAX_PACKET)].into_boxed_slice(),
+            inbuf: vec![0u8; max_packet.max(RECV_BUFFER)].into_boxed_slice(),
             start: 0,
             end: 0,
             max_packet,
@@ -141,8 +167,10 @@ impl Connection {
 
     /// Reads until `inbuf[start..end]` holds at least `need` bytes.
     fn fill(&mut self, need: usize) -> Result<(), BackendError> {
-        if self.start + need > self.inbuf.len() {
-            // Move the partial packet to the front so a whole packet fits.
+        let len = self.inbuf.len();
+        if self.start + need > len || (self.start > 0 && len - self.end < self.max_packet) {
+            // Move the partial packet to the front so a whole packet fits and the next read
+            // can take in a packet or more.
             self.inbuf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
@@ -168,22 +196,83 @@ impl Connection {
         Ok(())
     }
 
-    /// Reads and parses the next message from the backend.
-    pub fn read_message(&mut self) -> Result<Response<'_>, BackendError> {
+    /// Reads the next packet and returns the range of its payload in `inbuf`. The payload stays
+    /// in place until the next `fill`.
+    fn next_packet(&mut self) -> Result<(usize, usize), BackendError> {
         self.fill(HEADER_LEN)?;
         let mut header = [0u8; HEADER_LEN];
         header.copy_from_slice(&self.inbuf[self.start..self.start + HEADER_LEN]);
         let len = ajp::parse_header(&header, self.max_packet).map_err(BackendError::Protocol)?;
         self.fill(HEADER_LEN + len)?;
         let from = self.start + HEADER_LEN;
-        self.start = from + len;
+        self.consume_to(from + len);
+        Ok((from, len))
+    }
+
+    /// Marks `inbuf[..to]` as read.
+    fn consume_to(&mut self, to: usize) {
+        self.start = to;
         if self.start == self.end {
-            // Nothing buffered beyond this packet: the next read may start at the front again
-            // (the payload stays in place until then).
+            // Nothing buffered beyond this packet: the next read may start at the front again.
             self.start = 0;
             self.end = 0;
         }
+    }
+
+    /// Reads and parses the next message from the backend.
+    pub fn read_message(&mut self) -> Result<Response<'_>, BackendError> {
+        let (from, len) = self.next_packet()?;
         ajp::parse_payload(&self.inbuf[from..from + len]).map_err(BackendError::Protocol)
+    }
+
+    /// Reads the next message like `read_message`; when it is a non-empty body chunk and
+    /// `gather` is set, also takes the complete non-empty body chunks already buffered behind it
+    /// (no further read, so no added wait). Anything else (an empty chunk, which asks for a
+    /// flush, END_RESPONSE, a partial or malformed packet) is left for the next read.
+    pub fn read_run(&mut self, gather: bool) -> Result<Run<'_>, BackendError> {
+        let (from, len) = self.next_packet()?;
+        let buf: &[u8] = &self.inbuf;
+        let first = ajp::parse_payload(&buf[from..from + len]).map_err(BackendError::Protocol)?;
+        let mut run = Run {
+            first,
+            parts: [&[]; MAX_RUN],
+            n: 0,
+        };
+        if let Response::BodyChunk(data) = first {
+            if !data.is_empty() {
+                run.parts[0] = data;
+                run.n = 1;
+            }
+        }
+        if !gather || run.n == 0 {
+            return Ok(run);
+        }
+        let (mut at, end) = (self.start, self.end);
+        while run.n < MAX_RUN && end - at >= HEADER_LEN {
+            let mut header = [0u8; HEADER_LEN];
+            header.copy_from_slice(&buf[at..at + HEADER_LEN]);
+            let len = match ajp::parse_header(&header, self.max_packet) {
+                Ok(len) if end - at >= HEADER_LEN + len => len,
+                _ => break,
+            };
+            let payload = &buf[at + HEADER_LEN..at + HEADER_LEN + len];
+            match ajp::parse_payload(payload) {
+                Ok(Response::BodyChunk(data)) if !data.is_empty() => {
+                    run.parts[run.n] = data;
+                    run.n += 1;
+                    at += HEADER_LEN + len;
+                }
+                _ => break,
+            }
+        }
+        if at != self.start {
+            self.start = at;
+            if at == end {
+                self.start = 0;
+                self.end = 0;
+            }
+        }
+        Ok(run)
     }
 
     /// CPing / CPong round trip within `timeout`; tolerates one stray non-CPong packet, as a

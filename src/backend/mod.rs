@@ -6,7 +6,7 @@ mod connection;
 mod error;
 mod pool;
 
-pub use connection::Connection;
+pub use connection::{Connection, Run, MAX_RUN};
 pub use error::BackendError;
 pub use pool::ConnectionPool;
 

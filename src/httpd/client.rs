@@ -85,13 +85,27 @@ impl<'r> HttpdClient<'r> {
 
     /// Appends `bucket` to the output brigade and passes it down the filter chain.
     fn pass(&mut self, bucket: *mut ffi::apr_bucket) -> Result<(), ClientError> {
+        self.append(bucket);
+        self.pass_appended()
+    }
+
+    /// Appends `bucket` to the output brigade (to go out with the next `pass_appended`).
+    fn append(&mut self, bucket: *mut ffi::apr_bucket) {
         if self.bb_out.is_null() {
             self.bb_out = self.brigade();
         }
-        // SAFETY: bb_out and bucket are live and from this request's allocator; after the pass the
-        // brigade is emptied so no bucket refers to the caller's buffer any more.
+        // SAFETY: bb_out and bucket are live and from this request's allocator.
+        unsafe { ffi::jk_rs_brigade_insert_tail(self.bb_out, bucket) };
+    }
+
+    /// Passes the output brigade down the filter chain.
+    fn pass_appended(&mut self) -> Result<(), ClientError> {
+        if self.bb_out.is_null() {
+            self.bb_out = self.brigade();
+        }
+        // SAFETY: bb_out is live and its buckets are from this request's allocator; after the
+        // pass the brigade is emptied so no bucket refers to the caller's buffers any more.
         let rv = unsafe {
-            ffi::jk_rs_brigade_insert_tail(self.bb_out, bucket);
             let rv = ffi::ap_pass_brigade((*self.r()).output_filters, self.bb_out);
             ffi::apr_brigade_cleanup(self.bb_out.cast());
             rv
@@ -230,16 +244,24 @@ impl Client for HttpdClient<'_> {
     }
 
     fn write_body(&mut self, data: &[u8]) -> Result<(), ClientError> {
-        // SAFETY: a transient bucket borrows `data` only until ap_pass_brigade returns (filters
-        // that keep it copy it: apr_bucket_setaside), and `pass` empties the brigade before returning.
-        let b = unsafe {
-            ffi::apr_bucket_transient_create(
-                data.as_ptr().cast(),
-                data.len() as ffi::apr_size_t,
-                self.bucket_alloc(),
-            )
-        };
-        self.pass(b)
+        self.write_body_parts(&[data])
+    }
+
+    fn write_body_parts(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
+        for data in parts {
+            // SAFETY: a transient bucket borrows `data` only until ap_pass_brigade returns
+            // (filters that keep it copy it: apr_bucket_setaside), and `pass_appended` empties
+            // the brigade before returning, so no bucket outlives the borrow of `parts`.
+            let b = unsafe {
+                ffi::apr_bucket_transient_create(
+                    data.as_ptr().cast(),
+                    data.len() as ffi::apr_size_t,
+                    self.bucket_alloc(),
+                )
+            };
+            self.append(b);
+        }
+        self.pass_appended()
     }
 
     fn flush(&mut self) -> Result<(), ClientError> {
