@@ -1168,13 +1168,15 @@ fn buffered_body_chunks_go_to_the_client_in_one_pass() {
     assert_eq!(backend.pool().idle_count(), 1);
 }
 
-#[test]
-fn a_large_body_in_odd_sized_writes_arrives_whole_and_in_order() {
-    // 40 full 8 KiB packets written 3001 bytes at a time: packets straddle reads and the end
-    // of the receive buffer, so runs stop at partial packets and the buffer is compacted.
-    let body: Vec<u8> = (0..40 * 8184u32).map(|i| (i % 251) as u8).collect();
-    let expected = body.clone();
-    let (port, peer) = peer(move |listener| {
+/// 40 full 8 KiB packets with Content-Length, written 3001 bytes at a time (packets straddle
+/// reads and the end of the receive buffer).
+fn large_body_peer(body: Vec<u8>) -> (u16, JoinHandle<()>) {
+    large_body_peer_writing(body, 3001)
+}
+
+/// The same, written `piece` bytes at a time.
+fn large_body_peer_writing(body: Vec<u8>, piece: usize) -> (u16, JoinHandle<()>) {
+    peer(move |listener| {
         let mut s = accept(&listener);
         let _ = read_forward_request(&mut s);
         let len = body.len().to_string();
@@ -1183,20 +1185,79 @@ fn a_large_body_in_odd_sized_writes_arrives_whole_and_in_order() {
             wire.extend_from_slice(&body_chunk(chunk));
         }
         wire.extend_from_slice(&end_response(true));
-        for piece in wire.chunks(3001) {
+        for piece in wire.chunks(piece) {
             send(&mut s, piece);
             std::thread::sleep(Duration::from_micros(50));
         }
-    });
+        // Open until the module closes the connection (it is pooled meanwhile).
+        let _ = s.read(&mut [0u8; 1]);
+    })
+}
+
+fn large_body() -> Vec<u8> {
+    (0..40 * 8184u32).map(|i| (i % 251) as u8).collect()
+}
+
+#[test]
+fn a_large_body_in_odd_sized_writes_arrives_whole_and_in_order() {
+    let expected = large_body();
+    let (port, peer) = large_body_peer(expected.clone());
     let backend = Backend::new(worker(port), 4);
     let mut client = FakeClient::new();
     assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
-    join(peer);
     assert_eq!(client.written.len(), expected.len());
     assert!(client.written == expected, "body bytes differ");
     assert_eq!(client.passes.iter().sum::<usize>(), 40);
     assert!(!client.aborted());
-    assert_eq!(backend.pool().idle_count(), 1);
+    let conn = backend.pool().take().expect("the connection is pooled");
+    assert!(
+        !conn.holds_large(),
+        "a pooled connection gave its large buffer back"
+    );
+    drop(conn);
+    join(peer);
+}
+
+#[test]
+fn a_large_body_written_at_once_goes_out_in_a_few_passes() {
+    let _only = crate::backend::large::EXCLUSIVE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let expected = large_body();
+    let (port, peer) = large_body_peer_writing(expected.clone(), usize::MAX);
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    drop(backend);
+    join(peer);
+    assert!(client.written == expected, "body bytes differ");
+    // A large buffer takes in up to eight packets per read, and they go out together.
+    assert!(
+        client.passes.len() < 20 && client.passes.iter().any(|&n| n >= 4),
+        "passes: {:?}",
+        client.passes
+    );
+}
+
+#[test]
+fn a_large_body_arrives_whole_with_no_large_buffer_free() {
+    use crate::backend::large;
+    let _only = large::EXCLUSIVE.lock().unwrap_or_else(|e| e.into_inner());
+    let held: Vec<_> = std::iter::from_fn(large::borrow).collect();
+    let expected = large_body();
+    let (port, peer) = large_body_peer(expected.clone());
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    let outcome = forward(&backend, &get(), &mut client);
+    for buf in held {
+        large::give_back(buf);
+    }
+    assert_eq!(outcome, Outcome::Sent);
+    drop(backend);
+    join(peer);
+    assert!(client.written == expected, "body bytes differ");
+    // The connection's own buffer holds one packet: one pass per packet, as before.
+    assert_eq!(client.passes, vec![1; 40]);
 }
 
 #[test]

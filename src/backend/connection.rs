@@ -1,16 +1,13 @@
 //! One TCP connection to an AJP13 backend with its receive buffer: writes whole packets and
-//! reads messages parsed in place (no copy, no allocation per message). The buffer is larger
-//! than a packet, so one read takes in several body packets of a large response, and
-//! `read_run` hands the ones already buffered over together (one write to the client for all).
+//! reads messages parsed in place (no copy, no allocation per message). While it streams a
+//! large body it borrows a large buffer (`large`), so one read takes in several body packets,
+//! and `read_run` hands the ones already buffered over together (one write to the client).
+use super::large;
 use super::BackendError;
 use crate::ajp::{self, Response, CPING_PACKET, HEADER_LEN};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
-
-/// Receive buffer size: eight 8 KiB packets per read for a large response (never smaller than
-/// `max_packet`). Pages are touched only as far as reads fill them.
-pub const RECV_BUFFER: usize = 64 * 1024;
 
 /// Most body packets one `read_run` returns.
 pub const MAX_RUN: usize = 16;
@@ -34,8 +31,11 @@ impl<'a> Run<'a> {
 
 pub struct Connection {
     stream: TcpStream,
-    /// Receive buffer: holds at least one whole packet (`max_packet` bytes).
+    /// Receive buffer: holds at least one whole packet (`max_packet` bytes); a large one
+    /// while `own` is set.
     inbuf: Box<[u8]>,
+    /// The connection's own buffer while `inbuf` is a borrowed large one.
+    own: Option<Box<[u8]>>,
     /// Unparsed bytes are `inbuf[start..end]`.
     start: usize,
     end: usize,
@@ -71,7 +71,8 @@ impl Connection {
         }
         Ok(Connection {
             stream,
-            inbuf: vec![0u8; max_packet.max(RECV_BUFFER)].into_boxed_slice(),
+            inbuf: vec![0u8; max_packet.max(ajp::DEFAULT_MAX_PACKET)].into_boxed_slice(),
+            own: None,
             start: 0,
             end: 0,
             max_packet,
@@ -230,6 +231,10 @@ impl Connection {
     /// (no further read, so no added wait). Anything else (an empty chunk, which asks for a
     /// flush, END_RESPONSE, a partial or malformed packet) is left for the next read.
     pub fn read_run(&mut self, gather: bool) -> Result<Run<'_>, BackendError> {
+        if gather && self.own.is_none() && !self.holds_whole_packet() {
+            // A body that needs another read: read it in large pieces.
+            self.borrow_large();
+        }
         let (from, len) = self.next_packet()?;
         let buf: &[u8] = &self.inbuf;
         let first = ajp::parse_payload(&buf[from..from + len]).map_err(BackendError::Protocol)?;
@@ -275,6 +280,55 @@ impl Connection {
         Ok(run)
     }
 
+    /// Whether the buffer holds the next packet whole (no read needed for it).
+    fn holds_whole_packet(&self) -> bool {
+        let have = self.end - self.start;
+        if have < HEADER_LEN {
+            return false;
+        }
+        let mut header = [0u8; HEADER_LEN];
+        header.copy_from_slice(&self.inbuf[self.start..self.start + HEADER_LEN]);
+        // A bad header is reported by the read that follows, from whichever buffer.
+        ajp::parse_header(&header, self.max_packet).map_or(true, |len| have >= HEADER_LEN + len)
+    }
+
+    /// Switches to a large buffer, moving the unread bytes, if one is free.
+    fn borrow_large(&mut self) {
+        if self.inbuf.len() >= large::LARGE_BUFFER {
+            return;
+        }
+        let Some(mut big) = large::borrow() else {
+            return;
+        };
+        let n = self.end - self.start;
+        big[..n].copy_from_slice(&self.inbuf[self.start..self.end]);
+        self.own = Some(std::mem::replace(&mut self.inbuf, big));
+        self.start = 0;
+        self.end = n;
+    }
+
+    /// Gives a borrowed large buffer back (the response is over), moving unread bytes, if any,
+    /// to the connection's own buffer; keeps it if they would not fit.
+    pub fn release_large(&mut self) {
+        let n = self.end - self.start;
+        let Some(own) = self.own.as_mut() else {
+            return;
+        };
+        if n > own.len() {
+            return;
+        }
+        own[..n].copy_from_slice(&self.inbuf[self.start..self.end]);
+        let own = self.own.take().expect("checked above");
+        large::give_back(std::mem::replace(&mut self.inbuf, own));
+        self.start = 0;
+        self.end = n;
+    }
+
+    /// Whether a large buffer is lent to this connection now.
+    pub fn holds_large(&self) -> bool {
+        self.own.is_some()
+    }
+
     /// CPing / CPong round trip within `timeout`; tolerates one stray non-CPong packet, as a
     /// leftover of an earlier response (reference §6.6 item 7).
     pub fn cping(&mut self, timeout: Duration) -> Result<(), BackendError> {
@@ -311,6 +365,14 @@ impl Connection {
     /// Closes the socket now (e.g. after a client vanished mid-body).
     pub fn close(self) {
         let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if self.own.is_some() {
+            large::give_back(std::mem::take(&mut self.inbuf));
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod connection;
 mod error;
+pub(crate) mod large;
 mod pool;
 
 pub use connection::{Connection, Run, MAX_RUN};

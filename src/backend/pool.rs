@@ -42,6 +42,7 @@ impl ConnectionPool {
 
     /// Returns a connection; when the pool is full the connection is closed.
     pub fn put(&self, mut conn: Connection) {
+        conn.release_large();
         conn.mark_idle(Instant::now());
         let _ = self.idle.push(conn);
     }

@@ -1,0 +1,80 @@
+//! Large receive buffers, lent to connections while they stream a large response body.
+//!
+//! A connection's own buffer holds one packet (`max_packet`, 8 KiB by default), so an idle
+//! pool costs what mod_jk's does. While a body spans several packets, the connection borrows
+//! one of these (`LARGE_BUFFER` bytes): one read then takes in up to eight packets, which go to
+//! the client in one pass. At most `LARGE_BUFFERS` exist per process, so the memory they add is
+//! bounded whatever the concurrency; a connection that finds none keeps reading packet by
+//! packet, as before. Lock-free: a bounded queue of free buffers and a counter of made ones.
+use crossbeam_queue::ArrayQueue;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+/// Bytes per large buffer: eight 8 KiB packets.
+pub const LARGE_BUFFER: usize = 64 * 1024;
+
+/// Most large buffers per process (1 MiB in all).
+pub const LARGE_BUFFERS: usize = 16;
+
+static FREE: OnceLock<ArrayQueue<Box<[u8]>>> = OnceLock::new();
+static MADE: AtomicUsize = AtomicUsize::new(0);
+
+fn free() -> &'static ArrayQueue<Box<[u8]>> {
+    FREE.get_or_init(|| ArrayQueue::new(LARGE_BUFFERS))
+}
+
+/// A free large buffer, a new one while fewer than `LARGE_BUFFERS` exist, or `None`.
+pub fn borrow() -> Option<Box<[u8]>> {
+    if let Some(buf) = free().pop() {
+        return Some(buf);
+    }
+    if MADE.fetch_add(1, Ordering::Relaxed) < LARGE_BUFFERS {
+        Some(vec![0u8; LARGE_BUFFER].into_boxed_slice())
+    } else {
+        MADE.fetch_sub(1, Ordering::Relaxed);
+        None
+    }
+}
+
+/// Gives a buffer from `borrow` back.
+pub fn give_back(buf: Box<[u8]>) {
+    if free().push(buf).is_err() {
+        // Cannot happen (the queue holds every buffer ever made), but if it did the buffer
+        // is freed and may be made again.
+        MADE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Large buffers that exist now (lent or free), for tests.
+#[cfg(test)]
+pub fn made() -> usize {
+    MADE.load(Ordering::Relaxed).min(LARGE_BUFFERS)
+}
+
+/// Held by tests that take every large buffer, so they do not starve each other.
+#[cfg(test)]
+pub static EXCLUSIVE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_more_than_the_cap_and_given_back_ones_are_reused() {
+        let _only = EXCLUSIVE.lock().unwrap_or_else(|e| e.into_inner());
+        let mut held = Vec::new();
+        while let Some(buf) = borrow() {
+            assert_eq!(buf.len(), LARGE_BUFFER);
+            held.push(buf);
+            assert!(held.len() <= LARGE_BUFFERS, "more buffers than the cap");
+        }
+        // Other tests may hold some meanwhile; none is made past the cap.
+        assert!(made() <= LARGE_BUFFERS);
+        assert!(borrow().is_none(), "all are lent: none is made");
+        for buf in held.drain(..) {
+            give_back(buf);
+        }
+        let again = borrow().expect("a given-back buffer is lent again");
+        give_back(again);
+    }
+}
