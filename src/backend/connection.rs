@@ -10,7 +10,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 /// Most body packets one `read_run` returns.
-pub const MAX_RUN: usize = 16;
+pub const MAX_RUN: usize = 8;
 
 /// The next message, and when it is a non-empty SEND_BODY_CHUNK, the body bytes of it and of
 /// the non-empty SEND_BODY_CHUNK packets buffered right behind it (all borrowed from the
@@ -168,6 +168,9 @@ impl Connection {
 
     /// Reads until `inbuf[start..end]` holds at least `need` bytes.
     fn fill(&mut self, need: usize) -> Result<(), BackendError> {
+        if self.end - self.start >= need {
+            return Ok(());
+        }
         let len = self.inbuf.len();
         if self.start + need > len || (self.start > 0 && len - self.end < self.max_packet) {
             // Move the partial packet to the front so a whole packet fits and the next read
@@ -253,7 +256,12 @@ impl Connection {
             return Ok(run);
         }
         let (mut at, end) = (self.start, self.end);
-        while run.n < MAX_RUN && end - at >= HEADER_LEN {
+        // Only a body chunk can join the run: look at the message code before parsing (the
+        // END_RESPONSE that usually follows is left alone).
+        while run.n < MAX_RUN
+            && end - at > HEADER_LEN
+            && buf[at + HEADER_LEN] == ajp::SEND_BODY_CHUNK
+        {
             let mut header = [0u8; HEADER_LEN];
             header.copy_from_slice(&buf[at..at + HEADER_LEN]);
             let len = match ajp::parse_header(&header, self.max_packet) {
