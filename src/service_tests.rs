@@ -538,6 +538,16 @@ fn get_body_chunk(requested: u16) -> Vec<u8> {
     ajp(&[0x06, hi, lo])
 }
 
+/// A backend that reads one request and answers with `packets`, in one write.
+fn answering(packets: &[Vec<u8>]) -> (u16, JoinHandle<()>) {
+    let wire = packets.concat();
+    peer(move |listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(&mut s, &wire);
+    })
+}
+
 fn send(stream: &mut TcpStream, bytes: &[u8]) {
     stream.write_all(bytes).expect("peer write");
 }
@@ -1141,23 +1151,15 @@ fn body_longer_than_content_length_before_anything_went_out_gives_502() {
 
 #[test]
 fn buffered_body_chunks_go_to_the_client_in_one_pass() {
-    let (port, peer) = peer(|listener| {
-        let mut s = accept(&listener);
-        let _ = read_forward_request(&mut s);
-        // One write: the module's first read takes in all of it.
-        send(
-            &mut s,
-            &[
-                send_headers(200, "OK", &[("Content-Length", "15")]),
-                body_chunk(b"one"),
-                body_chunk(b"two"),
-                body_chunk(b"three"),
-                body_chunk(b"four"),
-                end_response(true),
-            ]
-            .concat(),
-        );
-    });
+    // One write: the module's first read takes in all of it.
+    let (port, peer) = answering(&[
+        send_headers(200, "OK", &[("Content-Length", "15")]),
+        body_chunk(b"one"),
+        body_chunk(b"two"),
+        body_chunk(b"three"),
+        body_chunk(b"four"),
+        end_response(true),
+    ]);
     let backend = Backend::new(worker(port), 4);
     let mut client = FakeClient::new();
     assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
@@ -1262,22 +1264,14 @@ fn a_large_body_arrives_whole_with_no_large_buffer_free() {
 
 #[test]
 fn an_empty_chunk_ends_a_run_and_flushes_between() {
-    let (port, peer) = peer(|listener| {
-        let mut s = accept(&listener);
-        let _ = read_forward_request(&mut s);
-        send(
-            &mut s,
-            &[
-                send_headers(200, "OK", &[("Content-Length", "3")]),
-                body_chunk(b"a"),
-                body_chunk(b"b"),
-                body_chunk(b""),
-                body_chunk(b"c"),
-                end_response(true),
-            ]
-            .concat(),
-        );
-    });
+    let (port, peer) = answering(&[
+        send_headers(200, "OK", &[("Content-Length", "3")]),
+        body_chunk(b"a"),
+        body_chunk(b"b"),
+        body_chunk(b""),
+        body_chunk(b"c"),
+        end_response(true),
+    ]);
     let backend = Backend::new(worker(port), 4);
     let mut client = FakeClient::new();
     assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
@@ -1493,21 +1487,13 @@ fn error_status_without_a_body_lets_httpd_render_the_page() {
 
 /// Headers, chunks "a", "b", "c", END_RESPONSE.
 fn three_chunk_peer() -> (u16, JoinHandle<()>) {
-    peer(|listener| {
-        let mut s = accept(&listener);
-        let _ = read_forward_request(&mut s);
-        send(
-            &mut s,
-            &[
-                send_headers(200, "OK", &[("Content-Length", "3")]),
-                body_chunk(b"a"),
-                body_chunk(b"b"),
-                body_chunk(b"c"),
-                end_response(true),
-            ]
-            .concat(),
-        );
-    })
+    answering(&[
+        send_headers(200, "OK", &[("Content-Length", "3")]),
+        body_chunk(b"a"),
+        body_chunk(b"b"),
+        body_chunk(b"c"),
+        end_response(true),
+    ])
 }
 
 #[test]
@@ -1559,20 +1545,12 @@ fn flush_header_flushes_right_after_the_headers() {
 
 #[test]
 fn empty_body_chunk_from_the_backend_is_a_flush() {
-    let (port, peer) = peer(|listener| {
-        let mut s = accept(&listener);
-        let _ = read_forward_request(&mut s);
-        send(
-            &mut s,
-            &[
-                send_headers(200, "OK", &[]),
-                body_chunk(b"part"),
-                body_chunk(b""),
-                end_response(true),
-            ]
-            .concat(),
-        );
-    });
+    let (port, peer) = answering(&[
+        send_headers(200, "OK", &[]),
+        body_chunk(b"part"),
+        body_chunk(b""),
+        end_response(true),
+    ]);
     let backend = Backend::new(worker(port), 4);
     let mut client = FakeClient::new();
     assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);

@@ -204,29 +204,17 @@ impl Connection {
     /// in place until the next `fill`.
     fn next_packet(&mut self) -> Result<(usize, usize), BackendError> {
         self.fill(HEADER_LEN)?;
-        let mut header = [0u8; HEADER_LEN];
-        header.copy_from_slice(&self.inbuf[self.start..self.start + HEADER_LEN]);
-        let len = ajp::parse_header(&header, self.max_packet).map_err(BackendError::Protocol)?;
+        let len = payload_len_at(&self.inbuf, self.start, self.max_packet)
+            .map_err(BackendError::Protocol)?;
         self.fill(HEADER_LEN + len)?;
         let from = self.start + HEADER_LEN;
-        self.consume_to(from + len);
+        consume_to(&mut self.start, &mut self.end, from + len);
         Ok((from, len))
-    }
-
-    /// Marks `inbuf[..to]` as read.
-    fn consume_to(&mut self, to: usize) {
-        self.start = to;
-        if self.start == self.end {
-            // Nothing buffered beyond this packet: the next read may start at the front again.
-            self.start = 0;
-            self.end = 0;
-        }
     }
 
     /// Reads and parses the next message from the backend.
     pub fn read_message(&mut self) -> Result<Response<'_>, BackendError> {
-        let (from, len) = self.next_packet()?;
-        ajp::parse_payload(&self.inbuf[from..from + len]).map_err(BackendError::Protocol)
+        Ok(self.read_run(false)?.first)
     }
 
     /// Reads the next message like `read_message`; when it is a non-empty body chunk and
@@ -262,9 +250,7 @@ impl Connection {
             && end - at > HEADER_LEN
             && buf[at + HEADER_LEN] == ajp::SEND_BODY_CHUNK
         {
-            let mut header = [0u8; HEADER_LEN];
-            header.copy_from_slice(&buf[at..at + HEADER_LEN]);
-            let len = match ajp::parse_header(&header, self.max_packet) {
+            let len = match payload_len_at(buf, at, self.max_packet) {
                 Ok(len) if end - at >= HEADER_LEN + len => len,
                 _ => break,
             };
@@ -279,11 +265,7 @@ impl Connection {
             }
         }
         if at != self.start {
-            self.start = at;
-            if at == end {
-                self.start = 0;
-                self.end = 0;
-            }
+            consume_to(&mut self.start, &mut self.end, at);
         }
         Ok(run)
     }
@@ -294,10 +276,9 @@ impl Connection {
         if have < HEADER_LEN {
             return false;
         }
-        let mut header = [0u8; HEADER_LEN];
-        header.copy_from_slice(&self.inbuf[self.start..self.start + HEADER_LEN]);
         // A bad header is reported by the read that follows, from whichever buffer.
-        ajp::parse_header(&header, self.max_packet).map_or(true, |len| have >= HEADER_LEN + len)
+        payload_len_at(&self.inbuf, self.start, self.max_packet)
+            .map_or(true, |len| have >= HEADER_LEN + len)
     }
 
     /// Switches to a large buffer, moving the unread bytes, if one is free.
@@ -381,6 +362,24 @@ impl Drop for Connection {
         if self.own.is_some() {
             large::give_back(std::mem::take(&mut self.inbuf));
         }
+    }
+}
+
+/// Payload length of the packet whose header starts at `buf[at..]` (which holds the header).
+fn payload_len_at(buf: &[u8], at: usize, max_packet: usize) -> Result<usize, ajp::ProtocolError> {
+    let mut header = [0u8; HEADER_LEN];
+    header.copy_from_slice(&buf[at..at + HEADER_LEN]);
+    ajp::parse_header(&header, max_packet)
+}
+
+/// Marks `buf[..to]` as read: `start = to`, and both back to the front when nothing is left.
+fn consume_to(start: &mut usize, end: &mut usize, to: usize) {
+    *start = to;
+    if *start == *end {
+        // Nothing buffered beyond: the next read may start at the front again (a payload
+        // handed out stays in place until then).
+        *start = 0;
+        *end = 0;
     }
 }
 
