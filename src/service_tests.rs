@@ -548,6 +548,17 @@ fn answering(packets: &[Vec<u8>]) -> (u16, JoinHandle<()>) {
     })
 }
 
+/// Like `answering`; the peer then reports whether the module closed the connection.
+fn answering_then_closed(packets: &[Vec<u8>]) -> (u16, JoinHandle<bool>) {
+    let wire = packets.concat();
+    peer(move |listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(&mut s, &wire);
+        closed_by_module(&mut s)
+    })
+}
+
 fn send(stream: &mut TcpStream, bytes: &[u8]) {
     stream.write_all(bytes).expect("peer write");
 }
@@ -1099,21 +1110,12 @@ fn disable_reuse_closes_the_connection_despite_reuse_flag() {
 
 #[test]
 fn body_longer_than_content_length_aborts_the_client_and_drops_the_connection() {
-    let (port, peer) = peer(|listener| {
-        let mut s = accept(&listener);
-        let _ = read_forward_request(&mut s);
-        send(
-            &mut s,
-            &[
-                send_headers(200, "OK", &[("Content-Length", "5")]),
-                body_chunk(b"hello"),
-                body_chunk(b"world!"),
-                end_response(true),
-            ]
-            .concat(),
-        );
-        closed_by_module(&mut s)
-    });
+    let (port, peer) = answering_then_closed(&[
+        send_headers(200, "OK", &[("Content-Length", "5")]),
+        body_chunk(b"hello"),
+        body_chunk(b"world!"),
+        end_response(true),
+    ]);
     let backend = Backend::new(worker(port), 4);
     let mut client = FakeClient::new();
     assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
@@ -1128,20 +1130,11 @@ fn body_longer_than_content_length_aborts_the_client_and_drops_the_connection() 
 
 #[test]
 fn body_longer_than_content_length_before_anything_went_out_gives_502() {
-    let (port, peer) = peer(|listener| {
-        let mut s = accept(&listener);
-        let _ = read_forward_request(&mut s);
-        send(
-            &mut s,
-            &[
-                send_headers(200, "OK", &[("Content-Length", "3")]),
-                body_chunk(b"too long"),
-                end_response(true),
-            ]
-            .concat(),
-        );
-        closed_by_module(&mut s)
-    });
+    let (port, peer) = answering_then_closed(&[
+        send_headers(200, "OK", &[("Content-Length", "3")]),
+        body_chunk(b"too long"),
+        end_response(true),
+    ]);
     let backend = Backend::new(worker(port), 4);
     let mut client = FakeClient::new();
     assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(502));
@@ -1291,22 +1284,13 @@ fn an_empty_chunk_ends_a_run_and_flushes_between() {
 
 #[test]
 fn body_past_content_length_in_one_run_sends_what_fits_then_aborts() {
-    let (port, peer) = peer(|listener| {
-        let mut s = accept(&listener);
-        let _ = read_forward_request(&mut s);
-        send(
-            &mut s,
-            &[
-                send_headers(200, "OK", &[("Content-Length", "4")]),
-                body_chunk(b"ab"),
-                body_chunk(b"cd"),
-                body_chunk(b"ef"),
-                end_response(true),
-            ]
-            .concat(),
-        );
-        closed_by_module(&mut s)
-    });
+    let (port, peer) = answering_then_closed(&[
+        send_headers(200, "OK", &[("Content-Length", "4")]),
+        body_chunk(b"ab"),
+        body_chunk(b"cd"),
+        body_chunk(b"ef"),
+        end_response(true),
+    ]);
     let backend = Backend::new(worker(port), 4);
     let mut client = FakeClient::new();
     assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
@@ -1319,20 +1303,11 @@ fn body_past_content_length_in_one_run_sends_what_fits_then_aborts() {
 
 #[test]
 fn body_shorter_than_content_length_aborts_the_client() {
-    let (port, peer) = peer(|listener| {
-        let mut s = accept(&listener);
-        let _ = read_forward_request(&mut s);
-        send(
-            &mut s,
-            &[
-                send_headers(200, "OK", &[("Content-Length", "10")]),
-                body_chunk(b"short"),
-                end_response(true),
-            ]
-            .concat(),
-        );
-        closed_by_module(&mut s)
-    });
+    let (port, peer) = answering_then_closed(&[
+        send_headers(200, "OK", &[("Content-Length", "10")]),
+        body_chunk(b"short"),
+        end_response(true),
+    ]);
     let backend = Backend::new(worker(port), 4);
     let mut client = FakeClient::new();
     assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
@@ -1598,21 +1573,12 @@ fn client_read_failure_mid_body_sends_end_of_body_and_closes_the_connection() {
 
 #[test]
 fn client_gone_during_the_response_returns_sent_and_drops_the_connection() {
-    let (port, peer) = peer(|listener| {
-        let mut s = accept(&listener);
-        let _ = read_forward_request(&mut s);
-        send(
-            &mut s,
-            &[
-                send_headers(200, "OK", &[("Content-Length", "6")]),
-                body_chunk(b"abc"),
-                body_chunk(b"def"),
-                end_response(true),
-            ]
-            .concat(),
-        );
-        closed_by_module(&mut s)
-    });
+    let (port, peer) = answering_then_closed(&[
+        send_headers(200, "OK", &[("Content-Length", "6")]),
+        body_chunk(b"abc"),
+        body_chunk(b"def"),
+        end_response(true),
+    ]);
     let backend = Backend::new(worker(port), 4);
     let mut client = FakeClient::new();
     client.fail_write_from = Some(0);
