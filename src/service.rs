@@ -583,7 +583,8 @@ impl<'x, 'r> Exchange<'x, 'r> {
                         ));
                     }
                     if p.swallow_body {
-                        p.written += run.body().iter().map(|d| d.len() as u64).sum::<u64>();
+                        // Not gathered (see `gather`): this packet only.
+                        p.written += data.len() as u64;
                         continue;
                     }
                     if data.is_empty() {

@@ -7,7 +7,7 @@ mod error;
 pub(crate) mod large;
 mod pool;
 
-pub use connection::{Connection, Run, MAX_RUN};
+pub use connection::Connection;
 pub use error::BackendError;
 pub use pool::ConnectionPool;
 
