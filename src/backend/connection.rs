@@ -84,6 +84,14 @@ impl Connection {
         })
     }
 
+    /// This end's address: tells pooled connections apart in tests.
+    #[cfg(test)]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.stream
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
     pub fn idle_for(&self, now: Instant) -> Duration {
         now.saturating_duration_since(self.idle_since)
     }

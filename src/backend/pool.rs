@@ -1,35 +1,54 @@
-//! Per-process pool of idle AJP connections for one worker: a lock-free bounded queue, so
-//! threads of an event/worker MPM take and return connections without a mutex.
+//! Per-process pool of idle AJP connections for one worker. Last in, first out: a request takes
+//! the connection returned most recently, so the few connections a steady load needs stay warm
+//! (their backend threads too) and the rest age until `connection_pool_timeout` closes them, as
+//! mod_jk's lowest-slot-first endpoint cache does. A first-in-first-out queue would rotate every
+//! request through every idle connection: each backend thread woken cold, none ever idle long
+//! enough to be closed.
 use super::Connection;
-use crossbeam_queue::ArrayQueue;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub struct ConnectionPool {
-    idle: ArrayQueue<Connection>,
+    /// Idle connections, most recently returned last. The lock is held only to push or pop (no
+    /// system call, no drop, no allocation: the capacity is reserved up front).
+    idle: Mutex<Vec<Connection>>,
+    capacity: usize,
     /// `connection_pool_timeout`: idle connections older than this are closed, not reused.
     idle_timeout: Option<Duration>,
 }
 
 impl ConnectionPool {
     pub fn new(size: usize, idle_timeout: Option<Duration>) -> ConnectionPool {
+        let capacity = size.max(1);
         ConnectionPool {
-            idle: ArrayQueue::new(size.max(1)),
+            idle: Mutex::new(Vec::with_capacity(capacity)),
+            capacity,
             idle_timeout,
         }
     }
 
+    fn idle(&self) -> MutexGuard<'_, Vec<Connection>> {
+        // Nothing panics while the lock is held (push/pop within the reserved capacity), so a
+        // poisoned lock still guards a consistent vector.
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     pub fn capacity(&self) -> usize {
-        self.idle.capacity()
+        self.capacity
     }
 
     pub fn idle_count(&self) -> usize {
-        self.idle.len()
+        self.idle().len()
     }
 
-    /// An idle connection that has not outlived `connection_pool_timeout` and that the backend
-    /// has not closed meanwhile (closed ones are dropped here, before any request is written).
+    /// The most recently returned idle connection that has not outlived
+    /// `connection_pool_timeout` and that the backend has not closed meanwhile (closed ones are
+    /// dropped here, outside the lock, before any request is written).
     pub fn take(&self) -> Option<Connection> {
-        while let Some(conn) = self.idle.pop() {
+        loop {
+            let conn = self.idle().pop()?;
             let expired = self
                 .idle_timeout
                 .is_some_and(|limit| conn.idle_for(Instant::now()) > limit);
@@ -37,32 +56,43 @@ impl ConnectionPool {
                 return Some(conn);
             }
         }
-        None
     }
 
     /// Returns a connection; when the pool is full the connection is closed.
     pub fn put(&self, mut conn: Connection) {
         conn.release_large();
         conn.mark_idle(Instant::now());
-        let _ = self.idle.push(conn);
+        let refused = {
+            let mut idle = self.idle();
+            if idle.len() < self.capacity {
+                idle.push(conn);
+                None
+            } else {
+                Some(conn)
+            }
+        };
+        drop(refused);
     }
 
     /// Periodic care of idle connections: closes those idle longer than `connection_pool_timeout`
-    /// (keeping at least `keep` of them) and, with `ping` = (interval, timeout), CPings those
-    /// idle longer than the interval, dropping the ones that do not answer (ping_mode I).
+    /// (keeping at least `keep` of them, the most recently used) and, with `ping` =
+    /// (interval, timeout), CPings those idle longer than the interval, dropping the ones that do
+    /// not answer (ping_mode I). Returns (closed, failed CPing).
     pub fn maintain(
         &self,
         now: Instant,
         keep: usize,
         ping: Option<(Duration, Duration)>,
     ) -> (usize, usize) {
+        // Oldest first; requests meanwhile see only what is returned after this point.
+        let checked: Vec<Connection> = self.idle().drain(..).collect();
         let (mut closed, mut failed) = (0, 0);
-        for _ in 0..self.idle.len() {
-            let Some(mut conn) = self.idle.pop() else {
-                break;
-            };
+        let total = checked.len();
+        let mut survivors = Vec::with_capacity(total);
+        for (index, mut conn) in checked.into_iter().enumerate() {
             let idle = conn.idle_for(now);
-            if self.idle_timeout.is_some_and(|limit| idle > limit) && self.idle.len() >= keep {
+            let younger = total - index - 1;
+            if self.idle_timeout.is_some_and(|limit| idle > limit) && younger >= keep {
                 closed += 1;
                 continue;
             }
@@ -79,8 +109,150 @@ impl ConnectionPool {
                 closed += 1;
                 continue;
             }
-            let _ = self.idle.push(conn);
+            survivors.push(conn);
         }
+        // Put the survivors back below what was returned meanwhile (those are more recent);
+        // beyond the capacity the oldest are closed.
+        let excess = {
+            let mut idle = self.idle();
+            let room = self.capacity.saturating_sub(idle.len());
+            let excess: Vec<Connection> = survivors
+                .drain(..survivors.len().saturating_sub(room))
+                .collect();
+            idle.splice(0..0, survivors);
+            excess
+        };
+        closed += excess.len();
+        drop(excess);
         (closed, failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{SocketAddr, TcpListener, TcpStream};
+
+    /// `n` connections to a local listener, and the accepted ends (kept open: the backend side).
+    fn connections(n: usize) -> (Vec<Connection>, Vec<TcpStream>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut conns = Vec::new();
+        let mut peers = Vec::new();
+        for _ in 0..n {
+            conns.push(Connection::connect(addr, None, None, 8192, false).expect("connect"));
+            peers.push(listener.accept().expect("accept").0);
+        }
+        (conns, peers)
+    }
+
+    fn ids(conns: &[Connection]) -> Vec<SocketAddr> {
+        conns.iter().map(Connection::local_addr).collect()
+    }
+
+    #[test]
+    fn the_most_recently_returned_connection_is_taken_first() {
+        let (conns, _peers) = connections(3);
+        let order = ids(&conns);
+        let pool = ConnectionPool::new(4, None);
+        for conn in conns {
+            pool.put(conn);
+        }
+        assert_eq!(pool.idle_count(), 3);
+        let taken: Vec<SocketAddr> = std::iter::from_fn(|| pool.take())
+            .map(|c| c.local_addr())
+            .collect();
+        let mut newest_first = order.clone();
+        newest_first.reverse();
+        assert_eq!(taken, newest_first);
+        assert_eq!(pool.idle_count(), 0);
+    }
+
+    #[test]
+    fn a_steady_single_request_load_reuses_one_connection() {
+        let (conns, _peers) = connections(3);
+        let pool = ConnectionPool::new(4, None);
+        for conn in conns {
+            pool.put(conn);
+        }
+        let first = pool.take().expect("idle connection");
+        let id = first.local_addr();
+        pool.put(first);
+        for _ in 0..5 {
+            let conn = pool.take().expect("idle connection");
+            assert_eq!(conn.local_addr(), id);
+            pool.put(conn);
+        }
+    }
+
+    #[test]
+    fn a_full_pool_closes_what_is_returned() {
+        let (conns, mut peers) = connections(3);
+        let pool = ConnectionPool::new(2, None);
+        for conn in conns {
+            pool.put(conn);
+        }
+        assert_eq!(pool.idle_count(), 2);
+        // The third was closed: its backend end reads end of stream.
+        let mut byte = [0u8; 1];
+        let last = peers.pop().expect("peer");
+        last.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        assert_eq!(std::io::Read::read(&mut &last, &mut byte).expect("read"), 0);
+    }
+
+    #[test]
+    fn a_connection_the_backend_closed_is_skipped() {
+        let (conns, mut peers) = connections(2);
+        let order = ids(&conns);
+        let pool = ConnectionPool::new(4, None);
+        for conn in conns {
+            pool.put(conn);
+        }
+        // The backend closes the newest one; take() must hand out the older, live one.
+        drop(peers.pop());
+        std::thread::sleep(Duration::from_millis(50));
+        let conn = pool.take().expect("live connection");
+        assert_eq!(conn.local_addr(), order[0]);
+        assert!(pool.take().is_none());
+    }
+
+    #[test]
+    fn maintenance_closes_the_oldest_expired_and_keeps_the_newest() {
+        let (conns, _peers) = connections(4);
+        let order = ids(&conns);
+        let pool = ConnectionPool::new(8, Some(Duration::from_secs(10)));
+        for conn in conns {
+            pool.put(conn);
+        }
+        // An hour later all four have expired; at least two are kept: the two most recent.
+        let later = Instant::now() + Duration::from_secs(3600);
+        assert_eq!(pool.maintain(later, 2, None), (2, 0));
+        assert_eq!(pool.idle_count(), 2);
+        let mut kept: Vec<SocketAddr> = std::iter::from_fn(|| {
+            let mut idle = pool.idle();
+            idle.pop()
+        })
+        .map(|c| c.local_addr())
+        .collect();
+        kept.reverse();
+        assert_eq!(kept, order[2..].to_vec());
+    }
+
+    #[test]
+    fn maintenance_keeps_the_most_recent_on_top() {
+        let (conns, _peers) = connections(3);
+        let order = ids(&conns);
+        let pool = ConnectionPool::new(3, None);
+        for conn in conns {
+            pool.put(conn);
+        }
+        assert_eq!(pool.maintain(Instant::now(), 0, None), (0, 0));
+        let taken: Vec<SocketAddr> = std::iter::from_fn(|| pool.take())
+            .map(|c| c.local_addr())
+            .collect();
+        let mut newest_first = order;
+        newest_first.reverse();
+        assert_eq!(taken, newest_first);
     }
 }
