@@ -261,6 +261,14 @@ impl Client for HttpdClient<'_> {
             };
             self.append(b);
         }
+        if parts.len() > 1 {
+            // A run: the backend is ahead of the client. The FLUSH makes the core output filter
+            // wait for the socket when it is full instead of copying up to 64 KiB of these
+            // transient buckets aside (memory that then stays in the thread's allocator).
+            // SAFETY: the allocator is the connection's.
+            let flush = unsafe { ffi::apr_bucket_flush_create(self.bucket_alloc()) };
+            self.append(flush);
+        }
         self.pass_appended()
     }
 
