@@ -262,6 +262,30 @@ class Reporting(unittest.TestCase):
         self.assertTrue(lines[5].endswith("FAIL"))
         self.assertEqual(len(lines), 6)  # no p99 line without p99 figures
 
+    def test_missed_targets_say_how_static_files_did(self):
+        all_figures = {
+            "1k-close": {"mod_jk_rs": self.figures(110, p99=3.0),
+                         "mod_jk": self.figures(100, p99=2.0),
+                         "mod_proxy_ajp": self.figures(90, p99=4.0),
+                         "static": self.figures(120, p99=5.0)},
+            "sticky": {"mod_jk_rs": self.figures(110, p99=3.0),
+                       "mod_jk": self.figures(100, p99=2.0),
+                       "static": self.figures(150, p99=1.5)},
+        }
+        scenarios = [bench.SCENARIO_BY_NAME["1k-close"], bench.SCENARIO_BY_NAME["sticky"]]
+        lines = bench.target_lines(all_figures, scenarios)
+        # 1.10x mod_jk misses 1.3x; static files reach only 1.20x.
+        self.assertIn("1.10x  FAIL  (static 1.20x: static files miss it too)", lines[0])
+        # 1.22x mod_proxy_ajp passes: no remark.
+        self.assertTrue(lines[1].endswith("1.22x  PASS"))
+        # p99 1.5x mod_jk's; static files 2.5x.
+        self.assertIn("1.50x  FAIL  (static 2.50x: static files miss it too)", lines[2])
+        self.assertTrue(lines[3].endswith("0.75x  PASS"))
+        # sticky: static files reach 1.5x and a p99 of 0.75x mod_jk's: the misses are ours.
+        self.assertIn("1.10x  FAIL  (static 1.50x: static files make it)", lines[4])
+        self.assertIn("1.50x  FAIL  (static 0.75x: static files make it)", lines[5])
+        self.assertEqual(len(lines), 6)
+
     def test_errors_list_only_what_happened(self):
         self.assertEqual(bench.errors_text({"read": 0, "status": 0}), "0")
         self.assertEqual(bench.errors_text({"read": 108, "status": 2, "timeout": 0}),
