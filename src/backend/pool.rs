@@ -150,14 +150,24 @@ mod tests {
         conns.iter().map(Connection::local_addr).collect()
     }
 
-    #[test]
-    fn the_most_recently_returned_connection_is_taken_first() {
-        let (conns, _peers) = connections(3);
+    /// A pool of `capacity` given `n` fresh connections in order; their addresses in that order.
+    fn pooled(
+        n: usize,
+        capacity: usize,
+        idle_timeout: Option<Duration>,
+    ) -> (ConnectionPool, Vec<SocketAddr>, Vec<TcpStream>) {
+        let (conns, peers) = connections(n);
         let order = ids(&conns);
-        let pool = ConnectionPool::new(4, None);
+        let pool = ConnectionPool::new(capacity, idle_timeout);
         for conn in conns {
             pool.put(conn);
         }
+        (pool, order, peers)
+    }
+
+    #[test]
+    fn the_most_recently_returned_connection_is_taken_first() {
+        let (pool, order, _peers) = pooled(3, 4, None);
         assert_eq!(pool.idle_count(), 3);
         let taken: Vec<SocketAddr> = std::iter::from_fn(|| pool.take())
             .map(|c| c.local_addr())
@@ -170,11 +180,7 @@ mod tests {
 
     #[test]
     fn a_steady_single_request_load_reuses_one_connection() {
-        let (conns, _peers) = connections(3);
-        let pool = ConnectionPool::new(4, None);
-        for conn in conns {
-            pool.put(conn);
-        }
+        let (pool, _order, _peers) = pooled(3, 4, None);
         let first = pool.take().expect("idle connection");
         let id = first.local_addr();
         pool.put(first);
@@ -187,11 +193,7 @@ mod tests {
 
     #[test]
     fn a_full_pool_closes_what_is_returned() {
-        let (conns, mut peers) = connections(3);
-        let pool = ConnectionPool::new(2, None);
-        for conn in conns {
-            pool.put(conn);
-        }
+        let (pool, _order, mut peers) = pooled(3, 2, None);
         assert_eq!(pool.idle_count(), 2);
         // The third was closed: its backend end reads end of stream.
         let mut byte = [0u8; 1];
@@ -203,12 +205,7 @@ mod tests {
 
     #[test]
     fn a_connection_the_backend_closed_is_skipped() {
-        let (conns, mut peers) = connections(2);
-        let order = ids(&conns);
-        let pool = ConnectionPool::new(4, None);
-        for conn in conns {
-            pool.put(conn);
-        }
+        let (pool, order, mut peers) = pooled(2, 4, None);
         // The backend closes the newest one; take() must hand out the older, live one.
         drop(peers.pop());
         std::thread::sleep(Duration::from_millis(50));
@@ -219,12 +216,7 @@ mod tests {
 
     #[test]
     fn maintenance_closes_the_oldest_expired_and_keeps_the_newest() {
-        let (conns, _peers) = connections(4);
-        let order = ids(&conns);
-        let pool = ConnectionPool::new(8, Some(Duration::from_secs(10)));
-        for conn in conns {
-            pool.put(conn);
-        }
+        let (pool, order, _peers) = pooled(4, 8, Some(Duration::from_secs(10)));
         // An hour later all four have expired; at least two are kept: the two most recent.
         let later = Instant::now() + Duration::from_secs(3600);
         assert_eq!(pool.maintain(later, 2, None), (2, 0));
@@ -241,12 +233,7 @@ mod tests {
 
     #[test]
     fn maintenance_keeps_the_most_recent_on_top() {
-        let (conns, _peers) = connections(3);
-        let order = ids(&conns);
-        let pool = ConnectionPool::new(3, None);
-        for conn in conns {
-            pool.put(conn);
-        }
+        let (pool, order, _peers) = pooled(3, 3, None);
         assert_eq!(pool.maintain(Instant::now(), 0, None), (0, 0));
         let taken: Vec<SocketAddr> = std::iter::from_fn(|| pool.take())
             .map(|c| c.local_addr())
