@@ -5,10 +5,13 @@
 //! written. Readers copy the text, then check the sequence did not move; writers exclude each
 //! other by swinging it from even to odd. Everything is an atomic, so a torn read is a retry,
 //! never undefined behaviour. A process that dies in the middle of an edit leaves the sequence
-//! odd; after a bounded wait readers take what they see and writers take the record over.
+//! odd; after a bounded wait in which the sequence did not move at all, readers take what they
+//! see and writers take the record over. A live editor always moves the sequence, so under
+//! contention readers retry rather than accept a torn copy.
 
 use std::fmt;
 use std::sync::atomic::{fence, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use super::error::ShmError;
 
@@ -22,6 +25,9 @@ const WORDS: usize = TEXT_CAPACITY / 8;
 const SPINS_BEFORE_YIELD: u32 = 64;
 /// Yields after which the other editor is presumed dead (an edit is a handful of stores).
 const YIELDS_BEFORE_GIVING_UP: u32 = 20_000;
+/// ... and the least time the sequence must have stood still before that (a preempted live
+/// editor on a loaded machine resumes well within it).
+const STUCK_FOR_AT_LEAST: Duration = Duration::from_millis(200);
 
 /// The seqlock counter of one record: how many edits it has had, times two.
 #[repr(transparent)]
@@ -44,6 +50,7 @@ impl Sequence {
         let mut waited = Waiter::default();
         loop {
             let current = self.0.load(Ordering::Relaxed);
+            waited.observe(current);
             let claim = if current % 2 == 0 {
                 Some(current + 1)
             } else if waited.gave_up() {
@@ -72,10 +79,15 @@ impl Sequence {
 
     /// Runs `copy` until it ran while no edit was in progress, and returns its result.
     /// `copy` must only do relaxed atomic loads.
+    ///
+    /// A reader only stops waiting for an editor that made no progress at all (the same odd
+    /// value for the whole bounded wait, see [`Waiter`]): a live editor, however busy, moves
+    /// the sequence and so restarts the wait, and the reader never settles for a torn copy.
     pub(crate) fn read<T>(&self, copy: impl Fn() -> T) -> T {
         let mut waited = Waiter::default();
         loop {
             let before = self.0.load(Ordering::Acquire);
+            waited.observe(before);
             if before % 2 == 1 {
                 if !waited.gave_up() {
                     waited.pause();
@@ -88,11 +100,12 @@ impl Sequence {
                     Ordering::AcqRel,
                     Ordering::Relaxed,
                 );
+                return copy();
             }
             let value = copy();
             fence(Ordering::Acquire);
             let after = self.0.load(Ordering::Relaxed);
-            if before == after || waited.gave_up() {
+            if before == after {
                 return value;
             }
             waited.pause();
@@ -118,24 +131,41 @@ impl Drop for WriteSection<'_> {
     }
 }
 
-/// Bounded waiting: spin a little, then yield, then give up.
+/// Bounded waiting for an editor that does not finish: spin a little, then yield, then give
+/// up — but only once the sequence has stayed at the same value for all of it, both in rounds
+/// and in time. Any change of the sequence proves the editor alive and starts the wait anew.
 #[derive(Default)]
 struct Waiter {
     rounds: u32,
+    seen: Option<u64>,
+    yielding_since: Option<Instant>,
 }
 
 impl Waiter {
+    /// Notes the sequence value just loaded; a new value restarts the wait.
+    fn observe(&mut self, value: u64) {
+        if self.seen != Some(value) {
+            self.seen = Some(value);
+            self.rounds = 0;
+            self.yielding_since = None;
+        }
+    }
+
     fn pause(&mut self) {
         self.rounds = self.rounds.saturating_add(1);
         if self.rounds <= SPINS_BEFORE_YIELD {
             std::hint::spin_loop();
         } else {
+            self.yielding_since.get_or_insert_with(Instant::now);
             std::thread::yield_now();
         }
     }
 
     fn gave_up(&self) -> bool {
         self.rounds > SPINS_BEFORE_YIELD + YIELDS_BEFORE_GIVING_UP
+            && self
+                .yielding_since
+                .is_some_and(|since| since.elapsed() >= STUCK_FOR_AT_LEAST)
     }
 }
 
@@ -369,20 +399,70 @@ mod tests {
 
     #[test]
     fn readers_never_see_a_half_written_route() {
+        // The writer keeps editing for longer than a reader's whole bounded wait, so a reader
+        // that counted a busy editor's progress as "stuck" would settle for a torn copy.
+        use std::sync::atomic::AtomicBool;
         let (sequence, text) = slot();
         let a = short(&"a".repeat(60));
         let b = short("bb");
-        std::thread::scope(|scope| {
-            scope.spawn(|| {
-                for i in 0..20_000 {
-                    let _edit = sequence.write();
-                    text.store(if i % 2 == 0 { &a } else { &b });
-                }
-            });
-            for _ in 0..20_000 {
-                let seen = sequence.read(|| text.load());
-                assert!(seen == a || seen == b || seen.is_empty(), "torn: {seen:?}");
+        let stop = AtomicBool::new(false);
+        let reading_for = STUCK_FOR_AT_LEAST * 2;
+        // Stops the writer however the reader leaves (a failed assertion must fail the test,
+        // not leave the scope waiting for the writer for ever).
+        struct StopOnDrop<'a>(&'a AtomicBool);
+        impl Drop for StopOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
             }
+        }
+        let check = |seen: ShortText| {
+            assert!(seen == a || seen == b || seen.is_empty(), "torn: {seen:?}");
+        };
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(|| {
+                let mut edits = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let _edit = sequence.write();
+                    text.store(if edits % 2 == 0 { &a } else { &b });
+                    edits += 1;
+                }
+                edits
+            });
+            let stopping = StopOnDrop(&stop);
+            let started = Instant::now();
+            let mut reads = 0u64;
+            while started.elapsed() < reading_for {
+                check(sequence.read(|| text.load()));
+                reads += 1;
+            }
+            drop(stopping);
+            let edits = writer.join().expect("writer ran");
+            assert!(reads > 0 && edits > 0, "{reads} reads, {edits} edits");
         });
+        assert_eq!(sequence.get() % 2, 0);
+    }
+
+    #[test]
+    fn a_moving_sequence_is_never_given_up_on() {
+        let mut waited = Waiter::default();
+        for value in 0..u64::from(SPINS_BEFORE_YIELD + YIELDS_BEFORE_GIVING_UP) * 2 {
+            waited.observe(value * 2 + 1);
+            waited.pause();
+            assert!(!waited.gave_up(), "gave up after {value} changes");
+        }
+    }
+
+    #[test]
+    fn a_sequence_that_stands_still_is_given_up_on_only_after_the_time_bound() {
+        let mut waited = Waiter::default();
+        let started = Instant::now();
+        waited.observe(7);
+        while !waited.gave_up() {
+            waited.observe(7);
+            waited.pause();
+            assert!(started.elapsed() < STUCK_FOR_AT_LEAST * 50, "never gave up");
+        }
+        assert!(started.elapsed() >= STUCK_FOR_AT_LEAST);
+        assert!(waited.rounds > SPINS_BEFORE_YIELD + YIELDS_BEFORE_GIVING_UP);
     }
 }
