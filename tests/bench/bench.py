@@ -73,6 +73,10 @@ class Scenario:
     keepalive: bool = True
     post_bytes: int = 0  # request body bytes (POST when > 0)
     sticky: bool = False  # send a session cookie naming tomcatA
+    # Milliseconds each connection waits between an answer and its next request (wrk's delay()):
+    # an offered load below every front end's capacity, the same for all, so latency is compared
+    # at equal load instead of at each front end's own saturation point.
+    pace_ms: int = 0
 
     @property
     def method(self):
@@ -92,8 +96,16 @@ SCENARIOS = (
     Scenario("post-1m", "POST 1 MiB, 1 KiB answer, keep-alive", 1 * KIB, post_bytes=1 * MIB),
     Scenario("c200", "GET 1 KiB, keep-alive, 200 connections", 1 * KIB, connections=200),
     Scenario("sticky", "GET 1 KiB with a session cookie for tomcatA", 1 * KIB, sticky=True),
+    Scenario("c200-paced",
+             "c200 at equal load: each connection pauses 0-50 ms (25 on average) between requests",
+             1 * KIB, connections=200, pace_ms=25),
+    Scenario("10m-paced",
+             "10m at equal load: each connection pauses 0-600 ms (300 on average) between requests",
+             10 * MIB, pace_ms=300),
 )
 SCENARIO_BY_NAME = {s.name: s for s in SCENARIOS}
+# callgrind and syscalls count per request: a pause between requests changes nothing there.
+UNPACED_SCENARIOS = [s.name for s in SCENARIOS if not s.pace_ms]
 
 
 def pattern_byte(i):
@@ -605,6 +617,12 @@ def wrk_script(scenario):
         lines.append('wrk.headers["Connection"] = "close"')
     if scenario.sticky:
         lines.append(f'wrk.headers["Cookie"] = "{SESSION_COOKIE}"')
+    if scenario.pace_ms:
+        # Uniform in [0, 2 x pace] ms: connections that paused alike would stay in step and
+        # arrive as one burst per pause. The same seed gives every front end the same pauses.
+        # wrk starts a request's latency clock when it writes it, after the pause.
+        lines += ["math.randomseed(1)",
+                  f"function delay() return math.random(0, {2 * scenario.pace_ms}) end"]
     lines += [
         "function done(summary, latency, requests)",
         "  local e = summary.errors",
@@ -818,9 +836,11 @@ def target_lines(all_figures, scenarios):
             continue
         goal_jk = 1.0 if s.name == "10m" else 1.3
         checks = []
-        if jk:
+        if s.pace_ms:
+            pass  # the offered load is fixed: req/s is the same for all, latency is the figure
+        elif jk:
             checks.append((rs / jk, goal_jk, "mod_jk"))
-        if px and s.name != "10m":
+        if px and s.name != "10m" and not s.pace_ms:
             checks.append((rs / px, 1.1, "mod_proxy_ajp"))
         static_rps = fig(s.name, "static", "rps")
         for value, goal, who in checks:
@@ -1564,7 +1584,7 @@ def parser():
             c.add_argument("--quick", action="store_true",
                            help="smoke run: 1 round of 2 s, 1 s warm-up (< 2 minutes)")
         else:
-            c.add_argument("--scenarios", type=csv_choice(list(SCENARIO_BY_NAME)),
+            c.add_argument("--scenarios", type=csv_choice(UNPACED_SCENARIOS),
                            default=["1k-keepalive"])
             c.add_argument("--requests", type=positive_int,
                            help="N: measured requests per front end (default 2000; fewer for "

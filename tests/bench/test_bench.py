@@ -1,6 +1,8 @@
 """Unit tests of tests/bench/bench.py's parsing, configuration and reporting (no httpd needed):
 python3 -B -m unittest discover -s tests/bench -p 'test_*.py'"""
 
+import contextlib
+import io
 import socket
 import sys
 import threading
@@ -159,6 +161,19 @@ class WrkOutput(unittest.TestCase):
         self.assertIn('wrk.headers["Connection"] = "close"', close)
         sticky = bench.wrk_script(bench.SCENARIO_BY_NAME["sticky"])
         self.assertIn(bench.SESSION_COOKIE, sticky)
+        self.assertNotIn("function delay", sticky)
+
+    def test_paced_script_pauses_a_seeded_random_time_around_the_pace(self):
+        script = bench.wrk_script(bench.SCENARIO_BY_NAME["c200-paced"])
+        self.assertIn("math.randomseed(1)", script)
+        self.assertIn("function delay() return math.random(0, 50) end", script)
+
+    def test_callgrind_and_syscalls_offer_no_paced_scenario(self):
+        self.assertIn("c200", bench.UNPACED_SCENARIOS)
+        self.assertNotIn("c200-paced", bench.UNPACED_SCENARIOS)
+        with self.assertRaises(SystemExit):
+            with contextlib.redirect_stderr(io.StringIO()):
+                bench.parser().parse_args(["callgrind", "--scenarios", "10m-paced"])
 
 
 class Configuration(unittest.TestCase):
@@ -285,6 +300,18 @@ class Reporting(unittest.TestCase):
         self.assertIn("1.10x  FAIL  (static 1.50x: static files make it)", lines[4])
         self.assertIn("1.50x  FAIL  (static 0.75x: static files make it)", lines[5])
         self.assertEqual(len(lines), 6)
+
+    def test_paced_scenarios_judge_latency_only(self):
+        all_figures = {
+            "c200-paced": {"mod_jk_rs": self.figures(7800, p99=1.8),
+                           "mod_jk": self.figures(7800, p99=2.0),
+                           "mod_proxy_ajp": self.figures(7800, p99=1.5)},
+        }
+        lines = bench.target_lines(all_figures, [bench.SCENARIO_BY_NAME["c200-paced"]])
+        self.assertEqual(len(lines), 2)  # equal req/s is no miss of the 1.3x target
+        self.assertIn("p99 <= 1.0x mod_jk", lines[0])
+        self.assertIn("0.90x  PASS", lines[0])
+        self.assertIn("1.20x  FAIL", lines[1])
 
     def test_errors_list_only_what_happened(self):
         self.assertEqual(bench.errors_text({"read": 0, "status": 0}), "0")
