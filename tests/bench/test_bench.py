@@ -301,6 +301,17 @@ class Reporting(unittest.TestCase):
         self.assertIn("1.50x  FAIL  (static 0.75x: static files make it)", lines[5])
         self.assertEqual(len(lines), 6)
 
+    def test_static_files_are_no_ceiling_for_uploads(self):
+        all_figures = {
+            "post-1m": {"mod_jk_rs": self.figures(110, p99=3.0),
+                        "mod_jk": self.figures(100, p99=2.0),
+                        "static": self.figures(600, p99=1.0)},
+        }
+        lines = bench.target_lines(all_figures, [bench.SCENARIO_BY_NAME["post-1m"]])
+        self.assertIn("1.10x  FAIL  (static 6.00x: static files discard the body, forward none: "
+                      "no ceiling)", lines[0])
+        self.assertIn("1.50x  FAIL  (static 0.50x: static files discard", lines[1])
+
     def test_paced_scenarios_judge_latency_only(self):
         all_figures = {
             "c200-paced": {"mod_jk_rs": self.figures(7800, p99=1.8),
