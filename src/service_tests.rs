@@ -243,10 +243,24 @@ fn get() -> RequestInfo<'static> {
     request(b"GET", BodyKind::None)
 }
 
-/// A port nothing listens on (bound, then released).
+/// A port nothing listens on, and nothing else can: a socket stays bound to it without
+/// listening (connections are refused) until the test process exits, so a parallel test's
+/// peer cannot take it over as it could a port that was merely released.
 fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
+    use socket2::{Domain, Socket, Type};
+    static HELD: std::sync::Mutex<Vec<Socket>> = std::sync::Mutex::new(Vec::new());
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    socket
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bind a loopback port");
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .map(|a| a.port())
+        .expect("bound port");
+    HELD.lock().unwrap_or_else(|e| e.into_inner()).push(socket);
+    port
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -812,13 +826,14 @@ fn backend_down_gives_503_after_retries_attempts_with_retry_interval_between() {
 fn single_retry_setting_makes_exactly_one_attempt() {
     let mut w = worker(closed_port());
     w.retries = 1;
-    w.retry_interval = Duration::from_millis(500);
+    w.retry_interval = Duration::from_millis(3000);
     let backend = Backend::new(w, 4);
     let mut client = FakeClient::new();
     let started = Instant::now();
     assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(503));
+    // Well below one retry_interval (with slack for a loaded machine): no pause after the try.
     assert!(
-        started.elapsed() < Duration::from_millis(400),
+        started.elapsed() < Duration::from_millis(2000),
         "no pause after the last try"
     );
     assert_eq!(client.logs_containing("attempt 1 of 1"), 1);
@@ -829,7 +844,7 @@ fn reply_timeout_gives_504_without_retry() {
     let (port, peer) = peer(|listener| {
         let mut s = accept(&listener);
         let _ = read_forward_request(&mut s);
-        thread::sleep(Duration::from_millis(800));
+        thread::sleep(Duration::from_millis(3000));
         drop(s);
         no_more_connections(&listener, Duration::from_millis(100))
     });
@@ -839,7 +854,8 @@ fn reply_timeout_gives_504_without_retry() {
     let mut client = FakeClient::new();
     let started = Instant::now();
     assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(504));
-    assert!(started.elapsed() < Duration::from_millis(700));
+    // The 200 ms reply timeout, well before the peer's 3 s (slack for a loaded machine).
+    assert!(started.elapsed() < Duration::from_millis(2500));
     assert!(join(peer), "a timed-out request was sent again");
     assert_eq!(client.status, None);
 }
@@ -911,13 +927,20 @@ fn empty_flush_chunk_before_headers_is_ignored() {
 // ---------------------------------------------------------------------------------------------
 
 /// A peer that takes the first request and closes without a word, then answers the next
-/// connection (if any comes within 300 ms). Returns how many requests it saw.
-fn close_then_answer_peer() -> (u16, JoinHandle<usize>) {
-    peer(|listener| {
+/// connection if one comes: within `PEER_WAIT` when the test expects the retry (a loaded
+/// machine may be slow to make it), within 300 ms when it expects none. Returns how many
+/// requests it saw.
+fn close_then_answer_peer(retry_expected: bool) -> (u16, JoinHandle<usize>) {
+    let wait = if retry_expected {
+        PEER_WAIT
+    } else {
+        Duration::from_millis(300)
+    };
+    peer(move |listener| {
         let mut s = accept(&listener);
         let _ = read_forward_request(&mut s);
         drop(s);
-        match accept_within(&listener, Duration::from_millis(300)) {
+        match accept_within(&listener, wait) {
             None => 1,
             Some(mut s) => {
                 let _ = read_forward_request(&mut s);
@@ -930,7 +953,7 @@ fn close_then_answer_peer() -> (u16, JoinHandle<usize>) {
 
 #[test]
 fn get_closed_before_answer_on_a_fresh_connection_is_retried() {
-    let (port, peer) = close_then_answer_peer();
+    let (port, peer) = close_then_answer_peer(true);
     let backend = Backend::new(worker(port), 4);
     let mut client = FakeClient::new();
     assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
@@ -964,7 +987,7 @@ fn post_closed_before_answer_is_not_replayed_and_gives_502() {
 
 #[test]
 fn recovery_option_1_stops_the_get_retry() {
-    let (port, peer) = close_then_answer_peer();
+    let (port, peer) = close_then_answer_peer(false);
     let mut w = worker(port);
     w.recovery_options = 1;
     let backend = Backend::new(w, 4);
@@ -975,7 +998,7 @@ fn recovery_option_1_stops_the_get_retry() {
 
 #[test]
 fn recovery_options_17_allow_the_get_retry_again() {
-    let (port, peer) = close_then_answer_peer();
+    let (port, peer) = close_then_answer_peer(true);
     let mut w = worker(port);
     w.recovery_options = 1 | 16;
     let backend = Backend::new(w, 4);
@@ -988,8 +1011,16 @@ fn recovery_options_17_allow_the_get_retry_again() {
 #[test]
 fn get_closed_before_answer_on_every_try_gives_502_after_retries() {
     let (port, peer) = peer(|listener| {
+        // The three expected tries may come late on a loaded machine; a fourth must not come.
         let mut seen = 0;
-        while let Some(mut s) = accept_within(&listener, Duration::from_millis(300)) {
+        while seen < 3 {
+            let Some(mut s) = accept_within(&listener, PEER_WAIT) else {
+                break;
+            };
+            let _ = read_forward_request(&mut s);
+            seen += 1;
+        }
+        if let Some(mut s) = accept_within(&listener, Duration::from_millis(300)) {
             let _ = read_forward_request(&mut s);
             seen += 1;
         }
@@ -1237,16 +1268,15 @@ fn a_large_body_written_at_once_goes_out_in_a_few_passes() {
 #[test]
 fn a_large_body_arrives_whole_with_no_large_buffer_free() {
     use crate::backend::large;
-    let _only = large::EXCLUSIVE.lock().unwrap_or_else(|e| e.into_inner());
-    let held: Vec<_> = std::iter::from_fn(large::borrow).collect();
+    // Other tests borrow and give back large buffers concurrently: draining the shared free
+    // list cannot keep one from coming back mid-request. Refuse them on this thread instead.
+    large::NONE_FOR_THIS_THREAD.with(|none| none.set(true));
     let expected = large_body();
     let (port, peer) = large_body_peer(expected.clone());
     let backend = Backend::new(worker(port), 4);
     let mut client = FakeClient::new();
     let outcome = forward(&backend, &get(), &mut client);
-    for buf in held {
-        large::give_back(buf);
-    }
+    large::NONE_FOR_THIS_THREAD.with(|none| none.set(false));
     assert_eq!(outcome, Outcome::Sent);
     drop(backend);
     join(peer);

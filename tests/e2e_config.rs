@@ -1082,14 +1082,15 @@ fn jk_reply_timeout_environment_variable_shortens_the_workers_reply_timeout() {
         .start();
     let mut c = Checks::new();
     let started = Instant::now();
-    let resp = try_send(&mut c, &httpd, &Request::get("/app/slow?sleep=1500"));
+    let resp = try_send(&mut c, &httpd, &Request::get("/app/slow?sleep=4000"));
     let waited = started.elapsed();
     if let Some(resp) = resp {
-        c.equal(resp.status, 504, "/app/slow?sleep=1500 status");
+        c.equal(resp.status, 504, "/app/slow?sleep=4000 status");
     }
-    // Below the backend's 1.5 s: the 500 ms override fired, not the worker's 5 s.
+    // Well below the backend's 4 s and the worker's 5 s: the 500 ms override fired (the slack
+    // is for a loaded machine).
     c.check(
-        waited >= Duration::from_millis(450) && waited < Duration::from_millis(1450),
+        waited >= Duration::from_millis(450) && waited < Duration::from_millis(3500),
         || format!("the 504 came after {waited:?}, expected about 500 ms"),
     );
     // Without the variable the worker's 5 s apply and the same delay is fine.
@@ -1259,8 +1260,12 @@ fn jk_log_file_gets_messages_and_request_lines() {
         text
     };
     let lines: Vec<&str> = text.lines().collect();
+    // %T: seconds with a fraction (not necessarily below one on a loaded machine).
     c.check(
-        lines.iter().any(|l| l.contains("] w1 200 /app/x?y=1 0.")),
+        lines.iter().any(|l| {
+            l.split_once("] w1 200 /app/x?y=1 ")
+                .is_some_and(|(_, t)| t.contains('.') && t.trim().parse::<f64>().is_ok())
+        }),
         || format!("no request line for /app/x: {lines:?}"),
     );
     c.check(

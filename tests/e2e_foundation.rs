@@ -543,7 +543,10 @@ fn client_keep_alive_and_backend_connection_reuse() {
         let resp = must_get(&httpd, &format!("/app/separate/{i}"));
         c.equal(resp.status, 200, "status on a separate connection");
     }
-    c.check(b1.connections_accepted() <= 4, || {
+    // A connection goes back to the pool just after its client has the answer, so the next
+    // client connection, served by another thread, may now and then open one more: without
+    // pooling it would be one per request (30).
+    c.check(b1.connections_accepted() <= 6, || {
         format!(
             "30 sequential requests opened {} backend connections",
             b1.connections_accepted()

@@ -142,9 +142,25 @@ pub fn backend_with(name: &str, options: BackendOptions) -> AjpBackend {
         .unwrap_or_else(|e| panic!("cannot start backend {name}: {e}"))
 }
 
-/// A loopback port where nothing listens (free a moment ago).
+/// A loopback port where nothing listens and nothing else can: a socket stays bound to it
+/// without listening (connections are refused at once) until the test process exits. A port
+/// that was merely free a moment ago could be taken by a parallel test's backend meanwhile.
 pub fn dead_port() -> u16 {
-    crate::httpd::free_port()
+    use socket2::{Domain, Socket, Type};
+    use std::sync::Mutex;
+    static HELD: Mutex<Vec<Socket>> = Mutex::new(Vec::new());
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bind a loopback port");
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .map(|a| a.port())
+        .expect("bound port");
+    HELD.lock().unwrap_or_else(|e| e.into_inner()).push(socket);
+    port
 }
 
 /// Sends `req` on a new connection with `Connection: close`.
