@@ -646,7 +646,14 @@ def parse_wrk_output(text):
     return dict(zip(WRK_FIELDS, values))
 
 
-def wrk_threads(connections):
+def wrk_threads(connections, scenario=None):
+    """wrk's threads. A wrk thread reads a readable connection 8 KiB at a time for as long as
+    it stays readable, so with several connections per thread a front end that keeps one socket
+    full (10 MiB answers) gets that connection drained while the thread's others wait: their
+    latency then shows wrk's loop, not the front end. Answers of a MiB or more get a thread per
+    connection; the rest share one or two, as wrk is usually run."""
+    if scenario is not None and scenario.size >= MIB:
+        return connections
     return 2 if connections >= 64 else 1
 
 
@@ -672,7 +679,8 @@ PIN = {"httpd": [], "load": []}
 
 def run_wrk(port, scenario, script_path, seconds, connections=None, path=None):
     connections = connections or scenario.connections
-    argv = pinned(["wrk", f"-t{wrk_threads(connections)}", f"-c{connections}", f"-d{seconds}s",
+    argv = pinned(["wrk", f"-t{wrk_threads(connections, scenario)}", f"-c{connections}",
+                   f"-d{seconds}s",
             "--timeout", "10s", "-s", script_path,
             f"http://127.0.0.1:{port}{path or request_path(scenario)}"], PIN["load"])
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
@@ -1034,7 +1042,7 @@ def command_run(args):
             figures = {name: summarize(r, s.post_bytes) for name, r in runs.items()}
             all_figures[s.name] = figures
             raw[s.name] = runs
-            print(f"\n== {s.name}: {s.title}; wrk -t{wrk_threads(s.connections)} "
+            print(f"\n== {s.name}: {s.title}; wrk -t{wrk_threads(s.connections, s)} "
                   f"-c{s.connections} -d{args.duration}s; {args.rounds} round(s), "
                   "medians ==")
             print(scenario_table(s, figures, [fe.name for fe in front_ends]))

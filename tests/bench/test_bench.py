@@ -168,6 +168,14 @@ class WrkOutput(unittest.TestCase):
         self.assertIn("math.randomseed(1)", script)
         self.assertIn("function delay() return math.random(0, 50) end", script)
 
+    def test_large_answers_get_a_wrk_thread_per_connection(self):
+        by = bench.SCENARIO_BY_NAME
+        self.assertEqual(bench.wrk_threads(16, by["10m"]), 16)
+        self.assertEqual(bench.wrk_threads(16, by["10m-paced"]), 16)
+        self.assertEqual(bench.wrk_threads(16, by["100k"]), 1)
+        self.assertEqual(bench.wrk_threads(200, by["c200"]), 2)
+        self.assertEqual(bench.wrk_threads(16), 1)
+
     def test_callgrind_and_syscalls_offer_no_paced_scenario(self):
         self.assertIn("c200", bench.UNPACED_SCENARIOS)
         self.assertNotIn("c200-paced", bench.UNPACED_SCENARIOS)
