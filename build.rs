@@ -2,10 +2,21 @@
 //! bindgen from `apache-headers/wrapper.h`, and compiles the thin C shim (`src/ffi/shim.c`).
 //! Every failure ends with one line naming what to install.
 
+#![cfg_attr(not(feature = "httpd"), allow(unused_imports))]
 use std::env;
 use std::path::PathBuf;
 use std::process::Command;
 
+fn main() {
+    println!("cargo:rerun-if-changed=apache-headers/wrapper.h");
+    println!("cargo:rerun-if-changed=src/ffi/shim.c");
+    println!("cargo:rerun-if-env-changed=APXS");
+    // Without the `httpd` feature only the core is built: nothing to find or generate.
+    #[cfg(feature = "httpd")]
+    module();
+}
+
+#[cfg_attr(not(feature = "httpd"), allow(dead_code))]
 fn fail(msg: &str) -> ! {
     // cargo shows the panic message; keep it to one actionable line.
     eprintln!("error: mod_jk_rs: {msg}");
@@ -13,6 +24,7 @@ fn fail(msg: &str) -> ! {
 }
 
 /// `$APXS`, else `apxs` on PATH, else the official httpd image's location.
+#[cfg(feature = "httpd")]
 fn find_apxs() -> String {
     if let Ok(p) = env::var("APXS") {
         return p;
@@ -30,6 +42,7 @@ fn find_apxs() -> String {
     fail("apxs not found: install the httpd development files (Debian/Ubuntu: apt-get install apache2-dev), or set APXS=/path/to/apxs");
 }
 
+#[cfg(feature = "httpd")]
 fn apxs_query(apxs: &str, var: &str) -> Option<String> {
     let out = Command::new(apxs).arg("-q").arg(var).output().ok()?;
     // apxs prints the value and then fails when apr-1-config is missing: only trust a clean exit.
@@ -40,11 +53,8 @@ fn apxs_query(apxs: &str, var: &str) -> Option<String> {
     (!v.is_empty()).then_some(v)
 }
 
-fn main() {
-    println!("cargo:rerun-if-changed=apache-headers/wrapper.h");
-    println!("cargo:rerun-if-changed=src/ffi/shim.c");
-    println!("cargo:rerun-if-env-changed=APXS");
-
+#[cfg(feature = "httpd")]
+fn module() {
     let apxs = find_apxs();
     let include = apxs_query(&apxs, "INCLUDEDIR").unwrap_or_else(|| {
         fail("`apxs -q INCLUDEDIR` failed: install apache2-dev (and libapr1-dev libaprutil1-dev)")

@@ -1,7 +1,9 @@
-//! mod_jk_rs: an Apache httpd 2.4 module that speaks AJP13 to Tomcat, configured with mod_jk's own
-//! directives and files. See `../shared/ARCHITECTURE.md` for the layers: `ffi` (bindings + C shim),
-//! `httpd` and `module` (the shell), and the core (`ajp`, `config`, `mount`, `backend`, `service`,
-//! `settings`, `runtime`, `uri`), which never sees an httpd pointer.
+//! mod_jk_rs: an Apache httpd 2.4 module that speaks AJP13 to Tomcat, configured with mod_jk's
+//! own directives and files. `ARCHITECTURE.md` (at the top of the repository) describes the
+//! layers: `ffi` (bindings + C shim) and `httpd` (the only safe wrappers over httpd and APR,
+//! where all of the shell's `unsafe` lives), `shell` (the hooks and directives, safe Rust), and
+//! the core (`ajp`, `backend`, `balancer`, `config`, `directives`, `gather`, `mount`, `service`,
+//! `shm`, …), which never sees an httpd pointer and builds without httpd's headers.
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod ajp;
@@ -9,18 +11,19 @@ pub mod backend;
 pub mod balancer;
 pub mod config;
 pub mod digits;
+pub mod directives;
+pub mod gather;
 pub mod jklog;
 pub mod lb_service;
 pub mod mount;
-pub mod options;
 pub mod runtime;
 pub mod service;
-pub mod settings;
 pub mod shm;
 pub mod uri;
-pub mod vhost;
 
+#[cfg(feature = "httpd")]
 mod ffi;
-mod handler;
+#[cfg(feature = "httpd")]
 mod httpd;
-mod module;
+#[cfg(feature = "httpd")]
+mod shell;

@@ -7,8 +7,8 @@
 use crate::backend::Backend;
 use crate::balancer::{maintain_all, Balancer};
 use crate::config::{ConfigError, Properties, WorkerDef, Workers};
+use crate::directives::ServerSettings;
 use crate::lb_service::LbService;
-use crate::settings::ServerSettings;
 use crate::shm::{Layout, SharedState};
 use std::collections::HashMap;
 use std::path::Path;

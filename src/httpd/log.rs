@@ -1,19 +1,45 @@
 //! Logging into httpd's error log through the shim's non-variadic wrappers, tagged with this
-//! module so `LogLevel jk_rs:debug` applies. Messages are never used as format strings.
+//! module so `LogLevel jk_rs:debug` (or `jk:debug`) applies. Messages are never used as format
+//! strings.
+use super::module::module_index;
 use crate::ffi;
 use crate::service::Level;
 use std::ffi::CString;
 use std::os::raw::c_int;
 
-pub const FILE: &std::ffi::CStr = c"mod_jk_rs";
+const FILE: &std::ffi::CStr = c"mod_jk_rs";
 
-pub fn aplog_level(level: Level) -> c_int {
-    (match level {
-        Level::Error => ffi::APLOG_ERR,
-        Level::Warn => ffi::APLOG_WARNING,
-        Level::Info => ffi::APLOG_INFO,
-        Level::Debug => ffi::APLOG_DEBUG,
-    }) as c_int
+/// httpd's log levels that the module uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Emerg,
+    Error,
+    Warning,
+    Info,
+    Debug,
+}
+
+impl LogLevel {
+    pub(crate) fn code(self) -> c_int {
+        (match self {
+            LogLevel::Emerg => ffi::APLOG_EMERG,
+            LogLevel::Error => ffi::APLOG_ERR,
+            LogLevel::Warning => ffi::APLOG_WARNING,
+            LogLevel::Info => ffi::APLOG_INFO,
+            LogLevel::Debug => ffi::APLOG_DEBUG,
+        }) as c_int
+    }
+}
+
+impl From<Level> for LogLevel {
+    fn from(level: Level) -> LogLevel {
+        match level {
+            Level::Error => LogLevel::Error,
+            Level::Warn => LogLevel::Warning,
+            Level::Info => LogLevel::Info,
+            Level::Debug => LogLevel::Debug,
+        }
+    }
 }
 
 fn c_message(msg: &str) -> CString {
@@ -25,47 +51,28 @@ fn c_message(msg: &str) -> CString {
 ///
 /// # Safety
 /// `s` is NULL or a live `server_rec`.
-pub unsafe fn server(s: *const ffi::server_rec, level: c_int, msg: &str) {
+pub(crate) unsafe fn server_raw(s: *const ffi::server_rec, level: c_int, msg: &str) {
     let m = c_message(msg);
-    // SAFETY: all pointers are valid C strings / a live server_rec (or NULL, which httpd accepts).
-    unsafe {
-        ffi::jk_rs_log_error(
-            FILE.as_ptr(),
-            0,
-            crate::module::module_index(),
-            level,
-            0,
-            s,
-            m.as_ptr(),
-        )
-    }
+    // SAFETY: all pointers are valid C strings / a live server_rec (or NULL, which httpd
+    // accepts: the main error log).
+    unsafe { ffi::jk_rs_log_error(FILE.as_ptr(), 0, module_index(), level, 0, s, m.as_ptr()) }
 }
 
 /// Logs against a request (adds the client address; obeys per-directory LogLevel).
 ///
 /// # Safety
 /// `r` is a live `request_rec`.
-pub unsafe fn request(r: *const ffi::request_rec, level: c_int, msg: &str) {
+pub(crate) unsafe fn request_raw(r: *const ffi::request_rec, level: c_int, msg: &str) {
     let m = c_message(msg);
     // SAFETY: r is live; strings are valid.
-    unsafe {
-        ffi::jk_rs_log_rerror(
-            FILE.as_ptr(),
-            0,
-            crate::module::module_index(),
-            level,
-            0,
-            r,
-            m.as_ptr(),
-        )
-    }
+    unsafe { ffi::jk_rs_log_rerror(FILE.as_ptr(), 0, module_index(), level, 0, r, m.as_ptr()) }
 }
 
 /// Whether a request-level message at `level` would be written.
 ///
 /// # Safety
 /// `r` is a live `request_rec`.
-pub unsafe fn request_enabled(r: *const ffi::request_rec, level: c_int) -> bool {
-    // SAFETY: r is live; the function only reads its log config.
-    unsafe { ffi::ap_get_request_module_loglevel(r, crate::module::module_index()) >= level }
+pub(crate) unsafe fn request_enabled(r: *const ffi::request_rec, level: c_int) -> bool {
+    // SAFETY: r is live; the function only reads its log configuration.
+    unsafe { ffi::ap_get_request_module_loglevel(r, module_index()) >= level }
 }

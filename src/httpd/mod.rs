@@ -1,15 +1,30 @@
-//! The httpd shell's safe wrappers: small types over httpd's C structures (`Request`, pools,
-//! logging) with every `unsafe` inside them, so that `module.rs` and the core see only safe Rust.
-//! Borrowed data never outlives the `request_rec` or pool it came from.
+//! The only safe wrappers over httpd and APR, with every `unsafe` of the shell inside them:
+//! `Request`, `Server`, `Pool`, `CmdParms`, bucket brigades (behind `HttpdClient`), logging,
+//! time, process facts, the generation slot, and the [`Module`] trait whose implementation
+//! `records.rs` turns into the module records httpd loads. Borrowed data never outlives the
+//! `request_rec`, `server_rec` or pool it came from.
 
-pub mod client;
+mod brigade;
+mod client;
+mod cmd;
 pub mod log;
-pub mod pool;
-pub mod request;
+mod module;
+mod pool;
+pub mod process;
+mod records;
+mod request;
+mod server;
+mod slot;
 pub mod time;
 
 pub use client::HttpdClient;
+pub use cmd::CmdParms;
+pub use log::LogLevel;
+pub use module::{Module, Status};
+pub use pool::Pool;
 pub use request::Request;
+pub use server::Server;
+pub use slot::GenerationSlot;
 
 use std::ffi::CStr;
 use std::os::raw::c_char;
@@ -18,7 +33,7 @@ use std::os::raw::c_char;
 ///
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string valid for `'a`.
-pub unsafe fn bytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
+unsafe fn bytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
     if p.is_null() {
         None
     } else {
@@ -31,7 +46,7 @@ pub unsafe fn bytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
 ///
 /// # Safety
 /// As for [`bytes`].
-pub unsafe fn text<'a>(p: *const c_char) -> Option<&'a str> {
+unsafe fn text<'a>(p: *const c_char) -> Option<&'a str> {
     // SAFETY: forwarded from the caller.
     unsafe { bytes(p) }.and_then(|b| std::str::from_utf8(b).ok())
 }

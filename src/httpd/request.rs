@@ -1,6 +1,7 @@
 //! `Request<'r>`: a borrowed view of httpd's `request_rec` for one hook call. Every accessor
 //! returns data that lives as long as the request (`'r`), never longer.
-use super::{bytes, pool};
+use super::log::{self, LogLevel};
+use super::{bytes, Pool, Server};
 use crate::ffi;
 use std::ffi::CStr;
 use std::marker::PhantomData;
@@ -18,15 +19,38 @@ impl<'r> Request<'r> {
     /// # Safety
     /// `raw` is the live `request_rec` httpd passed to the current hook, used only on this thread
     /// and only during the hook.
-    pub unsafe fn from_raw(raw: *mut ffi::request_rec) -> Option<Request<'r>> {
+    pub(crate) unsafe fn from_raw(raw: *mut ffi::request_rec) -> Option<Request<'r>> {
         (!raw.is_null()).then_some(Request {
             raw,
             _life: PhantomData,
         })
     }
 
-    pub fn raw(&self) -> *mut ffi::request_rec {
+    pub(crate) fn raw(&self) -> *mut ffi::request_rec {
         self.raw
+    }
+
+    /// Tells this request from any other in flight on this thread (its `request_rec`'s
+    /// address), for caches that must never serve another request.
+    pub fn identity(&self) -> usize {
+        self.raw as usize
+    }
+
+    pub(crate) fn pool(&self) -> Pool<'r> {
+        // SAFETY: r->pool lives as long as the request.
+        unsafe { Pool::from_raw(self.rec().pool) }.expect("a request without a pool")
+    }
+
+    /// Logs against this request (adds the client address; obeys per-directory LogLevel).
+    pub fn log(&self, level: LogLevel, msg: &str) {
+        // SAFETY: the request is live.
+        unsafe { log::request_raw(self.raw, level.code(), msg) }
+    }
+
+    /// Whether a message at `level` would be written for this request.
+    pub fn log_enabled(&self, level: LogLevel) -> bool {
+        // SAFETY: the request is live.
+        unsafe { log::request_enabled(self.raw, level.code()) }
     }
 
     fn rec(&self) -> &'r ffi::request_rec {
@@ -66,7 +90,7 @@ impl<'r> Request<'r> {
     /// Replaces `r->uri` (copied into r->pool).
     pub fn set_uri(&mut self, uri: &[u8]) {
         // SAFETY: the copy lives in r->pool as long as the request.
-        unsafe { (*self.raw).uri = pool::strdup(self.rec().pool, uri) }
+        unsafe { (*self.raw).uri = self.pool().strdup(uri) }
     }
 
     pub fn filename(&self) -> Option<&'r [u8]> {
@@ -76,7 +100,7 @@ impl<'r> Request<'r> {
     /// Replaces `r->filename` (copied into r->pool).
     pub fn set_filename(&mut self, name: &[u8]) {
         // SAFETY: as set_uri.
-        unsafe { (*self.raw).filename = pool::strdup(self.rec().pool, name) }
+        unsafe { (*self.raw).filename = self.pool().strdup(name) }
     }
 
     /// The TCP peer's address, before mod_remoteip (`c->client_ip`).
@@ -175,8 +199,10 @@ impl<'r> Request<'r> {
         unsafe { ffi::ap_get_server_port(self.raw) }
     }
 
-    pub fn server(&self) -> *mut ffi::server_rec {
-        self.rec().server
+    /// The server (main or virtual host) the request came to.
+    pub fn server(&self) -> Server<'r> {
+        // SAFETY: r->server is the live server_rec of the request's configuration.
+        unsafe { Server::from_raw(self.rec().server) }.expect("a request without a server")
     }
 
     fn table_get(&self, table: *mut ffi::apr_table_t, key: &CStr) -> Option<&'r [u8]> {
@@ -220,7 +246,7 @@ impl<'r> Request<'r> {
     pub fn add_note(&mut self, name: &'static CStr, value: &[u8]) {
         // SAFETY: as set_note.
         unsafe {
-            let v = pool::strdup(self.rec().pool, value);
+            let v = self.pool().strdup(value);
             ffi::apr_table_addn(self.rec().notes, name.as_ptr(), v);
         }
     }
@@ -236,9 +262,64 @@ impl<'r> Request<'r> {
     pub fn set_note(&mut self, name: &'static CStr, value: &[u8]) {
         // SAFETY: the value is copied into r->pool; the key is static; notes belong to r.
         unsafe {
-            let v = pool::strdup(self.rec().pool, value);
+            let v = self.pool().strdup(value);
             ffi::apr_table_setn(self.rec().notes, name.as_ptr(), v);
         }
+    }
+
+    /// Whether the client connection is gone (`c->aborted`).
+    pub fn client_gone(&self) -> bool {
+        self.conn().aborted != 0
+    }
+
+    /// Closes the client connection after this response (no keep-alive).
+    pub fn close_connection(&mut self) {
+        // SAFETY: the connection is live and belongs to this request's thread.
+        unsafe { (*self.rec().connection).keepalive = ffi::ap_conn_keepalive_e_AP_CONN_CLOSE };
+    }
+
+    /// Sets the response status and, when given, the whole status line (`"477 Odd"`).
+    pub fn set_status(&mut self, status: u16, line: Option<&[&[u8]]>) {
+        let line = line.map(|parts| self.pool().concat(parts));
+        // SAFETY: r is live and owned by this thread; the line lives in r->pool.
+        unsafe {
+            (*self.raw).status = std::os::raw::c_int::from(status);
+            if let Some(line) = line {
+                (*self.raw).status_line = line;
+            }
+        }
+    }
+
+    pub fn set_content_type(&mut self, value: &[u8]) {
+        let v = self.pool().strdup(value);
+        // SAFETY: r is live; the value lives in r->pool.
+        unsafe { ffi::ap_set_content_type(self.raw, v) }
+    }
+
+    pub fn set_content_length(&mut self, length: u64) {
+        // SAFETY: r is live.
+        unsafe { ffi::ap_set_content_length(self.raw, length as ffi::apr_off_t) }
+    }
+
+    /// Adds a response header; `keep_on_error`: in `err_headers_out`, which survive httpd's
+    /// replacing the body with its own error page.
+    pub fn add_header_out(&mut self, name: &[u8], value: &[u8], keep_on_error: bool) {
+        let pool = self.pool();
+        let table = if keep_on_error {
+            self.rec().err_headers_out
+        } else {
+            self.rec().headers_out
+        };
+        // SAFETY: the table belongs to r; name and value are copied into r->pool.
+        unsafe { ffi::apr_table_addn(table, pool.strdup(name), pool.strdup(value)) }
+    }
+
+    /// Sets (replaces) a response header that goes out with every response, error pages
+    /// included (`err_headers_out`).
+    pub fn set_err_header(&mut self, name: &'static CStr, value: &[u8]) {
+        let v = self.pool().strdup(value);
+        // SAFETY: the table belongs to r; the key is static, the value in r->pool.
+        unsafe { ffi::apr_table_setn(self.rec().err_headers_out, name.as_ptr(), v) }
     }
 
     /// Every value of request header `name` (case-insensitive), in arrival order.

@@ -2,14 +2,13 @@
 //! configuration was read: its URI map (JkMount, `worker.<name>.mount`, JkMountFile with reload,
 //! JkMountCopy), effective JkOptions, the environment variable names of the indicators, JkEnvVar,
 //! JkStripSession and JkAutoAlias.
-#![forbid(unsafe_code)]
 
+use super::options::{JkOptions, OptionSet};
+use super::settings::{MountCopy, ServerSettings};
 use crate::config::{ConfigError, Origin, Workers};
 use crate::mount::{
     check_rules, parse_uri_worker_map, worker_definition_rules, MountMap, MountRule,
 };
-use crate::options::JkOptions;
-use crate::settings::{MountCopy, ServerSettings};
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,7 +44,7 @@ fn cname(set: &Option<String>, default: &str) -> CString {
 }
 
 impl EnvNames {
-    fn from(s: &ServerSettings) -> EnvNames {
+    pub fn from_settings(s: &ServerSettings) -> EnvNames {
         let i = &s.indicators;
         EnvNames {
             worker: cname(&i.worker, "JK_WORKER_NAME"),
@@ -93,7 +92,7 @@ struct MountFile {
 
 #[derive(Debug)]
 pub struct VhostConfig {
-    pub options: u32,
+    pub options: OptionSet,
     pub env: EnvNames,
     pub extract_ssl: bool,
     pub env_vars: Vec<EnvVar>,
@@ -209,7 +208,7 @@ impl VhostConfig {
         };
         let cfg = VhostConfig {
             options,
-            env: EnvNames::from(own),
+            env: EnvNames::from_settings(own),
             extract_ssl: own.extract_ssl.unwrap_or(true),
             env_vars,
             strip_session: strip_session.map(|n| {
@@ -327,7 +326,7 @@ pub fn auto_alias(dir: &Path, uri: &str) -> AliasDecision {
 mod tests {
     use super::*;
     use crate::config::Properties;
-    use crate::settings::{Directive, DirectiveContext};
+    use crate::directives::{Directive, DirectiveContext};
 
     fn workers() -> Workers {
         let mut p = Properties::new();

@@ -1,26 +1,25 @@
 //! `JkOptions` (reference §1.3): the flags, their bit values, parsing of `+Flag -Flag Flag`
 //! lists, and mod_jk's merge of a virtual host's options over the main server's.
-#![forbid(unsafe_code)]
 
-pub const FORWARD_URI_COMPAT: u32 = 0x0001;
-pub const FORWARD_URI_COMPAT_UNPARSED: u32 = 0x0002;
-pub const FORWARD_URI_ESCAPED: u32 = 0x0003;
-pub const FORWARD_URI_PROXY: u32 = 0x0004;
-pub const FORWARD_URI_MASK: u32 = 0x0007;
-pub const FORWARD_DIRECTORIES: u32 = 0x0008;
-pub const FORWARD_LOCAL_ADDRESS: u32 = 0x0010;
-pub const FLUSH_PACKETS: u32 = 0x0020;
-pub const FLUSH_HEADER: u32 = 0x0040;
-pub const DISABLE_REUSE: u32 = 0x0080;
-pub const FORWARD_SSL_CERT_CHAIN: u32 = 0x0100;
-pub const FORWARD_KEY_SIZE: u32 = 0x0200;
-pub const REJECT_UNSAFE_URI: u32 = 0x0400;
-pub const FORWARD_PHYSICAL_ADDRESS: u32 = 0x0800;
+const FORWARD_URI_COMPAT: u32 = 0x0001;
+const FORWARD_URI_COMPAT_UNPARSED: u32 = 0x0002;
+const FORWARD_URI_ESCAPED: u32 = 0x0003;
+const FORWARD_URI_PROXY: u32 = 0x0004;
+const FORWARD_URI_MASK: u32 = 0x0007;
+const FORWARD_DIRECTORIES: u32 = 0x0008;
+const FORWARD_LOCAL_ADDRESS: u32 = 0x0010;
+const FLUSH_PACKETS: u32 = 0x0020;
+const FLUSH_HEADER: u32 = 0x0040;
+const DISABLE_REUSE: u32 = 0x0080;
+const FORWARD_SSL_CERT_CHAIN: u32 = 0x0100;
+const FORWARD_KEY_SIZE: u32 = 0x0200;
+const REJECT_UNSAFE_URI: u32 = 0x0400;
+const FORWARD_PHYSICAL_ADDRESS: u32 = 0x0800;
 /// ForwardLocalAddress and ForwardPhysicalAddress share this mask: at most one of them.
-pub const FORWARD_ADDRESS_MASK: u32 = 0x0810;
+const FORWARD_ADDRESS_MASK: u32 = 0x0810;
 
 /// mod_jk's defaults: ForwardURIProxy and ForwardKeySize.
-pub const DEFAULT: u32 = FORWARD_URI_PROXY | FORWARD_KEY_SIZE;
+const DEFAULT: u32 = FORWARD_URI_PROXY | FORWARD_KEY_SIZE;
 
 const FLAGS: &[(&str, u32)] = &[
     ("ForwardURICompat", FORWARD_URI_COMPAT),
@@ -37,6 +36,63 @@ const FLAGS: &[(&str, u32)] = &[
     ("RejectUnsafeURI", REJECT_UNSAFE_URI),
     ("ForwardPhysicalAddress", FORWARD_PHYSICAL_ADDRESS),
 ];
+
+/// How the request's URI is forwarded (one mode at a time; reference §1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForwardUri {
+    /// The decoded path re-encoded (the default): `%252e` can never become `..` on Tomcat.
+    Proxy,
+    /// The decoded path as httpd normalised it.
+    Compat,
+    /// The path as the client sent it.
+    CompatUnparsed,
+    /// The decoded path escaped with httpd's `ap_escape_uri` rules.
+    Escaped,
+}
+
+/// A `JkOptions` flag that is on or off (the ForwardURI modes are [`ForwardUri`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    ForwardDirectories = FORWARD_DIRECTORIES as isize,
+    ForwardLocalAddress = FORWARD_LOCAL_ADDRESS as isize,
+    FlushPackets = FLUSH_PACKETS as isize,
+    FlushHeader = FLUSH_HEADER as isize,
+    DisableReuse = DISABLE_REUSE as isize,
+    ForwardSslCertChain = FORWARD_SSL_CERT_CHAIN as isize,
+    ForwardKeySize = FORWARD_KEY_SIZE as isize,
+    RejectUnsafeUri = REJECT_UNSAFE_URI as isize,
+    ForwardPhysicalAddress = FORWARD_PHYSICAL_ADDRESS as isize,
+}
+
+/// The effective options of a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionSet(u32);
+
+impl Default for OptionSet {
+    fn default() -> OptionSet {
+        OptionSet(DEFAULT)
+    }
+}
+
+impl OptionSet {
+    pub fn has(self, flag: Flag) -> bool {
+        self.0 & flag as u32 != 0
+    }
+
+    pub fn forward_uri(self) -> ForwardUri {
+        match self.0 & FORWARD_URI_MASK {
+            FORWARD_URI_COMPAT => ForwardUri::Compat,
+            FORWARD_URI_COMPAT_UNPARSED => ForwardUri::CompatUnparsed,
+            FORWARD_URI_ESCAPED => ForwardUri::Escaped,
+            _ => ForwardUri::Proxy,
+        }
+    }
+
+    /// mod_jk's bit value (the status worker shows it).
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+}
 
 /// Accepted and ignored since mod_jk 1.2.44 (slashes are always collapsed).
 const IGNORED: &[&str] = &[
@@ -108,9 +164,13 @@ impl JkOptions {
         Ok(warnings)
     }
 
-    /// The effective bits of a server: mod_jk's `(main_plus − main_minus) + own_plus − own_minus`
-    /// over the defaults.
-    pub fn effective(main: &JkOptions, own: Option<&JkOptions>) -> u32 {
+    /// The effective options of a server: mod_jk's `(main_plus − main_minus) + own_plus −
+    /// own_minus` over the defaults.
+    pub fn effective(main: &JkOptions, own: Option<&JkOptions>) -> OptionSet {
+        OptionSet(JkOptions::effective_bits(main, own))
+    }
+
+    fn effective_bits(main: &JkOptions, own: Option<&JkOptions>) -> u32 {
         let mut bits = DEFAULT;
         let mut layer = |o: &JkOptions| {
             if o.plus & FORWARD_URI_MASK != 0 {
@@ -143,23 +203,29 @@ mod tests {
 
     #[test]
     fn defaults_are_forward_uri_proxy_and_key_size() {
-        assert_eq!(
-            JkOptions::effective(&JkOptions::default(), None),
-            FORWARD_URI_PROXY | FORWARD_KEY_SIZE
-        );
+        let set = JkOptions::effective(&JkOptions::default(), None);
+        assert_eq!(set.bits(), FORWARD_URI_PROXY | FORWARD_KEY_SIZE);
+        assert_eq!(set, OptionSet::default());
+        assert_eq!(set.forward_uri(), ForwardUri::Proxy);
+        assert!(set.has(Flag::ForwardKeySize) && !set.has(Flag::FlushPackets));
     }
 
     #[test]
     fn forward_uri_modes_replace_each_other() {
         let o = opts(&["+ForwardURICompatUnparsed"]).unwrap();
         assert_eq!(
-            JkOptions::effective(&o, None) & FORWARD_URI_MASK,
-            FORWARD_URI_COMPAT_UNPARSED
+            JkOptions::effective(&o, None).forward_uri(),
+            ForwardUri::CompatUnparsed
         );
         let o = opts(&["ForwardURIEscaped", "+ForwardURICompat"]).unwrap();
         assert_eq!(
-            JkOptions::effective(&o, None) & FORWARD_URI_MASK,
-            FORWARD_URI_COMPAT
+            JkOptions::effective(&o, None).forward_uri(),
+            ForwardUri::Compat
+        );
+        let o = opts(&["ForwardURIEscaped"]).unwrap();
+        assert_eq!(
+            JkOptions::effective(&o, None).forward_uri(),
+            ForwardUri::Escaped
         );
     }
 
@@ -177,6 +243,30 @@ mod tests {
             e.contains("unknown option '+FlushPacket'") && e.contains("FlushPackets"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn every_flag_is_its_mod_jk_bit() {
+        let all = opts(&[
+            "+ForwardDirectories +ForwardLocalAddress +FlushPackets +FlushHeader \
+            +DisableReuse +ForwardSSLCertChain +RejectUnsafeURI",
+        ])
+        .unwrap();
+        let set = JkOptions::effective(&all, None);
+        for flag in [
+            Flag::ForwardDirectories,
+            Flag::ForwardLocalAddress,
+            Flag::FlushPackets,
+            Flag::FlushHeader,
+            Flag::DisableReuse,
+            Flag::ForwardSslCertChain,
+            Flag::ForwardKeySize,
+            Flag::RejectUnsafeUri,
+        ] {
+            assert!(set.has(flag), "{flag:?}");
+        }
+        assert!(!set.has(Flag::ForwardPhysicalAddress));
+        assert_eq!(set.bits(), 0x07f8 | FORWARD_URI_PROXY);
     }
 
     #[test]
@@ -201,13 +291,10 @@ mod tests {
     fn vhost_options_merge_over_main() {
         let main = opts(&["+FlushPackets -ForwardKeySize"]).unwrap();
         let vhost = opts(&["-FlushPackets +DisableReuse"]).unwrap();
-        let bits = JkOptions::effective(&main, Some(&vhost));
-        assert_eq!(bits & FLUSH_PACKETS, 0);
-        assert_ne!(bits & DISABLE_REUSE, 0);
-        assert_eq!(bits & FORWARD_KEY_SIZE, 0);
-        assert_eq!(
-            JkOptions::effective(&main, None) & FLUSH_PACKETS,
-            FLUSH_PACKETS
-        );
+        let set = JkOptions::effective(&main, Some(&vhost));
+        assert!(!set.has(Flag::FlushPackets));
+        assert!(set.has(Flag::DisableReuse));
+        assert!(!set.has(Flag::ForwardKeySize));
+        assert!(JkOptions::effective(&main, None).has(Flag::FlushPackets));
     }
 }

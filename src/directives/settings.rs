@@ -1,11 +1,11 @@
 //! Per-server settings (the main server and each `<VirtualHost>`) collected from the `Jk*`
 //! directives — all 37 of mod_jk 1.2.50 (reference §1.2) — and how a virtual host inherits
 //! them from the main server.
-#![forbid(unsafe_code)]
 
+use super::list::Directive;
+use super::options::JkOptions;
 use crate::config::Origin;
 use crate::mount::{parse_mount, MountRule, MountSource};
-use crate::options::JkOptions;
 use std::path::PathBuf;
 
 /// Environment variable names that carry request facts (`Jk*Indicator`, reference §1.2).
@@ -71,108 +71,6 @@ pub struct ServerSettings {
     pub strip_session: Option<(bool, Option<String>)>,
     /// Warnings to log once the error log is open (ignored options, `JkShmSize`, …).
     pub warnings: Vec<String>,
-    /// The finished request-time configuration, built after the whole configuration was read.
-    pub vhost: Option<std::sync::Arc<crate::vhost::VhostConfig>>,
-}
-
-/// The directives; the numbers match `shim.c`'s table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Directive {
-    WorkersFile = 1,
-    WorkerProperty,
-    Mount,
-    UnMount,
-    LogFile,
-    LogLevel,
-    ShmFile,
-    ShmSize,
-    MountFile,
-    MountFileReload,
-    MountCopy,
-    AutoAlias,
-    WorkerIndicator,
-    WatchdogInterval,
-    LogStampFormat,
-    RequestLogFormat,
-    ExtractSsl,
-    HttpsIndicator,
-    SslProtocolIndicator,
-    CertsIndicator,
-    CipherIndicator,
-    CertChainPrefix,
-    SessionIndicator,
-    KeySizeIndicator,
-    RequestIdIndicator,
-    RemoteAddrIndicator,
-    RemotePortIndicator,
-    RemoteHostIndicator,
-    RemoteUserIndicator,
-    AuthTypeIndicator,
-    LocalNameIndicator,
-    LocalAddrIndicator,
-    LocalPortIndicator,
-    IgnoreClIndicator,
-    Options,
-    EnvVar,
-    StripSession,
-}
-
-const ALL: [Directive; 37] = [
-    Directive::WorkersFile,
-    Directive::WorkerProperty,
-    Directive::Mount,
-    Directive::UnMount,
-    Directive::LogFile,
-    Directive::LogLevel,
-    Directive::ShmFile,
-    Directive::ShmSize,
-    Directive::MountFile,
-    Directive::MountFileReload,
-    Directive::MountCopy,
-    Directive::AutoAlias,
-    Directive::WorkerIndicator,
-    Directive::WatchdogInterval,
-    Directive::LogStampFormat,
-    Directive::RequestLogFormat,
-    Directive::ExtractSsl,
-    Directive::HttpsIndicator,
-    Directive::SslProtocolIndicator,
-    Directive::CertsIndicator,
-    Directive::CipherIndicator,
-    Directive::CertChainPrefix,
-    Directive::SessionIndicator,
-    Directive::KeySizeIndicator,
-    Directive::RequestIdIndicator,
-    Directive::RemoteAddrIndicator,
-    Directive::RemotePortIndicator,
-    Directive::RemoteHostIndicator,
-    Directive::RemoteUserIndicator,
-    Directive::AuthTypeIndicator,
-    Directive::LocalNameIndicator,
-    Directive::LocalAddrIndicator,
-    Directive::LocalPortIndicator,
-    Directive::IgnoreClIndicator,
-    Directive::Options,
-    Directive::EnvVar,
-    Directive::StripSession,
-];
-
-impl Directive {
-    pub fn from_id(id: usize) -> Option<Directive> {
-        ALL.iter().copied().find(|d| *d as usize == id)
-    }
-
-    /// Directives that only make sense once per server (rejected inside `<VirtualHost>`).
-    pub fn global_only(self) -> bool {
-        matches!(
-            self,
-            Directive::WorkersFile
-                | Directive::WorkerProperty
-                | Directive::ShmFile
-                | Directive::ShmSize
-                | Directive::WatchdogInterval
-        )
-    }
 }
 
 /// Where a directive stands.
@@ -284,7 +182,6 @@ impl ServerSettings {
             },
             strip_session: or(&vhost.strip_session, &base.strip_session),
             warnings: vhost.warnings.clone(),
-            vhost: None,
         }
     }
 
@@ -514,15 +411,6 @@ mod tests {
 
     fn apply(s: &mut ServerSettings, d: Directive, args: &[&str]) -> Result<(), String> {
         s.apply(d, &ctx(true), args, &|p| PathBuf::from(p))
-    }
-
-    #[test]
-    fn every_directive_id_round_trips() {
-        for d in ALL {
-            assert_eq!(Directive::from_id(d as usize), Some(d));
-        }
-        assert_eq!(Directive::from_id(0), None);
-        assert_eq!(Directive::from_id(38), None);
     }
 
     #[test]

@@ -1,0 +1,115 @@
+//! The request's environment as gathering reads it: the server's indicator names (or mod_jk's
+//! defaults), and `JK_*` lookups skipped when the request carries no `JK_*` variable at all
+//! (one scan of the table instead of a lookup per variable).
+use super::Source;
+use crate::balancer::env_flag;
+use crate::directives::EnvNames;
+use std::ffi::{CStr, CString};
+
+pub struct Env<'a, 'r, S: Source<'r>> {
+    src: &'a S,
+    names: Option<&'a EnvNames>,
+    /// The request has at least one `JK_*` variable.
+    jk: bool,
+    _life: std::marker::PhantomData<&'r [u8]>,
+}
+
+fn is_jk(name: &CStr) -> bool {
+    let b = name.to_bytes();
+    b.len() >= 3 && b[..3].eq_ignore_ascii_case(b"JK_")
+}
+
+impl<'a, 'r, S: Source<'r>> Env<'a, 'r, S> {
+    pub fn new(src: &'a S, names: Option<&'a EnvNames>) -> Env<'a, 'r, S> {
+        Env {
+            src,
+            names,
+            jk: src.env_has_prefix(b"JK_"),
+            _life: std::marker::PhantomData,
+        }
+    }
+
+    /// Whether the request has any `JK_*` variable.
+    pub fn has_jk(&self) -> bool {
+        self.jk
+    }
+
+    pub fn names(&self) -> Option<&'a EnvNames> {
+        self.names
+    }
+
+    /// A non-empty value of variable `name`.
+    pub fn get(&self, name: &CStr) -> Option<&'r [u8]> {
+        if !self.jk && is_jk(name) {
+            return None;
+        }
+        self.src.env(name).filter(|v| !v.is_empty())
+    }
+
+    /// The variable an indicator directive names (or mod_jk's default name).
+    pub fn indicator(&self, pick: fn(&EnvNames) -> &CString) -> Option<&'r [u8]> {
+        self.names.and_then(|n| self.get(pick(n)))
+    }
+
+    pub fn text(&self, name: &CStr) -> Option<&'r str> {
+        self.get(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// A flag variable as mod_jk reads it: set (even empty) and not a zero number.
+    pub fn flag(&self, name: &CStr) -> bool {
+        if !self.jk && is_jk(name) {
+            return false;
+        }
+        self.src
+            .env(name)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .is_some_and(env_flag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fake::FakeRequest;
+    use super::*;
+
+    #[test]
+    fn jk_variables_are_read_only_when_the_request_has_one() {
+        let mut r = FakeRequest::get("/x");
+        r.env.push(("JK_ROUTE", "a"));
+        r.env.push(("OTHER", "v"));
+        let env = Env::new(&r, None);
+        assert!(env.has_jk());
+        assert_eq!(env.text(c"JK_ROUTE"), Some("a"));
+        assert_eq!(env.text(c"OTHER"), Some("v"));
+
+        let mut plain = FakeRequest::get("/x");
+        plain.env.push(("OTHER", "v"));
+        let env = Env::new(&plain, None);
+        assert!(!env.has_jk());
+        assert_eq!(env.get(c"JK_ROUTE"), None);
+        assert_eq!(env.text(c"OTHER"), Some("v"));
+    }
+
+    #[test]
+    fn empty_values_are_absent_but_empty_flags_are_set() {
+        let mut r = FakeRequest::get("/x");
+        r.env.push(("JK_STATELESS", ""));
+        r.env.push(("JK_STICKY_IGNORE", "0"));
+        r.env.push(("JK_ROUTE", ""));
+        let env = Env::new(&r, None);
+        assert_eq!(env.get(c"JK_ROUTE"), None);
+        assert!(env.flag(c"JK_STATELESS"));
+        assert!(!env.flag(c"JK_STICKY_IGNORE"));
+        assert!(!env.flag(c"JK_MISSING"));
+    }
+
+    #[test]
+    fn indicators_use_the_configured_names() {
+        let mut r = FakeRequest::get("/x");
+        r.env.push(("X_REAL_IP", "203.0.113.9"));
+        let names = FakeRequest::names(&[("JkRemoteAddrIndicator", "X_REAL_IP")]);
+        let env = Env::new(&r, Some(&names));
+        assert_eq!(env.indicator(|n| &n.remote_addr), Some(&b"203.0.113.9"[..]));
+        assert_eq!(Env::new(&r, None).indicator(|n| &n.remote_addr), None);
+    }
+}

@@ -1,0 +1,254 @@
+//! The `jakarta-servlet` handler: decides whether the request is ours and which worker serves
+//! it, gathers what FORWARD_REQUEST needs (`gather`), has the proxy serve it, and leaves the
+//! notes and the `JkRequestLogFormat` line behind.
+use super::lifecycle::runtime;
+use super::translate::{mapping_for_handler, Mapped, HANDLER, NOTE_WORKER};
+use super::{vhost_of, watchdog};
+use crate::directives::{Flag, OptionSet, VhostConfig};
+use crate::gather::{lb_hints, Cookies, Env, Gathered};
+use crate::httpd::{time, HttpdClient, LogLevel, Request, Status};
+use crate::jklog::{JkLogFile, RequestFacts};
+use crate::lb_service::{member_notes, LbService, Served};
+use crate::runtime::Runtime;
+use crate::service::{self, Outcome};
+use std::ffi::CStr;
+use std::time::{Duration, Instant};
+
+/// httpd's handler for directories (mod_dir), forwarded with `JkOptions +ForwardDirectories`.
+const DIR_HANDLER: &[u8] = b"httpd/unix-directory";
+const NOTE_TYPE: &CStr = c"JK_WORKER_TYPE";
+const NOTE_ROUTE: &CStr = c"JK_WORKER_ROUTE";
+const NOTE_DURATION: &CStr = c"JK_REQUEST_DURATION";
+/// `JK_LB_FIRST_*` / `JK_LB_LAST_*`, in the order of `member_notes`.
+const LB_FIRST_NOTES: [&CStr; 10] = [
+    c"JK_LB_FIRST_NAME",
+    c"JK_LB_FIRST_VALUE",
+    c"JK_LB_FIRST_ACCESSED",
+    c"JK_LB_FIRST_SESSIONS",
+    c"JK_LB_FIRST_READ",
+    c"JK_LB_FIRST_TRANSFERRED",
+    c"JK_LB_FIRST_ERRORS",
+    c"JK_LB_FIRST_BUSY",
+    c"JK_LB_FIRST_ACTIVATION",
+    c"JK_LB_FIRST_STATE",
+];
+const LB_LAST_NOTES: [&CStr; 10] = [
+    c"JK_LB_LAST_NAME",
+    c"JK_LB_LAST_VALUE",
+    c"JK_LB_LAST_ACCESSED",
+    c"JK_LB_LAST_SESSIONS",
+    c"JK_LB_LAST_READ",
+    c"JK_LB_LAST_TRANSFERRED",
+    c"JK_LB_LAST_ERRORS",
+    c"JK_LB_LAST_BUSY",
+    c"JK_LB_LAST_ACTIVATION",
+    c"JK_LB_LAST_STATE",
+];
+
+/// Where a request goes: a single AJP worker or a load balancer.
+enum Target<'a> {
+    Ajp(&'a crate::backend::Backend),
+    Lb(&'a LbService),
+}
+
+/// The worker: translate's note, else the JkWorkerIndicator variable (`SetHandler
+/// jakarta-servlet` + SetEnvIf), never a default (CVE-2023-41081). `;ext` parts are dropped.
+fn worker_name<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Option<&'r str> {
+    let raw = req.note(NOTE_WORKER).or_else(|| {
+        let env = cfg.map_or(NOTE_WORKER, |c| c.env.worker.as_c_str());
+        req.env(env)
+    })?;
+    let name = std::str::from_utf8(raw).ok()?.split(';').next()?.trim();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Resolves the worker this handler call serves, or the status to return.
+fn target_of<'w>(req: &Request<'_>, rt: &'w Runtime, worker: &str) -> Result<Target<'w>, Status> {
+    match (rt.backend(worker), rt.lb(worker)) {
+        (Some(b), _) => Ok(Target::Ajp(b)),
+        (None, Some(l)) => Ok(Target::Lb(l)),
+        (None, None) => {
+            let why = match rt.workers.get(worker) {
+                Some(def) => format!(
+                    "worker {worker} has type {}, which this build does not serve yet",
+                    def.type_name()
+                ),
+                None => format!("unknown worker {worker}"),
+            };
+            req.log(LogLevel::Error, &format!("mod_jk_rs: {why}"));
+            Err(Status::SERVER_ERROR)
+        }
+    }
+}
+
+/// Whether this handler call is ours: the worker it names, or the status to return.
+fn claim<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Result<&'r str, Status> {
+    let handler = req.handler();
+    let options = cfg.map_or_else(OptionSet::default, |c| c.options);
+    let ours = handler == Some(HANDLER.to_bytes())
+        || (handler == Some(DIR_HANDLER) && options.has(Flag::ForwardDirectories));
+    if !ours || req.env(c"no-jk").is_some() {
+        return Err(Status::DECLINED);
+    }
+    let worker = worker_name(req, cfg).ok_or(Status::DECLINED)?;
+    if req.is_proxy_request() {
+        req.log(
+            LogLevel::Error,
+            &format!("mod_jk_rs: worker {worker}: refusing a proxy request"),
+        );
+        return Err(Status::SERVER_ERROR);
+    }
+    Ok(worker)
+}
+
+pub fn handle(mut req: Request<'_>) -> Status {
+    let cfg = vhost_of(&req.server());
+    let worker = match claim(&req, cfg) {
+        Ok(w) => w,
+        Err(status) => return status,
+    };
+    let Some(rt) = runtime() else {
+        req.log(
+            LogLevel::Error,
+            "mod_jk_rs: no runtime (post_config did not run)",
+        );
+        return Status::SERVER_ERROR;
+    };
+    let target = match target_of(&req, rt, worker) {
+        Ok(t) => t,
+        Err(status) => return status,
+    };
+    if !watchdog::running() {
+        rt.maintain_if_due();
+    }
+    let started = Instant::now();
+    req.set_note(NOTE_WORKER, worker.as_bytes());
+    let kind: &[u8] = if matches!(target, Target::Lb(_)) {
+        b"lb"
+    } else {
+        b"ajp13"
+    };
+    req.set_note(NOTE_TYPE, kind);
+    // The matching rule's extensions (reply_timeout, …) apply to mapped requests.
+    let mapped = match cfg {
+        Some(c) if req.note(NOTE_WORKER).is_some() => mapping_for_handler(&req, c),
+        _ => None,
+    };
+    let rule = mapped
+        .as_ref()
+        .and_then(Mapped::rule)
+        .filter(|r| r.worker == worker);
+    let env = Env::new(&req, cfg.map(|c| &c.env));
+    let Ok(gathered) = Gathered::collect(&req, &env, cfg) else {
+        req.log(
+            LogLevel::Error,
+            &format!("mod_jk_rs: worker {worker}: invalid Content-Length"),
+        );
+        return Status::http(400);
+    };
+    let info = gathered.info(&req, &env, rule);
+    let session_uri = String::from_utf8_lossy(req.uri().unwrap_or(b"/"));
+    let cookies = match target {
+        Target::Lb(_) => Cookies::of(&req),
+        Target::Ajp(_) => Cookies::none(),
+    };
+    let hints = lb_hints(&env, rule.map(|r| &r.extensions));
+    let jklog = cfg.and_then(|c| c.log.get().cloned());
+    let mut client = HttpdClient::new(req, jklog.clone());
+    let (outcome, lb_served) = match target {
+        Target::Ajp(backend) => (service::forward(backend, &info, &mut client), None),
+        Target::Lb(lb) => {
+            let served = lb.forward(&info, &session_uri, cookies.all(), &hints, &mut client);
+            (served.outcome, Some((lb, served)))
+        }
+    };
+    if outcome == Outcome::Sent && !client.aborted() {
+        client.end_response();
+    }
+    let mut req = client.into_request();
+    let route: Option<&str> = match (&target, &lb_served) {
+        (Target::Ajp(b), _) => Some(b.settings.route.as_str()),
+        (_, Some((_, served))) => served.route.as_ref().map(|r| r.as_str()),
+        _ => None,
+    };
+    let elapsed = started.elapsed();
+    let lb_notes = lb_served.as_ref().filter(|_| rt.lb_notes);
+    set_result_notes(&mut req, route, lb_notes, elapsed);
+    if let Some(log) = jklog.as_deref().filter(|l| l.logs_requests()) {
+        write_request_log(log, &req, &outcome, worker, route.unwrap_or(""), elapsed);
+    }
+    match outcome {
+        Outcome::Sent => Status::OK,
+        Outcome::Status(code) => Status::http(code),
+        Outcome::FilterError => Status::FILTER_ERROR,
+    }
+}
+
+/// Notes for mod_log_config: the route, the duration ("sec.usec", formatted on the stack), and
+/// for lb requests the first and last member tried.
+fn set_result_notes(
+    req: &mut Request<'_>,
+    route: Option<&str>,
+    lb: Option<&(&LbService, Served)>,
+    elapsed: Duration,
+) {
+    if let Some(route) = route {
+        req.set_note(NOTE_ROUTE, route.as_bytes());
+    }
+    if let Some((lb, served)) = lb {
+        for (names, record) in [
+            (&LB_FIRST_NOTES, served.first),
+            (&LB_LAST_NOTES, served.last),
+        ] {
+            if let Some(record) = record {
+                // addn: twenty notes that all start with "JK_L" would each scan the others.
+                member_notes(&lb.shared, record, &mut |i, text| {
+                    if let Some(name) = names.get(i) {
+                        req.add_note(name, text);
+                    }
+                });
+            }
+        }
+    }
+    let mut duration = [0u8; 32];
+    let mut cursor = std::io::Cursor::new(&mut duration[..]);
+    let _ = std::io::Write::write_fmt(
+        &mut cursor,
+        format_args!("{}.{:06}", elapsed.as_secs(), elapsed.subsec_micros()),
+    );
+    let len = cursor.position() as usize;
+    req.set_note(NOTE_DURATION, &duration[..len]);
+}
+
+/// The `JkRequestLogFormat` line of a finished request.
+fn write_request_log(
+    log: &JkLogFile,
+    req: &Request<'_>,
+    outcome: &Outcome,
+    worker: &str,
+    route: &str,
+    elapsed: Duration,
+) {
+    fn text(b: Option<&[u8]>) -> &str {
+        b.and_then(|v| std::str::from_utf8(v).ok()).unwrap_or("")
+    }
+    let facts = RequestFacts {
+        bytes_sent: req.bytes_sent(),
+        protocol: text(Some(req.protocol())),
+        method: text(Some(req.method())),
+        canonical_port: req.server_port(),
+        query: req.args().and_then(|q| std::str::from_utf8(q).ok()),
+        request_line: text(req.request_line()),
+        status: match outcome {
+            Outcome::Status(code) => *code,
+            _ => req.status(),
+        },
+        duration: elapsed,
+        uri: text(req.uri()),
+        canonical_name: text(req.canonical_server_name()),
+        server_name: text(Some(req.server_name())),
+        worker,
+        route,
+    };
+    log.request(&time::now_local(), &facts);
+}

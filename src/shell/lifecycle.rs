@@ -1,0 +1,155 @@
+//! The configuration life cycle: every load (also `apachectl -t` and before a graceful
+//! restart) builds the whole generation — workers, every server's finished configuration —
+//! so mistakes fail fast with file:line; post_config then opens the `JkLogFile`s, takes over
+//! the previous generation's shared state and installs the runtime; child_init starts the
+//! watchdog.
+use super::{config_of, jk_log, watchdog};
+use crate::config::{ConfigError, Workers};
+use crate::directives::VhostConfig;
+use crate::httpd::{process, GenerationSlot, LogLevel, Pool, Server, Status};
+use crate::runtime::{self, Runtime};
+use std::collections::HashMap;
+
+/// The runtime of the current configuration generation.
+static RUNTIME: GenerationSlot<Runtime> = GenerationSlot::new();
+
+pub fn runtime() -> Option<&'static Runtime> {
+    RUNTIME.get()
+}
+
+/// A configuration generation: the workers and each server's finished configuration.
+struct Generation<'s> {
+    workers: Workers,
+    vhosts: Vec<(Server<'s>, VhostConfig)>,
+    warnings: Vec<String>,
+}
+
+/// Loads workers and finishes every server's configuration; all errors, with file:line.
+fn build_generation<'s>(s: Server<'s>) -> Result<Generation<'s>, Vec<ConfigError>> {
+    let main = &config_of(&s).ok_or_else(Vec::new)?.settings;
+    let mut workers = runtime::load_workers(main, &process::server_root())?;
+    let mut warnings: Vec<String> = workers.warnings.drain(..).map(|w| w.to_string()).collect();
+    let mut vhosts = Vec::new();
+    let mut errors = Vec::new();
+    for srv in s.and_following() {
+        let Some(own) = config_of(&srv).map(|c| &c.settings) else {
+            continue;
+        };
+        warnings.extend(own.warnings.iter().cloned());
+        match VhostConfig::build(&workers, main, own, srv.is_main()) {
+            Ok((cfg, w)) => {
+                warnings.extend(w.iter().map(|w| w.to_string()));
+                vhosts.push((srv, cfg));
+            }
+            Err(e) => errors.extend(e),
+        }
+    }
+    if main.indicators.request_id.is_some() {
+        warnings.push(
+            "JkRequestIdIndicator is accepted; correlate with ErrorLogFormat %L (mod_unique_id's \
+             request id) and the notes JK_WORKER_NAME, JK_WORKER_ROUTE, JK_REQUEST_DURATION"
+                .to_string(),
+        );
+    }
+    warnings.sort();
+    warnings.dedup();
+    if errors.is_empty() {
+        Ok(Generation {
+            workers,
+            vhosts,
+            warnings,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+fn log_config_errors(s: &Server<'_>, errors: &[ConfigError]) {
+    for e in errors {
+        s.log_startup(LogLevel::Emerg, &format!("mod_jk_rs: {e}"));
+    }
+}
+
+pub fn check_config(s: Server<'_>) -> Status {
+    match build_generation(s) {
+        Ok(generation) => {
+            // Under `apachectl -t` post_config never runs: show the warnings here.
+            if process::is_config_test() {
+                for w in &generation.warnings {
+                    s.log_startup(LogLevel::Warning, &format!("mod_jk_rs: {w}"));
+                }
+            }
+            Status::OK
+        }
+        Err(errors) => {
+            log_config_errors(&s, &errors);
+            Status::SERVER_ERROR
+        }
+    }
+}
+
+pub fn post_config(pconf: Pool<'_>, s: Server<'_>) -> Status {
+    let generation = match build_generation(s) {
+        Ok(v) => v,
+        Err(errors) => {
+            log_config_errors(&s, &errors);
+            return Status::SERVER_ERROR;
+        }
+    };
+    // Warnings once, now that the error log is open (check_config runs before it is).
+    for w in &generation.warnings {
+        s.log(LogLevel::Warning, &format!("mod_jk_rs: {w}"));
+    }
+    let mut logs = HashMap::new();
+    for (srv, cfg) in generation.vhosts {
+        let Some(config) = config_of(&srv) else {
+            continue;
+        };
+        match jk_log::open(&config.settings, &mut logs) {
+            Ok(Some(log)) => {
+                let _ = cfg.log.set(log);
+            }
+            Ok(None) => {}
+            Err(msg) => s.log(LogLevel::Warning, &format!("mod_jk_rs: {msg}")),
+        }
+        let _ = config.finished.set(cfg);
+    }
+    let shm_file = config_of(&s).and_then(|m| m.settings.shm_file.clone());
+    let previous = match process::take_over() {
+        None => None,
+        Some(Ok(old)) => Some(old),
+        Some(Err(e)) => {
+            s.log(
+                LogLevel::Warning,
+                &format!("mod_jk_rs: worker state not carried over the restart: {e}"),
+            );
+            None
+        }
+    };
+    match Runtime::new(
+        generation.workers,
+        process::max_threads(),
+        shm_file.as_deref(),
+        previous,
+    ) {
+        Ok(mut rt) => {
+            rt.lb_notes = process::config_mentions(b"JK_LB_");
+            RUNTIME.install(pconf, rt, |rt| process::hand_over(&rt.shared));
+            Status::OK
+        }
+        Err(e) => {
+            s.log_startup(LogLevel::Emerg, &format!("mod_jk_rs: {e}"));
+            Status::SERVER_ERROR
+        }
+    }
+}
+
+pub fn child_init(pchild: Pool<'_>, s: Server<'_>) {
+    // Connection pools start empty in every child: nothing was connected in the parent.
+    let interval = config_of(&s)
+        .and_then(|m| m.settings.watchdog_interval)
+        .unwrap_or(0);
+    if interval > 0 && runtime().is_some() {
+        watchdog::start(pchild, std::time::Duration::from_secs(interval));
+    }
+}

@@ -1,0 +1,154 @@
+//! The mapping hooks: `translate_name` (normalise, map, JkAutoAlias) and `map_to_storage`
+//! (skip the directory walk for mapped requests; JkStripSession). The mapping found in
+//! translate is kept for the handler of the same request.
+use super::lifecycle::runtime;
+use super::vhost_of;
+use crate::directives::{auto_alias, unix_now, AliasDecision, Flag, VhostConfig};
+use crate::gather::strip_param;
+use crate::httpd::{LogLevel, Request, Status};
+use crate::mount::{normalize_uri, MountMap, MountRule, NormalizeError};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::ffi::CStr;
+use std::sync::Arc;
+
+/// The handler name mod_jk registers; `SetHandler jakarta-servlet` selects it too.
+pub const HANDLER: &CStr = c"jakarta-servlet";
+pub const NOTE_WORKER: &CStr = c"JK_WORKER_NAME";
+
+/// A mapping result: the map in force and the index of the matching rule in it (no copy of
+/// the rule per request).
+pub struct Mapped {
+    map: Arc<MountMap>,
+    index: usize,
+}
+
+impl Mapped {
+    pub fn rule(&self) -> Option<&MountRule> {
+        self.map.rules().get(self.index)
+    }
+}
+
+thread_local! {
+    /// translate_name's mapping of the request this thread is processing, for its handler (a
+    /// request runs from translate to handler on one thread): keyed by the request and its
+    /// `r->uri`, so a changed URI or another request never sees it.
+    static LAST_MAPPED: RefCell<Option<((usize, usize), Mapped)>> = const { RefCell::new(None) };
+}
+
+fn key(req: &Request<'_>) -> (usize, usize) {
+    (req.identity(), req.uri().map_or(0, |u| u.as_ptr() as usize))
+}
+
+/// The mapping translate_name found for this request, or a fresh lookup.
+pub fn mapping_for_handler(req: &Request<'_>, cfg: &VhostConfig) -> Option<Mapped> {
+    match LAST_MAPPED.with(|c| c.borrow_mut().take()) {
+        Some((k, mapped)) if k == key(req) => Some(mapped),
+        _ => lookup(req, cfg).ok().flatten(),
+    }
+}
+
+fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<Mapped>, Status> {
+    let Some(rt) = runtime() else { return Ok(None) };
+    let Some(raw) = req.uri() else {
+        return Ok(None);
+    };
+    // A decoded path need not be UTF-8 (`/caf%E9` in Latin-1): map it with invalid bytes
+    // replaced (patterns are ASCII), forward the bytes themselves.
+    let uri = String::from_utf8_lossy(raw);
+    let uri: &str = &uri;
+    if cfg.options.has(Flag::RejectUnsafeUri) && (uri.contains('%') || uri.contains('\\')) {
+        req.log(
+            LogLevel::Info,
+            &format!("mod_jk_rs: not mapping unsafe URI '{uri}' (JkOptions +RejectUnsafeURI)"),
+        );
+        return Ok(None);
+    }
+    let normalized = match normalize_uri(uri) {
+        Ok(n) => n,
+        Err(NormalizeError::AboveRoot) => {
+            req.log(
+                LogLevel::Info,
+                &format!("mod_jk_rs: URI '{uri}' climbs above the root: 400"),
+            );
+            return Err(Status::http(400));
+        }
+        Err(_) => return Ok(None),
+    };
+    let map = cfg.map(&rt.workers, unix_now(), &mut |msg| {
+        req.log(LogLevel::Warning, &format!("mod_jk_rs: {msg}"))
+    });
+    Ok(map.find(&normalized).map(|index| Mapped { map, index }))
+}
+
+pub fn translate(mut req: Request<'_>) -> Status {
+    LAST_MAPPED.with(|c| c.borrow_mut().take());
+    if req.is_proxy_request()
+        || req.env(c"no-jk").is_some()
+        || req.handler() == Some(HANDLER.to_bytes())
+    {
+        return Status::DECLINED;
+    }
+    let Some(cfg) = vhost_of(&req.server()) else {
+        return Status::DECLINED;
+    };
+    match lookup(&req, cfg) {
+        Err(status) => status,
+        Ok(Some(mapped)) => {
+            let Some(rule) = mapped.rule() else {
+                return Status::DECLINED;
+            };
+            req.set_handler(HANDLER);
+            req.set_note(NOTE_WORKER, rule.worker.as_bytes());
+            // mod_dir's sub-requests: the parent request must know it too.
+            if let Some(mut main) = req.main_request() {
+                main.set_note(NOTE_WORKER, rule.worker.as_bytes());
+            }
+            let k = key(&req);
+            LAST_MAPPED.with(|c| *c.borrow_mut() = Some((k, mapped)));
+            Status::DECLINED
+        }
+        Ok(None) => unmapped(req, cfg),
+    }
+}
+
+/// JkAutoAlias for a URI no rule maps.
+fn unmapped(mut req: Request<'_>, cfg: &VhostConfig) -> Status {
+    let (Some(dir), Some(uri)) = (
+        &cfg.auto_alias,
+        req.uri().and_then(|u| std::str::from_utf8(u).ok()),
+    ) else {
+        return Status::DECLINED;
+    };
+    match auto_alias(dir, uri) {
+        AliasDecision::NotAlias => Status::DECLINED,
+        AliasDecision::Hidden => Status::http(404),
+        AliasDecision::Forbidden => Status::http(403),
+        AliasDecision::File(path) => {
+            req.set_filename(path.to_string_lossy().as_bytes());
+            Status::OK
+        }
+    }
+}
+
+pub fn map_to_storage(mut req: Request<'_>) -> Status {
+    if req.note(NOTE_WORKER).is_some() {
+        // A mapped request has no file behind it: skip the <Directory> walk and its stat() calls.
+        return Status::OK;
+    }
+    let Some(param) = vhost_of(&req.server()).and_then(|c| c.strip_session.as_deref()) else {
+        return Status::DECLINED;
+    };
+    let param = format!("{param}=");
+    if let Some(uri) = req.uri() {
+        if let Cow::Owned(stripped) = strip_param(uri, param.as_bytes()) {
+            req.set_uri(&stripped);
+        }
+    }
+    if let Some(name) = req.filename() {
+        if let Cow::Owned(stripped) = strip_param(name, param.as_bytes()) {
+            req.set_filename(&stripped);
+        }
+    }
+    Status::DECLINED
+}
