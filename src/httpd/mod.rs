@@ -7,12 +7,14 @@
 mod brigade;
 mod client;
 mod cmd;
+mod hooks;
 pub mod log;
 mod module;
 mod pool;
 pub mod process;
 mod records;
 mod request;
+mod response;
 mod server;
 mod slot;
 pub mod time;

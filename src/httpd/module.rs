@@ -53,7 +53,7 @@ pub trait Module: 'static {
 }
 
 /// The record httpd loaded (the first one whose hooks were registered).
-static ACTIVE: AtomicPtr<ffi::module> = AtomicPtr::new(null_mut());
+pub(crate) static ACTIVE: AtomicPtr<ffi::module> = AtomicPtr::new(null_mut());
 /// The record to use before httpd registered one (set once by `records.rs`).
 static FIRST: AtomicPtr<ffi::module> = AtomicPtr::new(null_mut());
 
@@ -115,22 +115,19 @@ pub(crate) unsafe fn register<M: Module>(which: *mut ffi::module) {
         .compare_exchange(null_mut(), which, Ordering::AcqRel, Ordering::Acquire)
         .is_ok()
     {
-        let hooks = ffi::jk_rs_hooks {
-            pre_config,
-            check_config: check_config::<M>,
-            post_config: post_config::<M>,
-            child_init: child_init::<M>,
-            translate_name: translate_name::<M>,
-            map_to_storage: map_to_storage::<M>,
-            handler: handler::<M>,
-        };
+        let hooks = super::hooks::table::<M>();
         // SAFETY: called while httpd registers hooks; the shim copies the function pointers.
         unsafe { ffi::jk_rs_register_hooks(&hooks) }
     }
 }
 
 /// Runs `f`, turning a panic into `fallback` and a log line against `s` (NULL: the main log).
-fn guard<T>(what: &str, s: *const ffi::server_rec, fallback: T, f: impl FnOnce() -> T) -> T {
+pub(crate) fn guard<T>(
+    what: &str,
+    s: *const ffi::server_rec,
+    fallback: T,
+    f: impl FnOnce() -> T,
+) -> T {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(v) => v,
         Err(payload) => {
@@ -258,105 +255,4 @@ unsafe fn directive<M: Module>(cmd: *mut ffi::cmd_parms, args: &[*const c_char])
             Err(msg) => parms.error(&msg),
         }
     })
-}
-
-// ---------------------------------------------------------------- hooks
-
-unsafe extern "C" fn clear_active(_data: *mut c_void) -> ffi::apr_status_t {
-    ACTIVE.store(null_mut(), Ordering::Release);
-    ffi::APR_SUCCESS as ffi::apr_status_t
-}
-
-unsafe extern "C" fn pre_config(
-    pconf: *mut ffi::apr_pool_t,
-    _plog: *mut ffi::apr_pool_t,
-    _ptemp: *mut ffi::apr_pool_t,
-) -> c_int {
-    // The DSO may stay mapped across a reload (glibc keeps objects with TLS destructors), so
-    // forget which record was loaded when this configuration ends.
-    // SAFETY: pconf is the live configuration pool; the cleanup only stores a null pointer.
-    unsafe {
-        ffi::apr_pool_cleanup_register(
-            pconf,
-            std::ptr::null(),
-            Some(clear_active),
-            Some(ffi::apr_pool_cleanup_null),
-        )
-    };
-    Status::OK.code()
-}
-
-unsafe extern "C" fn check_config<M: Module>(
-    _pconf: *mut ffi::apr_pool_t,
-    _plog: *mut ffi::apr_pool_t,
-    _ptemp: *mut ffi::apr_pool_t,
-    s: *mut ffi::server_rec,
-) -> c_int {
-    guard("check_config", s, Status::SERVER_ERROR, || {
-        // SAFETY: s is the main server httpd passes, live for the configuration.
-        match unsafe { Server::from_raw(s) } {
-            Some(server) => M::check_config(server),
-            None => Status::SERVER_ERROR,
-        }
-    })
-    .code()
-}
-
-unsafe extern "C" fn post_config<M: Module>(
-    pconf: *mut ffi::apr_pool_t,
-    _plog: *mut ffi::apr_pool_t,
-    _ptemp: *mut ffi::apr_pool_t,
-    s: *mut ffi::server_rec,
-) -> c_int {
-    guard("post_config", s, Status::SERVER_ERROR, || {
-        // SAFETY: pconf and s are live for the hook call (and the configuration generation).
-        match unsafe { (Pool::from_raw(pconf), Server::from_raw(s)) } {
-            (Some(pool), Some(server)) => M::post_config(pool, server),
-            _ => Status::SERVER_ERROR,
-        }
-    })
-    .code()
-}
-
-unsafe extern "C" fn child_init<M: Module>(pchild: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) {
-    guard("child_init", s, (), || {
-        // SAFETY: pchild lives until the child exits; s is the live main server.
-        if let (Some(pool), Some(server)) = unsafe { (Pool::from_raw(pchild), Server::from_raw(s)) }
-        {
-            M::child_init(pool, server);
-        }
-    })
-}
-
-/// Runs a request hook: the request as a safe `Request`, the body under `guard`.
-///
-/// # Safety
-/// `r` is the live request of the current hook call.
-unsafe fn request_hook(
-    what: &str,
-    r: *mut ffi::request_rec,
-    fallback: Status,
-    f: fn(Request<'_>) -> Status,
-) -> c_int {
-    // SAFETY: the caller's contract.
-    let Some(req) = (unsafe { Request::from_raw(r) }) else {
-        return fallback.code();
-    };
-    let s = req.server().as_ptr();
-    guard(what, s, fallback, move || f(req)).code()
-}
-
-unsafe extern "C" fn translate_name<M: Module>(r: *mut ffi::request_rec) -> c_int {
-    // SAFETY: httpd passes the live request.
-    unsafe { request_hook("translate_name", r, Status::DECLINED, M::translate_name) }
-}
-
-unsafe extern "C" fn map_to_storage<M: Module>(r: *mut ffi::request_rec) -> c_int {
-    // SAFETY: httpd passes the live request.
-    unsafe { request_hook("map_to_storage", r, Status::DECLINED, M::map_to_storage) }
-}
-
-unsafe extern "C" fn handler<M: Module>(r: *mut ffi::request_rec) -> c_int {
-    // SAFETY: httpd passes the live request.
-    unsafe { request_hook("handler", r, Status::SERVER_ERROR, M::handler) }
 }
