@@ -7,10 +7,13 @@
 
 #[path = "../tests/support/ajp_wire.rs"]
 mod ajp_wire;
+#[path = "../tests/support/dead_port.rs"]
+mod dead_port;
 
 use super::*;
 use crate::config::AjpWorker;
 use ajp_wire::{Attribute, ForwardRequest, Names, Part};
+use dead_port::dead_port;
 use std::cell::RefCell;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -246,26 +249,6 @@ fn request(method: &'static [u8], body: BodyKind) -> RequestInfo<'static> {
 
 fn get() -> RequestInfo<'static> {
     request(b"GET", BodyKind::None)
-}
-
-/// A port nothing listens on, and nothing else can: a socket stays bound to it without
-/// listening (connections are refused) until the test process exits, so a parallel test's
-/// peer cannot take it over as it could a port that was merely released.
-fn closed_port() -> u16 {
-    use socket2::{Domain, Socket, Type};
-    static HELD: std::sync::Mutex<Vec<Socket>> = std::sync::Mutex::new(Vec::new());
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
-    socket
-        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .expect("bind a loopback port");
-    let port = socket
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_socket())
-        .map(|a| a.port())
-        .expect("bound port");
-    HELD.lock().unwrap_or_else(|e| e.into_inner()).push(socket);
-    port
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -705,7 +688,7 @@ fn headers_too_large_give_413_without_contacting_the_backend() {
 
 #[test]
 fn backend_down_gives_503_after_retries_attempts_with_retry_interval_between() {
-    let mut w = worker(closed_port());
+    let mut w = worker(dead_port());
     w.retries = 3;
     w.retry_interval = Duration::from_millis(150);
     let backend = Backend::new(w, 4);
@@ -728,7 +711,7 @@ fn backend_down_gives_503_after_retries_attempts_with_retry_interval_between() {
 
 #[test]
 fn single_retry_setting_makes_exactly_one_attempt() {
-    let mut w = worker(closed_port());
+    let mut w = worker(dead_port());
     w.retries = 1;
     w.retry_interval = Duration::from_millis(3000);
     let backend = Backend::new(w, 4);

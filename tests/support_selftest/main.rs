@@ -4,9 +4,12 @@
 
 #[path = "../support/ajp_backend.rs"]
 mod ajp_backend;
+#[path = "../support/dead_port.rs"]
+mod dead_port;
 
 /// `ajp_backend.rs` includes the codec; one copy of it per binary.
 use ajp_backend::ajp_wire;
 
 mod ajp_backend_tests;
 mod ajp_wire_tests;
+mod small_helpers_tests;
