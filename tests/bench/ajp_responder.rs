@@ -13,21 +13,24 @@
 //! each answer with as few `write` calls as the socket allows.
 //!
 //! It speaks AJP13 through tests/support/ajp_wire.rs, the container-side codec the test backend and
-//! the module's unit tests use too (not the crate's own codec). Standard library only: `rustc
-//! --edition 2021 -C opt-level=3 tests/bench/ajp_responder.rs` builds it (tests/bench/run.sh does),
-//! `rustc --test` builds its unit tests.
+//! the module's unit tests use too (not the crate's own codec), and reads its command line with
+//! tests/support/listen_args.rs. Standard library only: `rustc --edition 2021 -C opt-level=3
+//! tests/bench/ajp_responder.rs` builds it (tests/bench/run.sh does), `rustc --test` builds its
+//! unit tests.
 
 #![forbid(unsafe_code)]
 
 #[path = "../support/ajp_wire.rs"]
 mod ajp_wire;
+#[path = "../support/listen_args.rs"]
+mod listen_args;
 
 use ajp_wire::{
     Attribute, ForwardRequest, FrameError, Names, Part, WireError, DEFAULT_MAX_PACKET,
     FORWARD_REQUEST, METHOD_HEAD, QUERY_STRING,
 };
 use std::io::{self, BufReader, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::thread;
@@ -327,39 +330,8 @@ fn serve_tcp(stream: TcpStream, pattern: Arc<Vec<u8>>, name: &str) {
     }
 }
 
-struct Arguments {
-    address: SocketAddr,
-    name: String,
-}
-
-fn parse_arguments(args: impl IntoIterator<Item = String>) -> Result<Arguments, String> {
-    let mut host: IpAddr = Ipv4Addr::LOCALHOST.into();
-    let mut port: Option<u16> = None;
-    let mut name = "tomcatA".to_string();
-    let mut args = args.into_iter();
-    while let Some(flag) = args.next() {
-        if flag == "--help" || flag == "-h" {
-            return Err(USAGE.to_string());
-        }
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
-        match flag.as_str() {
-            "--port" => port = Some(value.parse().map_err(|_| format!("bad port {value:?}"))?),
-            "--host" => host = value.parse().map_err(|_| format!("bad host {value:?}"))?,
-            "--name" => name = value,
-            _ => return Err(format!("unknown argument {flag}\n{USAGE}")),
-        }
-    }
-    let port = port.ok_or_else(|| format!("--port is required\n{USAGE}"))?;
-    Ok(Arguments {
-        address: SocketAddr::new(host, port),
-        name,
-    })
-}
-
 fn main() -> ExitCode {
-    let arguments = match parse_arguments(std::env::args().skip(1)) {
+    let arguments = match listen_args::parse_listen_args(std::env::args().skip(1), USAGE, &[]) {
         Ok(arguments) => arguments,
         Err(message) => {
             eprintln!("{message}");
@@ -629,14 +601,5 @@ mod tests {
             end,
             ConnectionEnd::Protocol(ProtocolError::PacketTooLarge(0x2001))
         ));
-    }
-
-    #[test]
-    fn arguments_need_a_port() {
-        assert!(parse_arguments(["--name".to_string(), "x".to_string()]).is_err());
-        let parsed = parse_arguments(["--port", "8009", "--name", "tomcatB"].map(String::from));
-        let parsed = parsed.unwrap();
-        assert_eq!(parsed.address.port(), 8009);
-        assert_eq!(parsed.name, "tomcatB");
     }
 }

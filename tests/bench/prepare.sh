@@ -56,7 +56,8 @@ bench_prepare() {
     local responder=$TARGET/bench/ajp-responder
     # The responder and the files it includes with #[path].
     local file stale=0
-    for file in "$BENCH_DIR/ajp_responder.rs" "$BENCH_DIR/../support/ajp_wire.rs"; do
+    for file in "$BENCH_DIR/ajp_responder.rs" "$BENCH_DIR/../support/ajp_wire.rs" \
+        "$BENCH_DIR/../support/listen_args.rs"; do
         if [ "$file" -nt "$responder" ]; then stale=1; fi
     done
     if ((build)) || [ ! -x "$responder" ]; then

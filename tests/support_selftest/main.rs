@@ -6,6 +6,8 @@
 mod ajp_backend;
 #[path = "../support/dead_port.rs"]
 mod dead_port;
+#[path = "../support/listen_args.rs"]
+mod listen_args;
 
 /// `ajp_backend.rs` includes the codec; one copy of it per binary.
 use ajp_backend::ajp_wire;
