@@ -1,11 +1,19 @@
 //! Unit tests of `service`: a fake `Client` and scripted AJP13 peers on loopback sockets.
 //!
 //! Each peer is a `TcpListener` on 127.0.0.1:0 driven by one thread that plays a script: it reads
-//! what the module sends (decoded by hand here, so the codec under test is not its own judge)
-//! and answers with hand-built AJP13 bytes (reference §6), or misbehaves on purpose.
+//! what the module sends and answers with AJP13 packets (reference §6), or misbehaves on purpose.
+//! Both go through the tests' own container-side codec, `tests/support/ajp_wire.rs`, so the codec
+//! under test is not its own judge.
+
+#[path = "../tests/support/ajp_wire.rs"]
+mod ajp_wire;
+#[path = "../tests/support/dead_port.rs"]
+mod dead_port;
 
 use super::*;
 use crate::config::AjpWorker;
+use ajp_wire::{Attribute, ForwardRequest, Names, Part};
+use dead_port::dead_port;
 use std::cell::RefCell;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -243,26 +251,6 @@ fn get() -> RequestInfo<'static> {
     request(b"GET", BodyKind::None)
 }
 
-/// A port nothing listens on, and nothing else can: a socket stays bound to it without
-/// listening (connections are refused) until the test process exits, so a parallel test's
-/// peer cannot take it over as it could a port that was merely released.
-fn closed_port() -> u16 {
-    use socket2::{Domain, Socket, Type};
-    static HELD: std::sync::Mutex<Vec<Socket>> = std::sync::Mutex::new(Vec::new());
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
-    socket
-        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .expect("bind a loopback port");
-    let port = socket
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_socket())
-        .map(|a| a.port())
-        .expect("bound port");
-    HELD.lock().unwrap_or_else(|e| e.into_inner()).push(socket);
-    port
-}
-
 // ---------------------------------------------------------------------------------------------
 // The scripted AJP13 peer
 // ---------------------------------------------------------------------------------------------
@@ -316,30 +304,9 @@ fn no_more_connections(listener: &TcpListener, wait: Duration) -> bool {
     accept_within(listener, wait).is_none()
 }
 
-/// One packet from the module (magic 0x12 0x34 checked): its payload, or `None` at end of stream.
-fn try_read_packet(stream: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
-    let mut head = [0u8; 4];
-    let mut got = 0;
-    while got < head.len() {
-        match stream.read(&mut head[got..])? {
-            0 if got == 0 => return Ok(None),
-            0 => return Err(ErrorKind::UnexpectedEof.into()),
-            n => got += n,
-        }
-    }
-    assert_eq!(
-        [head[0], head[1]],
-        [0x12, 0x34],
-        "server-to-container magic"
-    );
-    let len = usize::from(u16::from_be_bytes([head[2], head[3]]));
-    let mut payload = vec![0u8; len];
-    stream.read_exact(&mut payload)?;
-    Ok(Some(payload))
-}
-
+/// One packet from the module (framing and magic checked by `ajp_wire`): its payload.
 fn read_packet(stream: &mut TcpStream) -> Vec<u8> {
-    match try_read_packet(stream) {
+    match ajp_wire::read_packet_to_vec(stream, ajp_wire::MAX_PAYLOAD) {
         Ok(Some(p)) => p,
         Ok(None) => panic!("the module closed the connection instead of sending a packet"),
         Err(e) => panic!("reading a packet from the module failed: {e}"),
@@ -372,14 +339,16 @@ fn silent_for(stream: &mut TcpStream, wait: Duration) -> bool {
     silent
 }
 
-/// The parts of FORWARD_REQUEST the tests look at, decoded by hand from §6.3.
+/// The parts of FORWARD_REQUEST the tests look at, decoded by `ajp_wire`.
 #[derive(Debug, Clone)]
 struct Forwarded {
     method: u8,
     uri: String,
+    /// Coded names in lower case.
     headers: Vec<(String, String)>,
-    /// Attributes and terminator, undecoded.
-    attributes: Vec<u8>,
+    /// (code, name, value) in order; the name is empty except for req_attribute (0x0A), the value
+    /// of ssl_key_size (0x0B) is its number in decimal.
+    attributes: Vec<(u8, String, String)>,
 }
 
 impl Forwarded {
@@ -398,90 +367,33 @@ impl Forwarded {
     }
 }
 
-/// Request header codes 0xA001.. in order (§6.3).
-const CODED_REQUEST_HEADERS: [&str; 14] = [
-    "accept",
-    "accept-charset",
-    "accept-encoding",
-    "accept-language",
-    "authorization",
-    "connection",
-    "content-type",
-    "content-length",
-    "cookie",
-    "cookie2",
-    "host",
-    "pragma",
-    "referer",
-    "user-agent",
-];
-
-struct Cursor<'a> {
-    rest: &'a [u8],
-}
-
-impl Cursor<'_> {
-    fn byte(&mut self) -> u8 {
-        let (b, rest) = self.rest.split_first().expect("truncated FORWARD_REQUEST");
-        self.rest = rest;
-        *b
-    }
-
-    fn u16(&mut self) -> u16 {
-        u16::from_be_bytes([self.byte(), self.byte()])
-    }
-
-    fn string_of(&mut self, len: u16) -> String {
-        if len == 0xFFFF {
-            return String::new();
-        }
-        let len = usize::from(len);
-        let text = String::from_utf8_lossy(&self.rest[..len]).into_owned();
-        assert_eq!(self.rest[len], 0, "AJP string without its NUL");
-        self.rest = &self.rest[len + 1..];
-        text
-    }
-
-    fn string(&mut self) -> String {
-        let len = self.u16();
-        self.string_of(len)
-    }
-}
-
 fn decode_forward_request(payload: &[u8]) -> Forwarded {
-    let mut c = Cursor { rest: payload };
-    assert_eq!(c.byte(), 0x02, "expected FORWARD_REQUEST");
-    let method = c.byte();
-    let _protocol = c.string();
-    let uri = c.string();
-    let _remote_addr = c.string();
-    let _remote_host = c.string();
-    let _server_name = c.string();
-    let _port = c.u16();
-    let _ssl = c.byte();
-    let count = c.u16();
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let request = ForwardRequest::decode(payload).expect("a FORWARD_REQUEST");
     let mut headers = Vec::new();
-    for _ in 0..count {
-        let mark = c.u16();
-        let name = if mark >> 8 == 0xA0 {
-            let index = usize::from(mark - 0xA001);
-            CODED_REQUEST_HEADERS[index].to_string()
-        } else {
-            c.string_of(mark)
-        };
-        let value = c.string();
-        headers.push((name, value));
+    let mut attributes = Vec::new();
+    for part in request.parts() {
+        match part.expect("a well-formed FORWARD_REQUEST") {
+            Part::Header(name, value) => {
+                let name = name.name().expect("a known header code");
+                headers.push((text(name), text(value)));
+            }
+            Part::Attribute(Attribute::Coded(code, value)) => {
+                attributes.push((code, String::new(), text(value)));
+            }
+            Part::Attribute(Attribute::Named(name, value)) => {
+                attributes.push((ajp_wire::REQ_ATTRIBUTE, text(name), text(value)));
+            }
+            Part::Attribute(Attribute::SslKeySize(bits)) => {
+                attributes.push((ajp_wire::SSL_KEY_SIZE, String::new(), bits.to_string()));
+            }
+        }
     }
-    assert_eq!(
-        c.rest.last(),
-        Some(&0xFF),
-        "FORWARD_REQUEST must end with 0xFF"
-    );
     Forwarded {
-        method,
-        uri,
+        method: request.method,
+        uri: text(request.req_uri.unwrap_or_default()),
         headers,
-        attributes: c.rest.to_vec(),
+        attributes,
     }
 }
 
@@ -489,67 +401,43 @@ fn read_forward_request(stream: &mut TcpStream) -> Forwarded {
     decode_forward_request(&read_packet(stream))
 }
 
-/// The data of a request body packet (u16 length, then bytes); empty for the end-of-body packet.
-fn body_data(payload: &[u8]) -> Vec<u8> {
-    if payload.is_empty() {
-        return Vec::new();
-    }
-    let len = usize::from(u16::from_be_bytes([payload[0], payload[1]]));
-    assert_eq!(len + 2, payload.len(), "body packet length fields disagree");
-    payload[2..].to_vec()
-}
-
 fn read_body_packet(stream: &mut TcpStream) -> Vec<u8> {
-    body_data(&read_packet(stream))
-}
-
-/// Frames a container-to-server payload: 'A' 'B', u16 length.
-fn ajp(payload: &[u8]) -> Vec<u8> {
-    let len = u16::try_from(payload.len()).expect("payload fits");
-    let mut p = vec![b'A', b'B'];
-    p.extend_from_slice(&len.to_be_bytes());
-    p.extend_from_slice(payload);
-    p
-}
-
-fn push_string(p: &mut Vec<u8>, s: &str) {
-    let len = u16::try_from(s.len()).expect("short string");
-    p.extend_from_slice(&len.to_be_bytes());
-    p.extend_from_slice(s.as_bytes());
-    p.push(0);
+    let payload = read_packet(stream);
+    let data = ajp_wire::request_body_data(&payload).expect("a well-formed body packet");
+    data.to_vec()
 }
 
 /// SEND_HEADERS with string header names.
 fn send_headers(status: u16, reason: &str, headers: &[(&str, &str)]) -> Vec<u8> {
-    let mut p = vec![0x04];
-    p.extend_from_slice(&status.to_be_bytes());
-    push_string(&mut p, reason);
-    let count = u16::try_from(headers.len()).expect("few headers");
-    p.extend_from_slice(&count.to_be_bytes());
-    for (name, value) in headers {
-        push_string(&mut p, name);
-        push_string(&mut p, value);
-    }
-    ajp(&p)
+    let mut out = Vec::new();
+    ajp_wire::send_headers(&mut out, status, reason.as_bytes(), headers, Names::Spelled)
+        .expect("headers fit a packet");
+    out
 }
 
 /// SEND_BODY_CHUNK with Tomcat's trailing NUL.
 fn body_chunk(data: &[u8]) -> Vec<u8> {
-    let len = u16::try_from(data.len()).expect("small chunk");
-    let mut p = vec![0x03];
-    p.extend_from_slice(&len.to_be_bytes());
-    p.extend_from_slice(data);
-    p.push(0);
-    ajp(&p)
+    let mut out = Vec::new();
+    ajp_wire::send_body_chunk(&mut out, data).expect("the chunk fits a packet");
+    out
 }
 
 fn end_response(reuse: bool) -> Vec<u8> {
-    ajp(&[0x05, u8::from(reuse)])
+    let mut out = Vec::new();
+    ajp_wire::end_response(&mut out, u8::from(reuse));
+    out
 }
 
 fn get_body_chunk(requested: u16) -> Vec<u8> {
-    let [hi, lo] = requested.to_be_bytes();
-    ajp(&[0x06, hi, lo])
+    let mut out = Vec::new();
+    ajp_wire::get_body_chunk(&mut out, requested);
+    out
+}
+
+fn cpong() -> Vec<u8> {
+    let mut out = Vec::new();
+    ajp_wire::cpong(&mut out);
+    out
 }
 
 /// A backend that reads one request and answers with `packets`, in one write.
@@ -678,7 +566,6 @@ fn bodyless_request_gets_content_length_zero() {
     assert_eq!(fwd.header("content-length"), Some("0"));
     assert_eq!(fwd.headers_named("content-length"), 1);
     assert_eq!(fwd.header("host"), Some("example.test"));
-    assert_eq!(*fwd.attributes.last().unwrap_or(&0), 0xFF);
 }
 
 #[test]
@@ -801,7 +688,7 @@ fn headers_too_large_give_413_without_contacting_the_backend() {
 
 #[test]
 fn backend_down_gives_503_after_retries_attempts_with_retry_interval_between() {
-    let mut w = worker(closed_port());
+    let mut w = worker(dead_port());
     w.retries = 3;
     w.retry_interval = Duration::from_millis(150);
     let backend = Backend::new(w, 4);
@@ -824,7 +711,7 @@ fn backend_down_gives_503_after_retries_attempts_with_retry_interval_between() {
 
 #[test]
 fn single_retry_setting_makes_exactly_one_attempt() {
-    let mut w = worker(closed_port());
+    let mut w = worker(dead_port());
     w.retries = 1;
     w.retry_interval = Duration::from_millis(3000);
     let backend = Backend::new(w, 4);
@@ -1725,7 +1612,7 @@ fn prepost_cping_is_sent_on_a_pooled_connection_before_the_request() {
         let _ = read_forward_request(&mut s);
         answer(&mut s, 200, b"one", true);
         let cping = read_packet(&mut s);
-        send(&mut s, &ajp(&[0x09]));
+        send(&mut s, &cpong());
         let _ = read_forward_request(&mut s);
         answer(&mut s, 200, b"two", true);
         cping
@@ -1765,30 +1652,6 @@ fn pooled_connection_failing_prepost_cping_is_replaced_by_a_new_one() {
     join(peer);
 }
 
-/// Attributes of a FORWARD_REQUEST as (code, name, value); name empty except for 0x0A.
-fn decode_attributes(raw: &[u8]) -> Vec<(u8, String, String)> {
-    let mut c = Cursor { rest: raw };
-    let mut out = Vec::new();
-    loop {
-        match c.byte() {
-            0xFF => return out,
-            0x0A => {
-                let name = c.string();
-                let value = c.string();
-                out.push((0x0A, name, value));
-            }
-            0x0B => {
-                let bits = c.u16();
-                out.push((0x0B, String::new(), bits.to_string()));
-            }
-            code => {
-                let value = c.string();
-                out.push((code, String::new(), value));
-            }
-        }
-    }
-}
-
 #[test]
 fn forward_request_carries_secret_query_route_and_mod_jk_attributes_in_order() {
     let (port, peer) = peer(|listener| {
@@ -1806,7 +1669,7 @@ fn forward_request_carries_secret_query_route_and_mod_jk_attributes_in_order() {
     req.env_attributes = &[(b"MY_VAR", b"v")];
     let mut client = FakeClient::new();
     assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
-    let attrs = decode_attributes(&join(peer).attributes);
+    let attrs = join(peer).attributes;
     let expected = vec![
         (0x0C, String::new(), "s3cret".to_string()),
         (0x05, String::new(), "a=1".to_string()),

@@ -54,8 +54,14 @@ bench_prepare() {
     module=$(cd "$(dirname "$module")" && pwd)/$(basename "$module")
 
     local responder=$TARGET/bench/ajp-responder
+    # The responder and the files it includes with #[path].
+    local file stale=0
+    for file in "$BENCH_DIR/ajp_responder.rs" "$BENCH_DIR/../support/ajp_wire.rs" \
+        "$BENCH_DIR/../support/listen_args.rs"; do
+        if [ "$file" -nt "$responder" ]; then stale=1; fi
+    done
     if ((build)) || [ ! -x "$responder" ]; then
-        if [ ! -x "$responder" ] || [ "$BENCH_DIR/ajp_responder.rs" -nt "$responder" ]; then
+        if [ ! -x "$responder" ] || ((stale)); then
             mkdir -p "$TARGET/bench"
             rustc --edition 2021 -C opt-level=3 -C codegen-units=1 \
                 -o "$responder" "$BENCH_DIR/ajp_responder.rs" || exit 1

@@ -9,10 +9,12 @@
 
 #[path = "ajp_backend.rs"]
 mod ajp_backend;
+#[path = "listen_args.rs"]
+mod listen_args;
 
 use ajp_backend::{AjpBackend, BackendOptions};
 use std::io::Write;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 const USAGE: &str =
@@ -25,39 +27,22 @@ struct Arguments {
 }
 
 fn parse_arguments(args: impl IntoIterator<Item = String>) -> Result<Arguments, String> {
-    let mut host: IpAddr = [127, 0, 0, 1].into();
-    let mut port: Option<u16> = None;
-    let mut name = "tomcatA".to_string();
+    let parsed = listen_args::parse_listen_args(args, USAGE, &["--secret", "--max-packet"])?;
     let mut options = BackendOptions::default();
-    let mut args = args.into_iter();
-    while let Some(flag) = args.next() {
-        if flag == "--help" || flag == "-h" {
-            return Err(USAGE.to_string());
-        }
-        let value = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+    for (flag, value) in parsed.extra {
         match flag.as_str() {
-            "--port" => port = Some(value.parse().map_err(|_| format!("bad port {value:?}"))?),
-            "--host" => {
-                host = value
-                    .parse()
-                    .map_err(|_| format!("bad host {value:?} (an IP address)"))?
-            }
-            "--name" => name = value,
             "--secret" => options.required_secret = Some(value),
-            "--max-packet" => {
+            _ => {
+                // --max-packet, the only other flag asked for.
                 options.max_packet = value
                     .parse()
                     .map_err(|_| format!("bad max packet {value:?}"))?
             }
-            _ => return Err(format!("unknown argument {flag}\n{USAGE}")),
         }
     }
-    let port = port.ok_or_else(|| format!("--port is required\n{USAGE}"))?;
     Ok(Arguments {
-        address: SocketAddr::new(host, port),
-        name,
+        address: parsed.address,
+        name: parsed.name,
         options,
     })
 }

@@ -7,12 +7,19 @@
 //! `#[path = "support/e2e_common.rs"] mod e2e_common;` — it refers to them as `crate::…`.
 #![allow(dead_code)]
 
+#[path = "dead_port.rs"]
+mod dead_port;
+
 use crate::ajp_backend::{AjpBackend, BackendOptions, RecordedRequest};
 use crate::http_client::{self, Request, Response};
 use crate::httpd::{Httpd, HttpdConfig, Mpm};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::Duration;
+
+// Not every end-to-end binary needs it.
+#[allow(unused_imports)]
+pub use dead_port::dead_port;
 
 /// How long a test waits for something that should happen at once (a log line, a recorded request).
 pub const PATIENCE: Duration = Duration::from_secs(5);
@@ -140,27 +147,6 @@ pub fn backend_with(name: &str, options: BackendOptions) -> AjpBackend {
     let any: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
     AjpBackend::start_on(any, name, options)
         .unwrap_or_else(|e| panic!("cannot start backend {name}: {e}"))
-}
-
-/// A loopback port where nothing listens and nothing else can: a socket stays bound to it
-/// without listening (connections are refused at once) until the test process exits. A port
-/// that was merely free a moment ago could be taken by a parallel test's backend meanwhile.
-pub fn dead_port() -> u16 {
-    use socket2::{Domain, Socket, Type};
-    use std::sync::Mutex;
-    static HELD: Mutex<Vec<Socket>> = Mutex::new(Vec::new());
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
-    socket
-        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .expect("bind a loopback port");
-    let port = socket
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_socket())
-        .map(|a| a.port())
-        .expect("bound port");
-    HELD.lock().unwrap_or_else(|e| e.into_inner()).push(socket);
-    port
 }
 
 /// Sends `req` on a new connection with `Connection: close`.
