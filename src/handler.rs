@@ -6,12 +6,12 @@ use crate::balancer::{env_flag, ActivationOverrides, RequestHints};
 use crate::ffi;
 use crate::httpd::{log, HttpdClient, Request};
 use crate::jklog::{JkLogFile, RequestFacts};
-use crate::lb_service::member_notes;
 use crate::module::{runtime, vhost_of};
 use crate::mount::RuleExtensions;
 use crate::mount::{normalize_uri, MountMap, MountRule, NormalizeError};
 use crate::options;
-use crate::service::{self, BodyKind, Outcome, RequestInfo, SslInfo};
+use crate::proxy::member_notes;
+use crate::proxy::{self, BodyKind, Outcome, RequestInfo, SslInfo};
 use crate::vhost::{auto_alias, unix_now, AliasDecision, EnvNames, VhostConfig};
 use std::borrow::Cow;
 use std::ffi::{CStr, CString};
@@ -327,14 +327,14 @@ fn client_address<'r, 'b>(
     req: &Request<'r>,
     env: &Env<'_, 'r>,
     options: u32,
-    port_buf: &'b mut crate::digits::Digits,
+    port_buf: &'b mut crate::decimal::Digits,
 ) -> (&'r [u8], &'b [u8])
 where
     'r: 'b,
 {
     let (mut addr, mut port): (&[u8], &[u8]) = (
         req.useragent_ip(),
-        crate::digits::decimal(u64::from(req.useragent_port()), port_buf),
+        crate::decimal::decimal(u64::from(req.useragent_port()), port_buf),
     );
     if options & options::FORWARD_LOCAL_ADDRESS != 0 {
         (addr, port) = (req.local_ip(), b"0");
@@ -437,7 +437,7 @@ impl<'r> Cookies<'r> {
 /// Resolves the worker this handler call serves, or the status to return.
 fn target_of<'w>(
     req: &Request<'_>,
-    rt: &'w crate::runtime::Runtime,
+    rt: &'w crate::proxy::Runtime,
     worker: &str,
 ) -> Result<Target<'w>, c_int> {
     match (rt.backend(worker), rt.lb(worker)) {
@@ -525,7 +525,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         return ffi::HTTP_BAD_REQUEST as c_int;
     };
     let uri = forwarded_uri(&req, options);
-    let mut port_buf = crate::digits::Digits::default();
+    let mut port_buf = crate::decimal::Digits::default();
     let (remote_addr, remote_port) = client_address(&req, &env, options, &mut port_buf);
     let https = env.names.map_or(c"HTTPS", |n| n.https.as_c_str());
     let is_ssl = req
@@ -608,7 +608,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
     let jklog = cfg.as_ref().and_then(|c| c.log.get().cloned());
     let mut client = HttpdClient::new(req, jklog.clone());
     let (outcome, lb_served) = match target {
-        Target::Ajp(backend) => (service::forward(backend, &info, &mut client), None),
+        Target::Ajp(backend) => (proxy::forward(backend, &info, &mut client), None),
         Target::Lb(lb) => {
             let served = lb.forward(&info, &session_uri, cookies.all(), &hints, &mut client);
             (served.outcome, Some((lb, served)))
@@ -645,7 +645,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
 fn set_result_notes(
     req: &mut Request<'_>,
     route: Option<&str>,
-    lb: Option<&(&crate::lb_service::LbService, crate::lb_service::Served)>,
+    lb: Option<&(&crate::proxy::LbService, crate::proxy::Served)>,
     elapsed: Duration,
 ) {
     if let Some(route) = route {
@@ -712,5 +712,5 @@ fn write_request_log(
 /// Where a request goes: a single AJP worker or a load balancer.
 enum Target<'a> {
     Ajp(&'a crate::backend::Backend),
-    Lb(&'a crate::lb_service::LbService),
+    Lb(&'a crate::proxy::LbService),
 }

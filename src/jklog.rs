@@ -4,13 +4,22 @@
 //! one `write` on a file opened for appending, so lines of concurrent children never interleave.
 #![forbid(unsafe_code)]
 
-use crate::service::Level;
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
+
+/// Log levels the core uses; the shell maps them to httpd's (`httpd::log`) or, with
+/// `JkLogFile`, to [`JkLevel`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
 
 /// `JkLogLevel`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -5,7 +5,7 @@ use crate::config::{ConfigError, Origin};
 use crate::ffi;
 use crate::httpd::{self, log, pool, Request};
 use crate::jklog::{JkLevel, JkLogFile, RequestLogFormat};
-use crate::runtime::{self, Runtime};
+use crate::proxy::runtime::{self, Runtime};
 use crate::settings::{Directive, DirectiveContext, ServerSettings};
 use crate::shm::{RetainedShm, SharedState};
 use crate::vhost::VhostConfig;

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::health::AttemptResult;
 use super::lb::Selection;
-use super::state::State;
+use super::member_state::State;
 use super::sticky::SessionRoutes;
 use crate::config::Activation;
 

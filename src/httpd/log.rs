@@ -1,7 +1,7 @@
 //! Logging into httpd's error log through the shim's non-variadic wrappers, tagged with this
 //! module so `LogLevel jk_rs:debug` applies. Messages are never used as format strings.
 use crate::ffi;
-use crate::service::Level;
+use crate::jklog::Level;
 use std::ffi::CString;
 use std::os::raw::c_int;
 

@@ -4,9 +4,10 @@
 //! non-idempotent request that a member may have acted on — safer than mod_jk, see README).
 #![forbid(unsafe_code)]
 
+use super::exchange::{with_buffers, AttemptKind, Client, Exchange, Outcome, RequestInfo};
 use crate::backend::Backend;
 use crate::balancer::{AttemptResult, Balancer, RequestHints, Step, Traffic, Verdict};
-use crate::service::{with_buffers, AttemptKind, Client, Exchange, Level, Outcome, RequestInfo};
+use crate::jklog::Level;
 use crate::shm::{SharedState, ShortText};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -58,9 +59,9 @@ pub fn member_notes(shared: &SharedState, record: usize, note: &mut dyn FnMut(us
     let Some(m) = shared.member(record) else {
         return;
     };
-    let mut digits = crate::digits::Digits::default();
+    let mut digits = crate::decimal::Digits::default();
     let mut number = |i: usize, n: u64, note: &mut dyn FnMut(usize, &[u8])| {
-        note(i, crate::digits::decimal(n, &mut digits));
+        note(i, crate::decimal::decimal(n, &mut digits));
     };
     note(0, m.name().as_bytes());
     number(1, m.lb_value.load(Relaxed), note);

@@ -4,10 +4,10 @@
 //! reports every mistake with `file:line`), rebuilt at `post_config`, then read-only.
 #![forbid(unsafe_code)]
 
+use super::lb::LbService;
 use crate::backend::Backend;
 use crate::balancer::{maintain_all, Balancer};
 use crate::config::{ConfigError, Properties, WorkerDef, Workers};
-use crate::lb_service::LbService;
 use crate::settings::ServerSettings;
 use crate::shm::{Layout, SharedState};
 use std::collections::HashMap;

@@ -12,6 +12,7 @@ use crate::ajp::{
     ForwardRequestEncoder, RequestLine, Response, SendHeaders, END_OF_BODY_PACKET, METHOD_STORED,
 };
 use crate::backend::{prepost_ping_timeout, Backend, BackendError, Connection};
+use crate::jklog::Level;
 use std::cell::RefCell;
 use std::fmt;
 use std::time::Duration;
@@ -88,15 +89,6 @@ impl RequestInfo<'_> {
             b"GET" | b"HEAD" | b"OPTIONS" | b"TRACE" | b"PUT" | b"DELETE"
         )
     }
-}
-
-/// Log levels the core uses; the shell maps them to httpd's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Error,
-    Warn,
-    Info,
-    Debug,
 }
 
 /// A failure on the client side of the exchange.
@@ -963,5 +955,5 @@ fn encode_request(
 }
 
 #[cfg(test)]
-#[path = "service_tests.rs"]
+#[path = "tests.rs"]
 mod tests;

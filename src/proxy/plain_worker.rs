@@ -6,9 +6,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::health::AttemptResult;
-use super::method::Traffic;
-use super::state::State;
+use crate::balancer::{AttemptResult, State, Traffic};
 use crate::shm::{MemberRecord, SharedState};
 
 /// One plain ajp13 worker's shared record.
