@@ -1,7 +1,7 @@
 //! The request hooks of the httpd shell: `translate_name` (normalise, map, JkAutoAlias),
 //! `map_to_storage` (skip the directory walk; JkStripSession) and the `jakarta-servlet` handler,
 //! which gathers what FORWARD_REQUEST needs from the request (JkOptions, indicators, JkEnvVar)
-//! and hands it to `service::forward`.
+//! and hands it to `proxy::Target::forward`.
 use crate::balancer::{env_flag, ActivationOverrides, RequestHints};
 use crate::ffi;
 use crate::httpd::{log, HttpdClient, Request};
@@ -11,7 +11,7 @@ use crate::mount::RuleExtensions;
 use crate::mount::{normalize_uri, MountMap, MountRule, NormalizeError};
 use crate::options;
 use crate::proxy::member_notes;
-use crate::proxy::{self, BodyKind, Outcome, RequestInfo, SslInfo};
+use crate::proxy::{BodyKind, Outcome, RequestInfo, SslInfo};
 use crate::vhost::{auto_alias, unix_now, AliasDecision, EnvNames, VhostConfig};
 use std::borrow::Cow;
 use std::ffi::{CStr, CString};
@@ -27,7 +27,7 @@ const NOTE_WORKER: &CStr = c"JK_WORKER_NAME";
 const NOTE_TYPE: &CStr = c"JK_WORKER_TYPE";
 const NOTE_ROUTE: &CStr = c"JK_WORKER_ROUTE";
 const NOTE_DURATION: &CStr = c"JK_REQUEST_DURATION";
-/// `JK_LB_FIRST_*` / `JK_LB_LAST_*`, in the order of `lb_service::member_notes`.
+/// `JK_LB_FIRST_*` / `JK_LB_LAST_*`, in the order of `proxy::member_notes`.
 const LB_FIRST_NOTES: [&CStr; 10] = [
     c"JK_LB_FIRST_NAME",
     c"JK_LB_FIRST_VALUE",
@@ -434,29 +434,6 @@ impl<'r> Cookies<'r> {
     }
 }
 
-/// Resolves the worker this handler call serves, or the status to return.
-fn target_of<'w>(
-    req: &Request<'_>,
-    rt: &'w crate::proxy::Runtime,
-    worker: &str,
-) -> Result<Target<'w>, c_int> {
-    match (rt.backend(worker), rt.lb(worker)) {
-        (Some(b), _) => Ok(Target::Ajp(b)),
-        (None, Some(l)) => Ok(Target::Lb(l)),
-        (None, None) => {
-            let why = match rt.workers.get(worker) {
-                Some(def) => format!(
-                    "worker {worker} has type {}, which this build does not serve yet",
-                    def.type_name()
-                ),
-                None => format!("unknown worker {worker}"),
-            };
-            log_req(req, ffi::APLOG_ERR, &format!("mod_jk_rs: {why}"));
-            Err(ffi::HTTP_INTERNAL_SERVER_ERROR as c_int)
-        }
-    }
-}
-
 pub fn handle(mut req: Request<'_>) -> c_int {
     let handler = req.handler();
     let cfg = vhost_of(req.server());
@@ -485,23 +462,19 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         );
         return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
     };
-    let target = match target_of(&req, rt, worker) {
+    let target = match rt.target(worker) {
         Ok(t) => t,
-        Err(status) => return status,
+        Err(e) => {
+            log_req(&req, ffi::APLOG_ERR, &format!("mod_jk_rs: {e}"));
+            return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
+        }
     };
     if !crate::module::watchdog_running() {
         rt.maintain_if_due();
     }
     let started = Instant::now();
     req.set_note(NOTE_WORKER, worker.as_bytes());
-    req.set_note(
-        NOTE_TYPE,
-        if matches!(target, Target::Lb(_)) {
-            b"lb"
-        } else {
-            b"ajp13"
-        },
-    );
+    req.set_note(NOTE_TYPE, target.type_name().as_bytes());
     // The matching rule's extensions (reply_timeout, …) apply to mapped requests.
     let mapped = match &cfg {
         Some(c) if req.note(NOTE_WORKER).is_some() => mapping_for_handler(&req, c),
@@ -595,7 +568,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
         use_server_errors: rule.and_then(|r| r.extensions.use_server_errors),
     };
     let session_uri = String::from_utf8_lossy(req.uri().unwrap_or(b"/"));
-    let cookies = if matches!(target, Target::Lb(_)) {
+    let cookies = if target.is_lb() {
         Cookies::of(&req)
     } else {
         Cookies {
@@ -607,27 +580,18 @@ pub fn handle(mut req: Request<'_>) -> c_int {
     let hints = lb_hints(&env, rule.map(|r| &r.extensions));
     let jklog = cfg.as_ref().and_then(|c| c.log.get().cloned());
     let mut client = HttpdClient::new(req, jklog.clone());
-    let (outcome, lb_served) = match target {
-        Target::Ajp(backend) => (proxy::forward(backend, &info, &mut client), None),
-        Target::Lb(lb) => {
-            let served = lb.forward(&info, &session_uri, cookies.all(), &hints, &mut client);
-            (served.outcome, Some((lb, served)))
-        }
-    };
+    let served = target.forward(&info, &session_uri, cookies.all(), &hints, &mut client);
+    let outcome = served.outcome;
     if outcome == Outcome::Sent && !client.aborted() {
         client.end_response();
     }
     let mut done = client.into_request();
-    let route: Option<&str> = match (&target, &lb_served) {
-        (Target::Ajp(b), _) => Some(b.settings.route.as_str()),
-        (_, Some((_, served))) => served.route.as_ref().map(|r| r.as_str()),
-        _ => None,
-    };
+    let route = served.route();
     let elapsed = started.elapsed();
     set_result_notes(
         &mut done,
         route,
-        lb_served.as_ref().filter(|_| rt.lb_notes),
+        Some((&*rt.shared, &served)).filter(|_| rt.lb_notes),
         elapsed,
     );
     if let Some(log) = jklog.as_deref().filter(|l| l.logs_requests()) {
@@ -645,7 +609,7 @@ pub fn handle(mut req: Request<'_>) -> c_int {
 fn set_result_notes(
     req: &mut Request<'_>,
     route: Option<&str>,
-    lb: Option<&(&crate::proxy::LbService, crate::proxy::Served)>,
+    lb: Option<(&crate::shm::SharedState, &crate::proxy::Served<'_>)>,
     elapsed: Duration,
 ) {
     if let Some(route) = route {
@@ -658,7 +622,7 @@ fn set_result_notes(
         ] {
             if let Some(record) = record {
                 // addn: twenty notes that all start with "JK_L" would each scan the others.
-                member_notes(&lb.shared, record, &mut |i, text| {
+                member_notes(lb, record, &mut |i, text| {
                     if let Some(name) = names.get(i) {
                         req.add_note(name, text);
                     }
@@ -707,10 +671,4 @@ fn write_request_log(
         route,
     };
     log.request(&crate::httpd::time::now_local(), &facts);
-}
-
-/// Where a request goes: a single AJP worker or a load balancer.
-enum Target<'a> {
-    Ajp(&'a crate::backend::Backend),
-    Lb(&'a crate::proxy::LbService),
 }

@@ -2,15 +2,18 @@
 //! there with [`Exchange`], reports how it went, and fails over to another member only while the
 //! request can still be replayed (nothing streamed from the client, nothing sent to it, and no
 //! non-idempotent request that a member may have acted on — safer than mod_jk, see README).
+//! Also the `JK_LB_FIRST_*` / `JK_LB_LAST_*` figures of the members tried.
 #![forbid(unsafe_code)]
 
-use super::exchange::{with_buffers, AttemptKind, Client, Exchange, Outcome, RequestInfo};
+use super::target::{Served, ServedRoute};
+use super::{now_ms, with_buffers, Client, Exchange, Outcome, RequestInfo};
 use crate::backend::Backend;
-use crate::balancer::{AttemptResult, Balancer, RequestHints, Step, Traffic, Verdict};
+use crate::balancer::{
+    AttemptResult, Balancer, RequestHints, RequestPlan, Selection, Step, Traffic, Verdict,
+};
 use crate::jklog::Level;
-use crate::shm::{SharedState, ShortText};
+use crate::shm::SharedState;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// One lb worker in this process: its balancer (over shared memory) and its members' backends,
 /// in `balance_workers` order.
@@ -18,37 +21,6 @@ pub struct LbService {
     pub balancer: Balancer,
     pub members: Vec<Arc<Backend>>,
     pub shared: Arc<SharedState>,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-fn attempt_result(kind: AttemptKind) -> AttemptResult {
-    match kind {
-        AttemptKind::Success => AttemptResult::Success,
-        AttemptKind::ClientError => AttemptResult::ClientError,
-        // No connection at all: the member is down (error at once). NoConnection would mean
-        // "no free pooled endpoint", which only makes it busy.
-        AttemptKind::Connect => AttemptResult::Unreachable,
-        AttemptKind::Timeout => AttemptResult::ReplyTimeout,
-        AttemptKind::Backend => AttemptResult::BackendFailure,
-        AttemptKind::FailOnStatus(code) => AttemptResult::FailOnStatus { positive: code > 0 },
-        AttemptKind::Request => AttemptResult::LocalError,
-    }
-}
-
-/// What the lb did, for the request's notes.
-pub struct Served {
-    pub outcome: Outcome,
-    /// The member that answered last (its route).
-    pub route: Option<ShortText>,
-    /// Shared-memory record indices of the first and the last member tried (`JK_LB_FIRST_*`,
-    /// `JK_LB_LAST_*` notes).
-    pub first: Option<usize>,
-    pub last: Option<usize>,
 }
 
 /// One member's figures as mod_jk's `JK_LB_FIRST_*` / `JK_LB_LAST_*` notes show them
@@ -90,16 +62,11 @@ impl LbService {
         cookies: &[&'a str],
         hints: &RequestHints<'a>,
         client: &mut dyn Client,
-    ) -> Served {
+    ) -> Served<'static> {
         // Maintenance (decay, recovery) runs from the handler or the watchdog thread
         // (Runtime::maintain_if_due / Runtime::maintain), once across all processes.
         let Some(first) = self.members.first() else {
-            return Served {
-                outcome: Outcome::Status(503),
-                route: None,
-                first: None,
-                last: None,
-            };
+            return Served::answer(Outcome::Status(503));
         };
         let routes = self
             .balancer
@@ -109,97 +76,87 @@ impl LbService {
         });
         with_buffers(|bufs| {
             let mut x = Exchange::new(first, req, client, bufs);
-            if let Err(outcome) = x.prepare() {
-                return Served {
-                    outcome,
-                    route: None,
-                    first: None,
-                    last: None,
-                };
-            }
-            let mut last = Outcome::Status(503);
-            let mut route = None;
-            let (mut first_record, mut last_record) = (None, None);
-            loop {
-                match self.balancer.next(&mut plan) {
-                    Step::Try(sel) => {
-                        let Some(backend) = self.members.get(sel.member) else {
-                            continue;
-                        };
-                        let result = if sel.over_busy_limit {
-                            (Outcome::Status(503), AttemptResult::BusyLimit)
-                        } else {
-                            if let Some(cookie) =
-                                self.balancer.routing_cookie(&sel, hints, req.is_ssl)
-                            {
-                                x.client().set_routing_cookie(&cookie);
-                            }
-                            x.set_backend(backend);
-                            let (outcome, kind) = x.serve(
-                                Some(sel.route.as_bytes()),
-                                sel.activation.code().as_bytes(),
-                            );
-                            (outcome, attempt_result(kind))
-                        };
-                        last = result.0;
-                        route = Some(sel.route);
-                        first_record.get_or_insert(sel.record);
-                        last_record = Some(sel.record);
-                        let (written, read) = x.take_traffic();
-                        let traffic = Traffic { written, read };
-                        let verdict =
-                            self.balancer
-                                .finish(&mut plan, &sel, result.1, traffic, now_ms());
-                        match verdict {
-                            Verdict::Done | Verdict::Stop => {
-                                return Served {
-                                    outcome: last,
-                                    route,
-                                    first: first_record,
-                                    last: last_record,
-                                }
-                            }
-                            Verdict::FailOver if !x.replayable() => {
-                                return Served {
-                                    outcome: last,
-                                    route,
-                                    first: first_record,
-                                    last: last_record,
-                                }
-                            }
-                            Verdict::FailOver => {
-                                x.client().log(
-                                    Level::Warn,
-                                    format_args!(
-                                        "lb {}: member {} failed; trying another member",
-                                        self.balancer.name(),
-                                        backend.name()
-                                    ),
-                                );
-                            }
-                        }
-                    }
-                    Step::Wait(d) => std::thread::sleep(d),
-                    Step::GiveUp { last: why } => {
-                        if why.is_none() {
-                            x.client().log(
-                                Level::Error,
-                                format_args!(
-                                    "lb {}: no member can take the request: 503",
-                                    self.balancer.name()
-                                ),
-                            );
-                            last = Outcome::Status(503);
-                        }
-                        return Served {
-                            outcome: last,
-                            route,
-                            first: first_record,
-                            last: last_record,
-                        };
-                    }
-                }
+            match x.prepare() {
+                Err(outcome) => Served::answer(outcome),
+                Ok(()) => self.fail_over(&mut x, &mut plan, hints),
             }
         })
+    }
+
+    /// Tries members in the order the plan gives them until one answers, the plan gives up, or
+    /// another try is no longer safe.
+    fn fail_over<'x>(
+        &'x self,
+        x: &mut Exchange<'x, '_>,
+        plan: &mut RequestPlan<'_>,
+        hints: &RequestHints<'_>,
+    ) -> Served<'static> {
+        let mut served = Served::answer(Outcome::Status(503));
+        loop {
+            match self.balancer.next(plan) {
+                Step::Try(sel) => {
+                    let Some(backend) = self.members.get(sel.member) else {
+                        continue;
+                    };
+                    let (outcome, verdict) = self.try_member(x, plan, &sel, backend, hints);
+                    served.outcome = outcome;
+                    served.route = Some(ServedRoute::Member(sel.route));
+                    served.first.get_or_insert(sel.record);
+                    served.last = Some(sel.record);
+                    if verdict != Verdict::FailOver || !x.replayable() {
+                        return served;
+                    }
+                    x.client().log(
+                        Level::Warn,
+                        format_args!(
+                            "lb {}: member {} failed; trying another member",
+                            self.balancer.name(),
+                            backend.name()
+                        ),
+                    );
+                }
+                Step::Wait(d) => std::thread::sleep(d),
+                Step::GiveUp { last } => {
+                    if last.is_none() {
+                        x.client().log(
+                            Level::Error,
+                            format_args!(
+                                "lb {}: no member can take the request: 503",
+                                self.balancer.name()
+                            ),
+                        );
+                        served.outcome = Outcome::Status(503);
+                    }
+                    return served;
+                }
+            }
+        }
+    }
+
+    /// One try on the member `sel` chose (unless it is over its `busy_limit`), reported to the
+    /// balancer: the answer, and what the balancer says to do next.
+    fn try_member<'x>(
+        &self,
+        x: &mut Exchange<'x, '_>,
+        plan: &mut RequestPlan<'_>,
+        sel: &Selection,
+        backend: &'x Backend,
+        hints: &RequestHints<'_>,
+    ) -> (Outcome, Verdict) {
+        let (outcome, result) = if sel.over_busy_limit {
+            (Outcome::Status(503), AttemptResult::BusyLimit)
+        } else {
+            if let Some(cookie) = self.balancer.routing_cookie(sel, hints, x.req.is_ssl) {
+                x.client().set_routing_cookie(&cookie);
+            }
+            x.set_backend(backend);
+            let route = Some(sel.route.as_bytes());
+            let (outcome, kind) = x.serve(route, sel.activation.code().as_bytes());
+            (outcome, kind.into())
+        };
+        let (written, read) = x.take_traffic();
+        let traffic = Traffic { written, read };
+        let verdict = self.balancer.finish(plan, sel, result, traffic, now_ms());
+        (outcome, verdict)
     }
 }
