@@ -2,6 +2,7 @@
 //! `JkLogStampFormat`, and the request log lines of `JkRequestLogFormat`. Without `JkLogFile`
 //! messages go to httpd's ErrorLog; with it they go to that file, as with mod_jk. Each line is
 //! one `write` on a file opened for appending, so lines of concurrent children never interleave.
+//! [`Level`] is the set of levels the whole core logs at.
 #![forbid(unsafe_code)]
 
 use std::fmt::Write as _;

@@ -127,11 +127,6 @@ impl<'a> RequestPlan<'a> {
         (self.rounds, self.per_round)
     }
 
-    /// The result of the last attempt that reached a member.
-    pub fn last_result(&self) -> Option<AttemptResult> {
-        self.last
-    }
-
     /// This request's view of member `index`'s state.
     pub fn state(&self, index: usize) -> State {
         self.states.get(index)

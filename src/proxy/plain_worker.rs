@@ -146,7 +146,7 @@ mod tests {
     use super::*;
     use crate::ajp::{EncodeError, SendHeaders};
     use crate::config::AjpWorker;
-    use crate::proxy::{BodyKind, ClientError, HeaderVisitor, SslInfo};
+    use crate::proxy::{ClientError, HeaderVisitor};
     use crate::shm::Layout;
     use std::io::{Read, Write};
     use std::net::TcpListener;
@@ -275,27 +275,8 @@ mod tests {
             method: b"GET",
             protocol: b"HTTP/1.1",
             uri: b"/app",
-            query: None,
-            remote_addr: b"192.0.2.1",
-            remote_port: b"40000",
-            remote_host: None,
-            local_addr: b"192.0.2.2",
-            server_name: b"example.test",
-            server_port: 80,
-            is_ssl: false,
-            remote_user: None,
-            auth_type: None,
-            ssl: SslInfo::default(),
-            route: None,
             activation: b"ACT",
-            body: BodyKind::None,
-            reply_timeout: None,
-            env_attributes: &[],
-            flush_packets: false,
-            flush_header: false,
-            disable_reuse: false,
-            fail_on_status: None,
-            use_server_errors: None,
+            ..RequestInfo::default()
         }
     }
 

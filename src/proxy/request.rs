@@ -9,9 +9,10 @@ use crate::ajp::{
 use std::time::Duration;
 
 /// How the request body is framed, as httpd saw it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum BodyKind {
     /// No body (no Content-Length, or 0, and not chunked).
+    #[default]
     None,
     /// `Content-Length: n` with n > 0.
     Length(u64),
@@ -30,7 +31,7 @@ pub struct SslInfo<'a> {
 }
 
 /// Everything about the request that goes into FORWARD_REQUEST, borrowed from httpd.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy)]
 pub struct RequestInfo<'a> {
     pub method: &'a [u8],
     pub protocol: &'a [u8],

@@ -1,6 +1,7 @@
 //! What a generation of the configuration becomes once httpd has read it all: the workers (from
 //! workers.properties and `JkWorkerProperty`), each server's URI map, and per process the AJP
-//! backends with their connection pools. Built and validated at `check_config` (so `apachectl -t`
+//! backends with their connection pools, the plain workers and the lbs over them (found by name
+//! with [`Runtime::target`]). Built and validated at `check_config` (so `apachectl -t`
 //! reports every mistake with `file:line`), rebuilt at `post_config`, then read-only.
 #![forbid(unsafe_code)]
 
