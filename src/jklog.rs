@@ -2,15 +2,25 @@
 //! `JkLogStampFormat`, and the request log lines of `JkRequestLogFormat`. Without `JkLogFile`
 //! messages go to httpd's ErrorLog; with it they go to that file, as with mod_jk. Each line is
 //! one `write` on a file opened for appending, so lines of concurrent children never interleave.
+//! [`Level`] is the set of levels the whole core logs at.
 #![forbid(unsafe_code)]
 
-use crate::service::Level;
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
+
+/// Log levels the core uses; the shell maps them to httpd's (`httpd::log`) or, with
+/// `JkLogFile`, to [`JkLevel`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
 
 /// `JkLogLevel`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

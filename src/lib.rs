@@ -2,7 +2,7 @@
 //! own directives and files. `ARCHITECTURE.md` (at the top of the repository) describes the
 //! layers: `ffi` (bindings + C shim) and `httpd` (the only safe wrappers over httpd and APR,
 //! where all of the shell's `unsafe` lives), `shell` (the hooks and directives, safe Rust), and
-//! the core (`ajp`, `backend`, `balancer`, `config`, `directives`, `gather`, `mount`, `service`,
+//! the core (`ajp`, `backend`, `balancer`, `config`, `directives`, `gather`, `mount`, `proxy`,
 //! `shm`, …), which never sees an httpd pointer and builds without httpd's headers.
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -10,14 +10,12 @@ pub mod ajp;
 pub mod backend;
 pub mod balancer;
 pub mod config;
-pub mod digits;
+pub mod decimal;
 pub mod directives;
 pub mod gather;
 pub mod jklog;
-pub mod lb_service;
 pub mod mount;
-pub mod runtime;
-pub mod service;
+pub mod proxy;
 pub mod shm;
 pub mod uri;
 

@@ -14,5 +14,5 @@ pub use request::{
     RequestLine, CPING_PACKET, END_OF_BODY_PACKET,
 };
 pub use response::{
-    decode, parse_header, parse_payload, ProtocolError, Response, ResponseHeaders, SendHeaders,
+    parse_header, parse_payload, ProtocolError, Response, ResponseHeaders, SendHeaders,
 };

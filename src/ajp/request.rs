@@ -5,11 +5,10 @@
 use std::fmt;
 
 use super::codes::{
-    request_header_code, ATTR_AUTH_TYPE, ATTR_CONTEXT, ATTR_END, ATTR_QUERY_STRING,
-    ATTR_REMOTE_USER, ATTR_REQ_ATTRIBUTE, ATTR_ROUTE, ATTR_SECRET, ATTR_SERVLET_PATH,
-    ATTR_SSL_CERT, ATTR_SSL_CIPHER, ATTR_SSL_KEY_SIZE, ATTR_SSL_SESSION, ATTR_STORED_METHOD,
-    CODED_HEADER_MARK, CPING, FORWARD_REQUEST, HEADER_LEN, MAX_FRAMEABLE_PACKET, METHODS,
-    METHOD_STORED, REQUEST_MAGIC,
+    request_header_code, ATTR_AUTH_TYPE, ATTR_END, ATTR_QUERY_STRING, ATTR_REMOTE_USER,
+    ATTR_REQ_ATTRIBUTE, ATTR_ROUTE, ATTR_SECRET, ATTR_SSL_CERT, ATTR_SSL_CIPHER, ATTR_SSL_KEY_SIZE,
+    ATTR_SSL_SESSION, ATTR_STORED_METHOD, CODED_HEADER_MARK, CPING, FORWARD_REQUEST, HEADER_LEN,
+    MAX_FRAMEABLE_PACKET, METHODS, METHOD_STORED, REQUEST_MAGIC,
 };
 use super::packet::PacketWriter;
 
@@ -42,8 +41,6 @@ pub fn method_code(method: &[u8]) -> u8 {
 /// then the named `ReqAttribute`s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attribute<'a> {
-    Context(&'a [u8]),
-    ServletPath(&'a [u8]),
     RemoteUser(&'a [u8]),
     AuthType(&'a [u8]),
     QueryString(&'a [u8]),
@@ -67,8 +64,6 @@ impl Attribute<'_> {
     /// The attribute's code byte on the wire.
     pub fn code(&self) -> u8 {
         match self {
-            Attribute::Context(_) => ATTR_CONTEXT,
-            Attribute::ServletPath(_) => ATTR_SERVLET_PATH,
             Attribute::RemoteUser(_) => ATTR_REMOTE_USER,
             Attribute::AuthType(_) => ATTR_AUTH_TYPE,
             Attribute::QueryString(_) => ATTR_QUERY_STRING,
@@ -200,9 +195,7 @@ impl<'b> ForwardRequestEncoder<'b> {
                     w.put_string(name)?;
                     w.put_string(value)
                 }
-                Attribute::Context(text)
-                | Attribute::ServletPath(text)
-                | Attribute::RemoteUser(text)
+                Attribute::RemoteUser(text)
                 | Attribute::AuthType(text)
                 | Attribute::QueryString(text)
                 | Attribute::Route(text)
@@ -416,9 +409,7 @@ mod tests {
 
     #[test]
     fn every_attribute_has_its_code_and_value_layout() {
-        let cases: [(Attribute<'_>, &[u8]); 13] = [
-            (Attribute::Context(b"/c"), b"\x01\x00\x02/c\x00"),
-            (Attribute::ServletPath(b"/s"), b"\x02\x00\x02/s\x00"),
+        let cases: [(Attribute<'_>, &[u8]); 11] = [
             (Attribute::RemoteUser(b"bob"), b"\x03\x00\x03bob\x00"),
             (Attribute::AuthType(b"Basic"), b"\x04\x00\x05Basic\x00"),
             (Attribute::QueryString(b"a=1&b"), b"\x05\x00\x05a=1&b\x00"),

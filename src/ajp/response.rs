@@ -289,30 +289,31 @@ fn read_header<'a>(reader: &mut PacketReader<'a>) -> Result<(&'a [u8], &'a [u8])
     Ok((name, value))
 }
 
-/// Convenience over a buffer that may hold a partial packet: `Ok(None)` = need more bytes;
-/// `Ok(Some((msg, consumed)))`. A wrong magic is reported as soon as its bytes arrive.
-pub fn decode(
-    buf: &[u8],
-    max_packet: usize,
-) -> Result<Option<(Response<'_>, usize)>, ProtocolError> {
-    if let Some(error) = magic_error(buf.get(..2).unwrap_or(buf)) {
-        return Err(error);
-    }
-    let Some((header, rest)) = buf.split_first_chunk::<HEADER_LEN>() else {
-        return Ok(None);
-    };
-    let len = parse_header(header, max_packet)?;
-    let Some(payload) = rest.get(..len) else {
-        return Ok(None);
-    };
-    let message = parse_payload(payload)?;
-    Ok(Some((message, HEADER_LEN + len)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::codes::{DEFAULT_MAX_PACKET, MAX_MAX_PACKET};
     use super::*;
+
+    /// The connection's way through a buffer that may hold a partial packet, for the tests:
+    /// `Ok(None)` = need more bytes; `Ok(Some((msg, consumed)))`. A wrong magic is reported as
+    /// soon as its bytes arrive.
+    fn decode(
+        buf: &[u8],
+        max_packet: usize,
+    ) -> Result<Option<(Response<'_>, usize)>, ProtocolError> {
+        if let Some(error) = magic_error(buf.get(..2).unwrap_or(buf)) {
+            return Err(error);
+        }
+        let Some((header, rest)) = buf.split_first_chunk::<HEADER_LEN>() else {
+            return Ok(None);
+        };
+        let len = parse_header(header, max_packet)?;
+        let Some(payload) = rest.get(..len) else {
+            return Ok(None);
+        };
+        let message = parse_payload(payload)?;
+        Ok(Some((message, HEADER_LEN + len)))
+    }
 
     /// Frames a payload as the container would.
     fn frame(payload: &[u8]) -> Vec<u8> {

@@ -2,7 +2,7 @@
 //! reads messages parsed in place (no copy, no allocation per message). While it streams a
 //! large body it borrows a large buffer (`large`), so one read takes in several body packets,
 //! and `read_run` hands the ones already buffered over together (one write to the client).
-use super::large;
+use super::lent_buffers;
 use super::BackendError;
 use crate::ajp::{self, Response, CPING_PACKET, HEADER_LEN};
 use std::io::{self, ErrorKind, Read, Write};
@@ -291,10 +291,10 @@ impl Connection {
 
     /// Switches to a large buffer, moving the unread bytes, if one is free.
     fn borrow_large(&mut self) {
-        if self.inbuf.len() >= large::LARGE_BUFFER {
+        if self.inbuf.len() >= lent_buffers::LARGE_BUFFER {
             return;
         }
-        let Some(mut big) = large::borrow() else {
+        let Some(mut big) = lent_buffers::borrow() else {
             return;
         };
         let n = self.end - self.start;
@@ -316,7 +316,7 @@ impl Connection {
         }
         own[..n].copy_from_slice(&self.inbuf[self.start..self.end]);
         let own = self.own.take().expect("checked above");
-        large::give_back(std::mem::replace(&mut self.inbuf, own));
+        lent_buffers::give_back(std::mem::replace(&mut self.inbuf, own));
         self.start = 0;
         self.end = n;
     }
@@ -368,7 +368,7 @@ impl Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         if self.own.is_some() {
-            large::give_back(std::mem::take(&mut self.inbuf));
+            lent_buffers::give_back(std::mem::take(&mut self.inbuf));
         }
     }
 }

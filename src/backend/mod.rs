@@ -4,7 +4,7 @@
 
 mod connection;
 mod error;
-pub(crate) mod large;
+pub(crate) mod lent_buffers;
 mod pool;
 
 pub use connection::Connection;

@@ -5,8 +5,8 @@
 use std::sync::atomic::Ordering;
 
 use super::lb::Balancer;
+use super::member_state::State;
 use super::method::load_method;
-use super::state::State;
 use crate::shm::{LbSettings, MemberSettings};
 
 impl Balancer {

@@ -5,8 +5,8 @@
 
 use std::sync::atomic::Ordering;
 
+use super::member_state::State;
 use super::plan::Verdict;
-use super::state::State;
 use crate::shm::{LbSettings, MemberRecord};
 
 /// How one attempt on a member ended, as the AJP layer reports it.

@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::health::{self, AttemptResult};
+use super::member_state::{ActivationOverrides, State};
 use super::method::{load_method, remove_load, Traffic};
 use super::plan::{PerMember, RequestPlan, Step, Verdict};
 use super::select::{Choice, Pick, Selector, Single};
-use super::state::{ActivationOverrides, State};
 use super::sticky::{session_routes, SessionNames, SessionRoutes};
 use crate::config::{Activation, LbLock, LbMethod, LbWorker};
 use crate::shm::{LbRecord, LbSettings, MemberRecord, SharedState, ShmLockGuard, ShortText};

@@ -7,8 +7,8 @@
 use std::sync::atomic::Ordering;
 
 use super::lb::{force_errors_to_recovery, Balancer};
+use super::member_state::State;
 use super::method::load_method;
-use super::state::State;
 use crate::shm::SharedState;
 
 /// What one lb's maintenance did.

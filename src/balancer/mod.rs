@@ -16,22 +16,20 @@ mod edit;
 mod health;
 mod lb;
 mod maintain;
+mod member_state;
 mod method;
-mod plain;
 mod plan;
 mod select;
-mod state;
 mod sticky;
 
 pub use cookie::routing_cookie;
 pub use health::AttemptResult;
 pub use lb::{Balancer, BalancerError, RequestHints, Selection};
 pub use maintain::{maintain_all, MaintenanceReport};
+pub use member_state::{usable, usable_sticky, ActivationOverrides, State};
 pub use method::{load_method, LoadMethod, Traffic};
-pub use plain::PlainWorker;
 pub use plan::{RequestPlan, Step, Verdict};
 pub use select::Choice;
-pub use state::{usable, usable_sticky, ActivationOverrides, State};
 pub use sticky::{env_flag, session_routes, SessionNames, SessionRoutes, MAX_SESSION_IDS};
 
 #[cfg(test)]

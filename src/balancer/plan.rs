@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::health::AttemptResult;
 use super::lb::Selection;
-use super::state::State;
+use super::member_state::State;
 use super::sticky::SessionRoutes;
 use crate::config::Activation;
 
@@ -125,11 +125,6 @@ impl<'a> RequestPlan<'a> {
     /// Rounds (lb `retries`) and members per round (min(members, `lb_retries`)).
     pub fn limits(&self) -> (u32, u32) {
         (self.rounds, self.per_round)
-    }
-
-    /// The result of the last attempt that reached a member.
-    pub fn last_result(&self) -> Option<AttemptResult> {
-        self.last
     }
 
     /// This request's view of member `index`'s state.

@@ -8,8 +8,8 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use super::member_state::{usable, usable_sticky, State};
 use super::plan::PerMember;
-use super::state::{usable, usable_sticky, State};
 use super::sticky::SessionRoutes;
 use crate::config::Activation;
 use crate::shm::MemberRecord;

@@ -1,7 +1,7 @@
 //! The client's address and port as the backend should see them: mod_remoteip's view, or the
 //! local / physical address per `JkOptions`, then the `JK_REMOTE_*` indicator overrides.
 use super::{Env, Source};
-use crate::digits::{decimal, Digits};
+use crate::decimal::{decimal, Digits};
 use crate::directives::{Flag, OptionSet};
 
 /// The remote port's text: an indicator variable's value, or digits formatted on the stack.

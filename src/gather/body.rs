@@ -1,5 +1,5 @@
 //! How the request body is framed, from its headers.
-use crate::service::BodyKind;
+use crate::proxy::BodyKind;
 
 /// A request whose body framing cannot be read (a Content-Length that is no number): 400.
 #[derive(Debug, PartialEq, Eq)]

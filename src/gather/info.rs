@@ -7,7 +7,7 @@ use super::body::InvalidContentLength;
 use super::{body_kind, forwarded_uri, Env, Source};
 use crate::directives::{Flag, OptionSet, VhostConfig};
 use crate::mount::MountRule;
-use crate::service::{BodyKind, RequestInfo, SslInfo};
+use crate::proxy::{BodyKind, RequestInfo, SslInfo};
 use std::borrow::Cow;
 use std::ffi::CString;
 use std::time::Duration;

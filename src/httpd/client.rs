@@ -8,7 +8,8 @@ use super::{time, Request};
 use crate::ajp::{EncodeError, SendHeaders};
 use crate::ffi;
 use crate::jklog::JkLogFile;
-use crate::service::{Client, ClientError, HeaderVisitor, Level};
+use crate::jklog::Level;
+use crate::proxy::{Client, ClientError, HeaderVisitor};
 use std::fmt;
 use std::sync::Arc;
 

@@ -91,11 +91,11 @@ unsafe extern "C" fn child_init<M: Module>(pchild: *mut ffi::apr_pool_t, s: *mut
 ///
 /// # Safety
 /// `r` is the live request of the current hook call.
-unsafe fn request_hook(
+unsafe fn request_hook<F: FnOnce(Request<'_>) -> Status>(
     what: &str,
     r: *mut ffi::request_rec,
     fallback: Status,
-    f: fn(Request<'_>) -> Status,
+    f: F,
 ) -> c_int {
     // SAFETY: the caller's contract.
     let Some(req) = (unsafe { Request::from_raw(r) }) else {

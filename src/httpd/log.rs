@@ -3,7 +3,7 @@
 //! strings.
 use super::module::module_index;
 use crate::ffi;
-use crate::service::Level;
+use crate::jklog::Level;
 use std::ffi::CString;
 use std::os::raw::c_int;
 

@@ -8,9 +8,8 @@ use crate::directives::{Flag, OptionSet, VhostConfig};
 use crate::gather::{lb_hints, Cookies, Env, Gathered};
 use crate::httpd::{time, HttpdClient, LogLevel, Request, Status};
 use crate::jklog::{JkLogFile, RequestFacts};
-use crate::lb_service::{member_notes, LbService, Served};
-use crate::runtime::Runtime;
-use crate::service::{self, Outcome};
+use crate::proxy::{member_notes, Outcome, Served, Target};
+use crate::shm::SharedState;
 use std::ffi::CStr;
 use std::time::{Duration, Instant};
 
@@ -45,12 +44,6 @@ const LB_LAST_NOTES: [&CStr; 10] = [
     c"JK_LB_LAST_STATE",
 ];
 
-/// Where a request goes: a single AJP worker or a load balancer.
-enum Target<'a> {
-    Ajp(&'a crate::backend::Backend),
-    Lb(&'a LbService),
-}
-
 /// The worker: translate's note, else the JkWorkerIndicator variable (`SetHandler
 /// jakarta-servlet` + SetEnvIf), never a default (CVE-2023-41081). `;ext` parts are dropped.
 fn worker_name<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Option<&'r str> {
@@ -60,25 +53,6 @@ fn worker_name<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Option<&'r s
     })?;
     let name = std::str::from_utf8(raw).ok()?.split(';').next()?.trim();
     (!name.is_empty()).then_some(name)
-}
-
-/// Resolves the worker this handler call serves, or the status to return.
-fn target_of<'w>(req: &Request<'_>, rt: &'w Runtime, worker: &str) -> Result<Target<'w>, Status> {
-    match (rt.backend(worker), rt.lb(worker)) {
-        (Some(b), _) => Ok(Target::Ajp(b)),
-        (None, Some(l)) => Ok(Target::Lb(l)),
-        (None, None) => {
-            let why = match rt.workers.get(worker) {
-                Some(def) => format!(
-                    "worker {worker} has type {}, which this build does not serve yet",
-                    def.type_name()
-                ),
-                None => format!("unknown worker {worker}"),
-            };
-            req.log(LogLevel::Error, &format!("mod_jk_rs: {why}"));
-            Err(Status::SERVER_ERROR)
-        }
-    }
 }
 
 /// Whether this handler call is ours: the worker it names, or the status to return.
@@ -114,9 +88,12 @@ pub fn handle(mut req: Request<'_>) -> Status {
         );
         return Status::SERVER_ERROR;
     };
-    let target = match target_of(&req, rt, worker) {
+    let target = match rt.target(worker) {
         Ok(t) => t,
-        Err(status) => return status,
+        Err(why) => {
+            req.log(LogLevel::Error, &format!("mod_jk_rs: {why}"));
+            return Status::SERVER_ERROR;
+        }
     };
     if !watchdog::running() {
         rt.maintain_if_due();
@@ -148,31 +125,24 @@ pub fn handle(mut req: Request<'_>) -> Status {
     };
     let info = gathered.info(&req, &env, rule);
     let session_uri = String::from_utf8_lossy(req.uri().unwrap_or(b"/"));
-    let cookies = match target {
-        Target::Lb(_) => Cookies::of(&req),
-        Target::Ajp(_) => Cookies::none(),
+    let cookies = if target.is_lb() {
+        Cookies::of(&req)
+    } else {
+        Cookies::none()
     };
     let hints = lb_hints(&env, rule.map(|r| &r.extensions));
     let jklog = cfg.and_then(|c| c.log.get().cloned());
     let mut client = HttpdClient::new(req, jklog.clone());
-    let (outcome, lb_served) = match target {
-        Target::Ajp(backend) => (service::forward(backend, &info, &mut client), None),
-        Target::Lb(lb) => {
-            let served = lb.forward(&info, &session_uri, cookies.all(), &hints, &mut client);
-            (served.outcome, Some((lb, served)))
-        }
-    };
+    let served = target.forward(&info, &session_uri, cookies.all(), &hints, &mut client);
+    let outcome = served.outcome;
     if outcome == Outcome::Sent && !client.aborted() {
         client.end_response();
     }
     let mut req = client.into_request();
-    let route: Option<&str> = match (&target, &lb_served) {
-        (Target::Ajp(b), _) => Some(b.settings.route.as_str()),
-        (_, Some((_, served))) => served.route.as_ref().map(|r| r.as_str()),
-        _ => None,
-    };
+    let route = served.route();
     let elapsed = started.elapsed();
-    let lb_notes = lb_served.as_ref().filter(|_| rt.lb_notes);
+    let lb_notes =
+        (rt.lb_notes && matches!(target, Target::Lb(_))).then_some((&*rt.shared, &served));
     set_result_notes(&mut req, route, lb_notes, elapsed);
     if let Some(log) = jklog.as_deref().filter(|l| l.logs_requests()) {
         write_request_log(log, &req, &outcome, worker, route.unwrap_or(""), elapsed);
@@ -189,20 +159,20 @@ pub fn handle(mut req: Request<'_>) -> Status {
 fn set_result_notes(
     req: &mut Request<'_>,
     route: Option<&str>,
-    lb: Option<&(&LbService, Served)>,
+    lb: Option<(&SharedState, &Served<'_>)>,
     elapsed: Duration,
 ) {
     if let Some(route) = route {
         req.set_note(NOTE_ROUTE, route.as_bytes());
     }
-    if let Some((lb, served)) = lb {
+    if let Some((shared, served)) = lb {
         for (names, record) in [
             (&LB_FIRST_NOTES, served.first),
             (&LB_LAST_NOTES, served.last),
         ] {
             if let Some(record) = record {
                 // addn: twenty notes that all start with "JK_L" would each scan the others.
-                member_notes(&lb.shared, record, &mut |i, text| {
+                member_notes(shared, record, &mut |i, text| {
                     if let Some(name) = names.get(i) {
                         req.add_note(name, text);
                     }

@@ -7,7 +7,7 @@ use super::{config_of, jk_log, watchdog};
 use crate::config::{ConfigError, Workers};
 use crate::directives::VhostConfig;
 use crate::httpd::{process, GenerationSlot, LogLevel, Pool, Server, Status};
-use crate::runtime::{self, Runtime};
+use crate::proxy::{load_workers, Runtime};
 use std::collections::HashMap;
 
 /// The runtime of the current configuration generation.
@@ -27,7 +27,7 @@ struct Generation<'s> {
 /// Loads workers and finishes every server's configuration; all errors, with file:line.
 fn build_generation<'s>(s: Server<'s>) -> Result<Generation<'s>, Vec<ConfigError>> {
     let main = &config_of(&s).ok_or_else(Vec::new)?.settings;
-    let mut workers = runtime::load_workers(main, &process::server_root())?;
+    let mut workers = load_workers(main, &process::server_root())?;
     let mut warnings: Vec<String> = workers.warnings.drain(..).map(|w| w.to_string()).collect();
     let mut vhosts = Vec::new();
     let mut errors = Vec::new();

@@ -16,7 +16,7 @@ mod mapping;
 pub(crate) mod process;
 mod records;
 mod retained;
-mod state;
+mod shared_state;
 mod text;
 
 pub use error::ShmError;
@@ -29,5 +29,5 @@ pub use records::{
     MAGIC, NO_LB,
 };
 pub use retained::{RetainedShm, RETAINED_MAGIC};
-pub use state::SharedState;
+pub use shared_state::SharedState;
 pub use text::{Sequence, ShortText, MAX_TEXT_LEN, TEXT_CAPACITY};

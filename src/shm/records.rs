@@ -608,6 +608,19 @@ impl MemberRecord {
         busy
     }
 
+    /// Notes one more request in flight unless that makes more than `busy_limit` (mod_jk's
+    /// check for plain workers): `false`, with nothing counted, when it would.
+    pub fn try_enter(&self) -> bool {
+        let busy = self.busy.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+        let limit = self.busy_limit();
+        if limit > 0 && busy > limit {
+            self.leave();
+            return false;
+        }
+        self.max_busy.fetch_max(busy, Ordering::Relaxed);
+        true
+    }
+
     /// Notes a request finished (never below zero).
     pub fn leave(&self) {
         decrement(&self.busy);

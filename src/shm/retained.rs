@@ -22,7 +22,7 @@ use super::error::ShmError;
 use super::layout::{Layout, LbSpec, MemberSpec};
 use super::mapping::Mapping;
 use super::records::{Header, LbRecord, MemberRecord, LAYOUT_VERSION, MAGIC};
-use super::state::SharedState;
+use super::shared_state::SharedState;
 
 /// `RetainedShm::magic` of a filled-in description ("JKRSRET" + the version of this struct).
 pub const RETAINED_MAGIC: u64 = u64::from_le_bytes(*b"JKRSRET1");

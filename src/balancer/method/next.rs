@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 
 use super::{add_load, largest, multiplier, remove_load, LoadMethod, Traffic};
-use crate::balancer::state::{usable, State};
+use crate::balancer::member_state::{usable, State};
 use crate::shm::MemberRecord;
 
 pub(super) struct Next;

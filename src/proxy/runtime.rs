@@ -1,23 +1,29 @@
 //! What a generation of the configuration becomes once httpd has read it all: the workers (from
 //! workers.properties and `JkWorkerProperty`), each server's URI map, and per process the AJP
-//! backends with their connection pools. Built and validated at `check_config` (so `apachectl -t`
+//! backends with their connection pools, the plain workers and the lbs over them (found by name
+//! with [`Runtime::target`]). Built and validated at `check_config` (so `apachectl -t`
 //! reports every mistake with `file:line`), rebuilt at `post_config`, then read-only.
 #![forbid(unsafe_code)]
 
+use super::lb::LbService;
+use super::now_ms;
+use super::plain_worker::PlainWorker;
+use super::target::{Target, TargetError};
 use crate::backend::Backend;
 use crate::balancer::{maintain_all, Balancer};
 use crate::config::{ConfigError, Properties, WorkerDef, Workers};
 use crate::directives::ServerSettings;
-use crate::lb_service::LbService;
 use crate::shm::{Layout, SharedState};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub struct Runtime {
     pub workers: Workers,
+    /// Every ajp13 worker's backend (lb members and plain workers alike).
     backends: HashMap<String, Arc<Backend>>,
+    /// Every ajp13 worker as a request names it directly.
+    plain: HashMap<String, PlainWorker>,
     lbs: HashMap<String, LbService>,
     /// Worker state shared by all children (lb members' states, load values, counters).
     pub shared: Arc<SharedState>,
@@ -69,10 +75,7 @@ impl Runtime {
         // The previous mapping is unmapped here, in the parent; old children keep theirs.
         drop(previous);
         let shared = Arc::new(state.map_err(|e| format!("shared memory: {e}"))?);
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        shared.start_clock(now);
+        shared.start_clock(now_ms());
         let mut backends = HashMap::new();
         for (name, def) in &workers.defs {
             if let WorkerDef::Ajp13(w) = def {
@@ -82,6 +85,10 @@ impl Runtime {
                 );
             }
         }
+        let plain = backends
+            .iter()
+            .map(|(name, b)| (name.clone(), PlainWorker::new(Arc::clone(b), &shared)))
+            .collect();
         let mut lbs = HashMap::new();
         for (name, def) in &workers.defs {
             if let WorkerDef::Lb(lb) = def {
@@ -109,6 +116,7 @@ impl Runtime {
         Ok(Runtime {
             workers,
             backends,
+            plain,
             lbs,
             shared,
             lb_notes: true,
@@ -124,6 +132,25 @@ impl Runtime {
         self.lbs.get(name)
     }
 
+    /// The worker a request naming `name` goes to.
+    pub fn target(&self, name: &str) -> Result<Target<'_>, TargetError> {
+        if let Some(worker) = self.plain.get(name) {
+            return Ok(Target::Ajp(worker));
+        }
+        if let Some(lb) = self.lbs.get(name) {
+            return Ok(Target::Lb(lb));
+        }
+        Err(match self.workers.get(name) {
+            Some(def) => TargetError::NotServed {
+                worker: name.to_owned(),
+                type_name: def.type_name(),
+            },
+            None => TargetError::Unknown {
+                worker: name.to_owned(),
+            },
+        })
+    }
+
     /// `JkWatchdogInterval 0` (the default): maintenance runs on requests, at most once per
     /// `worker.maintain` in this process (one thread wins the slot; the others go on at once).
     pub fn maintain_if_due(&self) {
@@ -132,9 +159,7 @@ impl Runtime {
         if interval == 0 {
             return;
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let now = now_ms();
         let due = self.next_inline_maintenance.load(Ordering::Relaxed);
         if now >= due
             && self
@@ -150,9 +175,7 @@ impl Runtime {
     /// all processes per worker.maintain, the shared timestamp decides — and this process's idle
     /// connections (pool timeout, interval CPing).
     pub fn maintain(&self) {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let now = now_ms();
         maintain_all(
             &self.shared,
             self.lbs.values().map(|l| &l.balancer),

@@ -5,9 +5,9 @@
 //! Both go through the tests' own container-side codec, `tests/support/ajp_wire.rs`, so the codec
 //! under test is not its own judge.
 
-#[path = "../tests/support/ajp_wire.rs"]
+#[path = "../../tests/support/ajp_wire.rs"]
 mod ajp_wire;
-#[path = "../tests/support/dead_port.rs"]
+#[path = "../../tests/support/dead_port.rs"]
 mod dead_port;
 
 use super::*;
@@ -1133,7 +1133,7 @@ fn a_large_body_in_odd_sized_writes_arrives_whole_and_in_order() {
 
 #[test]
 fn a_large_body_written_at_once_goes_out_in_a_few_passes() {
-    let _only = crate::backend::large::EXCLUSIVE
+    let _only = crate::backend::lent_buffers::EXCLUSIVE
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     let expected = large_body();
@@ -1154,7 +1154,7 @@ fn a_large_body_written_at_once_goes_out_in_a_few_passes() {
 
 #[test]
 fn a_large_body_arrives_whole_with_no_large_buffer_free() {
-    use crate::backend::large;
+    use crate::backend::lent_buffers as large;
     // Other tests borrow and give back large buffers concurrently: draining the shared free
     // list cannot keep one from coming back mid-request. Refuse them on this thread instead.
     large::NONE_FOR_THIS_THREAD.with(|none| none.set(true));

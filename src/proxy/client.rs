@@ -1,0 +1,63 @@
+//! The port to the httpd side: the [`Client`] trait the shell implements for one request
+//! (headers, body in, response out, logging), its errors, and the [`Outcome`] the handler
+//! returns to httpd. Everything in `proxy` reaches httpd only through it, so it runs (and is
+//! tested) without httpd.
+#![forbid(unsafe_code)]
+
+use crate::ajp::{EncodeError, SendHeaders};
+use crate::jklog::Level;
+use std::fmt;
+
+/// A failure on the client side of the exchange.
+#[derive(Debug)]
+pub enum ClientError {
+    /// Reading the request body failed; `status` is httpd's mapping of the error (400, 408, 413).
+    Read { status: u16, detail: String },
+    /// An input filter already answered the client (httpd's AP_FILTER_ERROR).
+    AlreadyAnswered,
+    /// Writing the response failed: the client went away.
+    Gone,
+}
+
+/// Receives one request header (name, value) while FORWARD_REQUEST is encoded.
+pub type HeaderVisitor<'f> = dyn FnMut(&[u8], &[u8]) -> Result<(), EncodeError> + 'f;
+
+/// The httpd request as the core needs it.
+pub trait Client {
+    /// Calls `f` for every request header, in order.
+    fn for_each_header(&self, f: &mut HeaderVisitor<'_>) -> Result<(), EncodeError>;
+    /// Reads request body bytes (de-chunked by httpd); `Ok(0)` = end of body.
+    fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, ClientError>;
+    /// Sets status and headers; nothing is sent to the network before the first body write or flush.
+    fn send_headers(
+        &mut self,
+        status: u16,
+        reason: &[u8],
+        headers: &SendHeaders<'_>,
+    ) -> Result<(), ClientError>;
+    fn write_body(&mut self, data: &[u8]) -> Result<(), ClientError>;
+    /// Writes several pieces of body in order, as one pass to the network where the client can.
+    fn write_body_parts(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
+        parts.iter().try_for_each(|part| self.write_body(part))
+    }
+    fn flush(&mut self) -> Result<(), ClientError>;
+    /// The backend failed after part of the response went out: make the client see a broken
+    /// response (no chunk terminator, connection closed) rather than a complete-looking one.
+    fn abort(&mut self);
+    /// Sets the lb's routing cookie (`set_session_cookie`) on the response, replacing one set
+    /// by an earlier failed-over try.
+    fn set_routing_cookie(&mut self, value: &str);
+    fn log_enabled(&self, level: Level) -> bool;
+    fn log(&self, level: Level, msg: fmt::Arguments<'_>);
+}
+
+/// What the handler tells httpd.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The response went (or is going) out, or the client is gone: return OK.
+    Sent,
+    /// Nothing went out: return this status and let httpd render its error page.
+    Status(u16),
+    /// An input filter already answered the client.
+    FilterError,
+}
