@@ -17,6 +17,7 @@ pub mod runtime;
 pub mod service;
 pub mod settings;
 pub mod shm;
+pub mod status;
 pub mod uri;
 pub mod vhost;
 
