@@ -279,3 +279,7 @@ pub fn parse_number(text: &str) -> Option<u32> {
         None => text.parse().ok(),
     }
 }
+
+#[cfg(test)]
+#[path = "request_tests.rs"]
+mod tests;
