@@ -254,7 +254,7 @@ pub fn parse_query(query: &str) -> Result<StatusRequest, RequestError> {
         None => Command::List,
         Some(text) => Command::parse(text).ok_or(fail(mime, StatusError::InvalidCommand))?,
     };
-    let number = |name| params.get(name).and_then(|v| parse_number(v));
+    let number = |name| params.get(name).and_then(parse_number);
     let (edits, aspect) = parse_edits(&params).map_err(|e| fail(mime, e))?;
     Ok(StatusRequest {
         command,

@@ -5,6 +5,7 @@
 mod fields;
 mod html;
 mod html_forms;
+mod html_workers;
 mod json;
 mod lines;
 mod prometheus;
@@ -126,6 +127,8 @@ pub fn render_request_error(
     render(&view, &Err(error.clone()))
 }
 
+#[cfg(test)]
+mod format_tests;
 #[cfg(test)]
 mod golden_tests;
 #[cfg(test)]

@@ -155,82 +155,87 @@ fn balancer(view: &View<'_>, m: &mut Exposition, lb: &Balancer, members: &[&Memb
         );
     }
     for member in members {
-        let labels = format!("{lb_label},member=\"{}\"", label(&member.name));
-        let help = "Requests sent to the member since the last reset.";
+        member_series(view, m, &lb_label, member);
+    }
+}
+
+/// Every series of one member.
+fn member_series(view: &View<'_>, m: &mut Exposition, lb_label: &str, member: &Member) {
+    let labels = format!("{lb_label},member=\"{}\"", label(&member.name));
+    let help = "Requests sent to the member since the last reset.";
+    m.add(
+        "jk_member_requests_total",
+        "counter",
+        help,
+        labels.clone(),
+        member.elected,
+    );
+    m.add(
+        "jk_member_errors_total",
+        "counter",
+        "Failed requests.",
+        labels.clone(),
+        member.errors,
+    );
+    m.add(
+        "jk_member_sessions_total",
+        "counter",
+        "Sessions created.",
+        labels.clone(),
+        member.sessions,
+    );
+    m.add(
+        "jk_member_lb_value",
+        "gauge",
+        "Current load balancer value.",
+        labels.clone(),
+        member.lbvalue,
+    );
+    m.add(
+        "jk_member_lb_factor",
+        "gauge",
+        "Configured load balancer factor.",
+        labels.clone(),
+        member.lbfactor.into(),
+    );
+    traffic(
+        m,
+        &MEMBER_TRAFFIC,
+        &labels,
+        &member.traffic,
+        member.ajp.pool_size,
+    );
+    for state in STATES {
+        let l = format!("{labels},state=\"{}\"", state.name());
         m.add(
-            "jk_member_requests_total",
-            "counter",
-            help,
-            labels.clone(),
-            member.elected,
-        );
-        m.add(
-            "jk_member_errors_total",
-            "counter",
-            "Failed requests.",
-            labels.clone(),
-            member.errors,
-        );
-        m.add(
-            "jk_member_sessions_total",
-            "counter",
-            "Sessions created.",
-            labels.clone(),
-            member.sessions,
-        );
-        m.add(
-            "jk_member_lb_value",
+            "jk_member_state",
             "gauge",
-            "Current load balancer value.",
-            labels.clone(),
-            member.lbvalue,
+            "1 for the member's current state.",
+            l,
+            u64::from(member.state == state),
         );
+    }
+    for activation in ACTIVATIONS {
+        let l = format!("{labels},activation=\"{}\"", activation.code());
+        let on = u64::from(member.activation == activation);
         m.add(
-            "jk_member_lb_factor",
+            "jk_member_activation",
             "gauge",
-            "Configured load balancer factor.",
-            labels.clone(),
-            member.lbfactor.into(),
+            "1 for the member's current activation.",
+            l,
+            on,
         );
-        traffic(
-            m,
-            &MEMBER_TRAFFIC,
-            &labels,
-            &member.traffic,
-            member.ajp.pool_size,
+    }
+    let health = rate(member, view.status.good_mask, view.status.bad_mask);
+    for rating in ["good", "degraded", "bad"] {
+        let l = format!("{labels},rating=\"{rating}\"");
+        m.add(
+            "jk_member_rating",
+            "gauge",
+            "1 for the member's rating.",
+            l,
+            u64::from(health.name() == rating),
         );
-        for state in STATES {
-            let l = format!("{labels},state=\"{}\"", state.name());
-            m.add(
-                "jk_member_state",
-                "gauge",
-                "1 for the member's current state.",
-                l,
-                u64::from(member.state == state),
-            );
-        }
-        for activation in ACTIVATIONS {
-            let l = format!("{labels},activation=\"{}\"", activation.code());
-            let on = u64::from(member.activation == activation);
-            m.add(
-                "jk_member_activation",
-                "gauge",
-                "1 for the member's current activation.",
-                l,
-                on,
-            );
-        }
-        let health = rate(member, view.status.good_mask, view.status.bad_mask);
-        for rating in ["good", "degraded", "bad"] {
-            let l = format!("{labels},rating=\"{rating}\"");
-            m.add(
-                "jk_member_rating",
-                "gauge",
-                "1 for the member's rating.",
-                l,
-                u64::from(health.name() == rating),
-            );
-        }
     }
 }
 
