@@ -185,3 +185,28 @@ fn killed_member_in_prop_keeps_mod_jk_error_keys() {
     assert!(text.contains("worker.lbcluster.error_time_ago seconds=0\n"));
     assert!(text.contains("worker.TomcatA.state=ERR\n"));
 }
+
+#[test]
+fn our_own_formats_keep_their_documented_shape() {
+    let snapshot = testdata::with_plain_worker();
+    check(
+        "list-with-plain-worker.json",
+        &body(&snapshot, "mime=json", Ok(())),
+    );
+    check(
+        "list-with-plain-worker.prometheus",
+        &body(&snapshot, "mime=prometheus", Ok(())),
+    );
+    check(
+        "list-with-plain-worker.txt",
+        &body(&snapshot, "mime=txt", Ok(())),
+    );
+    check(
+        "list-with-plain-worker.xml",
+        &body(&snapshot, "mime=xml", Ok(())),
+    );
+    check(
+        "list-with-plain-worker.html",
+        &body(&snapshot, "re=10", Ok(())),
+    );
+}
