@@ -7,23 +7,17 @@ use std::fmt::Write;
 
 /// HTML text or a double- or single-quoted attribute value.
 pub fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+    markup(text, false)
 }
 
 /// An XML attribute value (double-quoted). Characters XML 1.0 forbids become U+FFFD.
 pub fn xml(text: &str) -> String {
+    markup(text, true)
+}
+
+/// Entity escapes for HTML and XML; an XML attribute also keeps its tabs and line breaks
+/// as character references (a parser would fold them into blanks otherwise).
+fn markup(text: &str, xml: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -31,10 +25,12 @@ pub fn xml(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
+            '\'' if xml => out.push_str("&apos;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' if xml => {
+                let _ = write!(out, "&#{};", c as u32);
+            }
+            '\t' | '\n' => out.push(c),
             c if c.is_control() => out.push('\u{FFFD}'),
             c => out.push(c),
         }
@@ -42,16 +38,27 @@ pub fn xml(text: &str) -> String {
     out
 }
 
+/// The C-style escape of `\`, `"`, newline, return and tab (txt and JSON share them).
+fn c_escape(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\\' => "\\\\",
+        '"' => "\\\"",
+        '\n' => "\\n",
+        '\r' => "\\r",
+        '\t' => "\\t",
+        _ => return None,
+    })
+}
+
 /// Backslash escapes for controls, `\` and `"`; `extra` are escaped as `\xHH` too.
 fn backslashed(text: &str, extra: &[char]) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
+        if let Some(escaped) = c_escape(c) {
+            out.push_str(escaped);
+            continue;
+        }
         match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
             c if c.is_control() || extra.contains(&c) => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
@@ -116,12 +123,11 @@ pub fn json(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
+        if let Some(escaped) = c_escape(c) {
+            out.push_str(escaped);
+            continue;
+        }
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
             // `<` too, so the JSON can be embedded in a page without ending a script.
             c if (c as u32) < 0x20 || c == '<' || c == '\u{2028}' || c == '\u{2029}' => {
                 let _ = write!(out, "\\u{:04x}", c as u32);

@@ -102,22 +102,45 @@ pub fn edit_page(view: &View<'_>, target: &Target<'_>) -> String {
         } if members.len() == 1 => member_form(view, lb, members[0], &mut out),
         Target::Balancer { lb, .. } => balancer_form(view, lb, &mut out),
         Target::Ajp(worker) => {
-            out.push_str(&format!(
-                "<h2>Edit worker settings for {}</h2>\n",
-                e(&worker.name)
-            ));
-            out.push_str(&form_start(view, &worker.name, None, "edit"));
-            out.push_str(&hidden("cmd", "update"));
-            fields_table(
-                EditField::all().filter(|f| f.param().starts_with("va")),
-                |f| ajp_value(f, &worker.ajp),
-                &mut out,
-            );
-            out.push_str("<input type=\"submit\" value=\"Update Worker\"/></form>\n");
+            let form = SettingsForm {
+                title: format!("Edit worker settings for {}", e(&worker.name)),
+                worker: &worker.name,
+                member: None,
+                submit: "Update Worker",
+            };
+            let fields = EditField::all().filter(|f| f.param().starts_with("va"));
+            form.write(view, fields, |f| ajp_value(f, &worker.ajp), &mut out);
         }
     }
     out.push_str("</section>\n");
     out
+}
+
+/// An update form: heading, hidden fields, one row per field, submit button.
+struct SettingsForm<'a> {
+    title: String,
+    worker: &'a str,
+    member: Option<&'a str>,
+    submit: &'a str,
+}
+
+impl SettingsForm<'_> {
+    fn write(
+        &self,
+        view: &View<'_>,
+        fields: impl Iterator<Item = EditField>,
+        value: impl Fn(EditField) -> String,
+        out: &mut String,
+    ) {
+        out.push_str(&format!("<h2>{}</h2>\n", self.title));
+        out.push_str(&form_start(view, self.worker, self.member, "edit"));
+        out.push_str(&hidden("cmd", "update"));
+        fields_table(fields, value, out);
+        out.push_str(&format!(
+            "<input type=\"submit\" value=\"{}\"/></form>\n",
+            self.submit
+        ));
+    }
 }
 
 fn fields_table(
@@ -224,18 +247,14 @@ fn ajp_value(field: EditField, a: &AjpConfig) -> String {
 }
 
 fn balancer_form(view: &View<'_>, lb: &Balancer, out: &mut String) {
-    out.push_str(&format!(
-        "<h2>Edit load balancer settings for {}</h2>\n",
-        e(&lb.name)
-    ));
-    out.push_str(&form_start(view, &lb.name, None, "edit"));
-    out.push_str(&hidden("cmd", "update"));
-    fields_table(
-        EditField::all().filter(|f| !f.is_aspect()),
-        |f| lb_value(f, &lb.config),
-        out,
-    );
-    out.push_str("<input type=\"submit\" value=\"Update Balancer\"/></form>\n");
+    let form = SettingsForm {
+        title: format!("Edit load balancer settings for {}", e(&lb.name)),
+        worker: &lb.name,
+        member: None,
+        submit: "Update Balancer",
+    };
+    let fields = EditField::all().filter(|f| !f.is_aspect());
+    form.write(view, fields, |f| lb_value(f, &lb.config), out);
     out.push_str("<p>Edit one attribute for all members: ");
     for field in EditField::all()
         .filter(|f| f.is_aspect() && !matches!(f, EditField::AjpHost | EditField::AjpPort))
@@ -250,18 +269,14 @@ fn balancer_form(view: &View<'_>, lb: &Balancer, out: &mut String) {
 }
 
 fn member_form(view: &View<'_>, lb: &Balancer, m: &Member, out: &mut String) {
-    out.push_str(&format!(
-        "<h2>Edit worker settings for {}</h2>\n",
-        e(&m.name)
-    ));
-    out.push_str(&form_start(view, &lb.name, Some(&m.name), "edit"));
-    out.push_str(&hidden("cmd", "update"));
-    fields_table(
-        EditField::all().filter(|f| f.is_aspect()),
-        |f| member_value(f, m),
-        out,
-    );
-    out.push_str("<input type=\"submit\" value=\"Update Worker\"/></form>\n");
+    let form = SettingsForm {
+        title: format!("Edit worker settings for {}", e(&m.name)),
+        worker: &lb.name,
+        member: Some(&m.name),
+        submit: "Update Worker",
+    };
+    let fields = EditField::all().filter(|f| f.is_aspect());
+    form.write(view, fields, |f| member_value(f, m), out);
 }
 
 fn aspect_form(view: &View<'_>, lb: &Balancer, field: EditField, out: &mut String) {

@@ -8,7 +8,7 @@ use crate::balancer::State;
 use crate::config::Activation;
 use crate::status::clock;
 use crate::status::escape::html as e;
-use crate::status::model::{AjpConfig, AjpWorker, Balancer, Member, Timestamp, UriMap};
+use crate::status::model::{AjpConfig, AjpWorker, Balancer, Member, Timestamp, Traffic, UriMap};
 use crate::status::rating::{rate, summarize};
 use crate::status::request::DisplayOption;
 
@@ -178,8 +178,7 @@ fn member_row(view: &View<'_>, lb: &Balancer, m: &Member) -> Vec<String> {
     if !view.read_only() {
         name.push_str(&member_actions(view, lb, m));
     }
-    let t = &m.traffic;
-    vec![
+    let mut row = vec![
         name,
         activation_badge(m.activation),
         state_badge(m.state),
@@ -191,6 +190,22 @@ fn member_row(view: &View<'_>, lb: &Balancer, m: &Member) -> Vec<String> {
         m.elected.to_string(),
         m.sessions.to_string(),
         m.errors.to_string(),
+    ];
+    row.extend(traffic_cells(&m.traffic));
+    row.extend([
+        e(&m.route),
+        e(&m.redirect),
+        e(&m.domain),
+        format!("{}/{}", m.recover_in.min, m.recover_in.max),
+        (now.unix - m.last_reset).to_string(),
+        last_error,
+    ]);
+    row
+}
+
+/// CE, RE, Wr, Rd, Busy, MaxBusy, Con, MaxCon.
+fn traffic_cells(t: &Traffic) -> [String; 8] {
+    [
         t.client_errors.to_string(),
         t.reply_timeouts.to_string(),
         size(t.transferred),
@@ -199,12 +214,6 @@ fn member_row(view: &View<'_>, lb: &Balancer, m: &Member) -> Vec<String> {
         t.max_busy.to_string(),
         t.connected.to_string(),
         t.max_connected.to_string(),
-        e(&m.route),
-        e(&m.redirect),
-        e(&m.domain),
-        format!("{}/{}", m.recover_in.min, m.recover_in.max),
-        (now.unix - m.last_reset).to_string(),
-        last_error,
     ]
 }
 
@@ -270,21 +279,13 @@ pub fn ajp_worker(view: &View<'_>, w: &AjpWorker, out: &mut String) {
     if !view.hides(DisplayOption::HideAjpConfig) {
         table(&AJP_CONFIG_HEAD, &[ajp_config_row(&w.name, &w.ajp)], out);
     }
-    let t = &w.traffic;
-    let row = vec![
+    let mut row = vec![
         state_badge(w.state),
         w.used.to_string(),
         w.errors.to_string(),
-        t.client_errors.to_string(),
-        t.reply_timeouts.to_string(),
-        size(t.transferred),
-        size(t.read),
-        t.busy.to_string(),
-        t.max_busy.to_string(),
-        t.connected.to_string(),
-        t.max_connected.to_string(),
-        (view.snapshot.now.unix - w.last_reset).to_string(),
     ];
+    row.extend(traffic_cells(&w.traffic));
+    row.push((view.snapshot.now.unix - w.last_reset).to_string());
     table(
         &[
             "State", "Acc", "Err", "CE", "RE", "Wr", "Rd", "Busy", "MaxBusy", "Con", "MaxCon", "LR",

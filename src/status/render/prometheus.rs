@@ -13,21 +13,6 @@ use crate::status::model::{AjpWorker, Balancer, Member, Traffic};
 use crate::status::rating::{rate, summarize};
 use crate::status::target::Target;
 
-const STATES: [State; 7] = [
-    State::OkIdle,
-    State::Ok,
-    State::Recovering,
-    State::ForcedRecovery,
-    State::Busy,
-    State::Error,
-    State::Probing,
-];
-const ACTIVATIONS: [Activation; 3] = [
-    Activation::Active,
-    Activation::Disabled,
-    Activation::Stopped,
-];
-
 /// One metric family: name, help, type and its samples (label text, value).
 struct Family {
     name: &'static str,
@@ -59,6 +44,22 @@ impl Exposition {
                 kind,
                 samples: vec![(labels, value)],
             }),
+        }
+    }
+
+    /// One 0/1 series per value of `key`, 1 for `current`.
+    fn one_hot<'v>(
+        &mut self,
+        name: &'static str,
+        help: &'static str,
+        labels: &str,
+        key: &str,
+        values: impl IntoIterator<Item = &'v str>,
+        current: &str,
+    ) {
+        for value in values {
+            let labels = format!("{labels},{key}=\"{value}\"");
+            self.add(name, "gauge", help, labels, u64::from(value == current));
         }
     }
 
@@ -205,38 +206,41 @@ fn member_series(view: &View<'_>, m: &mut Exposition, lb_label: &str, member: &M
         &member.traffic,
         member.ajp.pool_size,
     );
-    for state in STATES {
-        let l = format!("{labels},state=\"{}\"", state.name());
-        m.add(
-            "jk_member_state",
-            "gauge",
-            "1 for the member's current state.",
-            l,
-            u64::from(member.state == state),
-        );
-    }
-    for activation in ACTIVATIONS {
-        let l = format!("{labels},activation=\"{}\"", activation.code());
-        let on = u64::from(member.activation == activation);
-        m.add(
-            "jk_member_activation",
-            "gauge",
-            "1 for the member's current activation.",
-            l,
-            on,
-        );
-    }
+    let states = (0..7).map(|code| State::from_code(code).name());
+    let help = "1 for the member's current state.";
+    m.one_hot(
+        "jk_member_state",
+        help,
+        &labels,
+        "state",
+        states,
+        member.state.name(),
+    );
+    let activations = [
+        Activation::Active,
+        Activation::Disabled,
+        Activation::Stopped,
+    ]
+    .map(Activation::code);
+    let help = "1 for the member's current activation.";
+    m.one_hot(
+        "jk_member_activation",
+        help,
+        &labels,
+        "activation",
+        activations,
+        member.activation.code(),
+    );
     let health = rate(member, view.status.good_mask, view.status.bad_mask);
-    for rating in ["good", "degraded", "bad"] {
-        let l = format!("{labels},rating=\"{rating}\"");
-        m.add(
-            "jk_member_rating",
-            "gauge",
-            "1 for the member's rating.",
-            l,
-            u64::from(health.name() == rating),
-        );
-    }
+    let ratings = ["good", "degraded", "bad"];
+    m.one_hot(
+        "jk_member_rating",
+        "1 for the member's rating.",
+        &labels,
+        "rating",
+        ratings,
+        health.name(),
+    );
 }
 
 fn ajp_worker(m: &mut Exposition, worker: &AjpWorker) {
@@ -262,16 +266,16 @@ fn ajp_worker(m: &mut Exposition, worker: &AjpWorker) {
         &worker.traffic,
         worker.ajp.pool_size,
     );
-    for state in [State::OkIdle, State::Ok, State::Error, State::Probing] {
-        let l = format!("{labels},state=\"{}\"", state.name());
-        m.add(
-            "jk_worker_state",
-            "gauge",
-            "1 for the worker's current state.",
-            l,
-            u64::from(worker.state == state),
-        );
-    }
+    let states = [State::OkIdle, State::Ok, State::Error, State::Probing].map(State::name);
+    let help = "1 for the worker's current state.";
+    m.one_hot(
+        "jk_worker_state",
+        help,
+        &labels,
+        "state",
+        states,
+        worker.state.name(),
+    );
 }
 
 /// Family names of the counters members and plain workers share, in [`traffic`]'s order.

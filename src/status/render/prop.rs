@@ -36,6 +36,12 @@ impl Prop {
         self.out.push('\n');
     }
 
+    /// A worker of `worker.list`: `<prefix>.list=<name>`, then its fields.
+    fn listed(&mut self, fields: &Fields) {
+        self.entry(None, "list", fields[0].1.text());
+        self.object(fields, |name| name.to_owned());
+    }
+
     /// Every field but `name` under `name`, with the key spelling `rename` gives.
     fn object(&mut self, fields: &Fields, owner: impl Fn(&str) -> String) {
         let name = fields[0].1.text().to_owned();
@@ -74,8 +80,7 @@ impl LineFormat for Prop {
     }
 
     fn balancer_begin(&mut self, lb: &Fields) {
-        self.entry(None, "list", lb[0].1.text());
-        self.object(lb, |name| name.to_owned());
+        self.listed(lb);
     }
 
     fn member(&mut self, lb: &str, member: &Fields) {
@@ -88,8 +93,7 @@ impl LineFormat for Prop {
     }
 
     fn ajp_worker(&mut self, worker: &Fields) {
-        self.entry(None, "list", worker[0].1.text());
-        self.object(worker, |name| name.to_owned());
+        self.listed(worker);
     }
 
     fn map(&mut self, worker: &str, map: &Fields) {
