@@ -17,6 +17,7 @@ pub mod jklog;
 pub mod mount;
 pub mod proxy;
 pub mod shm;
+pub mod status;
 pub mod uri;
 
 #[cfg(feature = "httpd")]
