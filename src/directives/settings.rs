@@ -2,7 +2,7 @@
 //! directives — all 37 of mod_jk 1.2.50 (reference §1.2) — and how a virtual host inherits
 //! them from the main server.
 
-use super::list::Directive;
+use super::list::{spec_of, Directive};
 use super::options::JkOptions;
 use crate::config::Origin;
 use crate::mount::{parse_mount, MountRule, MountSource};
@@ -29,6 +29,33 @@ pub struct Indicators {
     pub local_addr: Option<String>,
     pub local_port: Option<String>,
     pub ignore_cl: Option<String>,
+}
+
+impl Indicators {
+    /// The field an indicator directive (or `JkCERTCHAINPrefix`) sets.
+    fn slot(&mut self, d: Directive) -> Option<&mut Option<String>> {
+        Some(match d {
+            Directive::WorkerIndicator => &mut self.worker,
+            Directive::HttpsIndicator => &mut self.https,
+            Directive::SslProtocolIndicator => &mut self.ssl_protocol,
+            Directive::CertsIndicator => &mut self.certs,
+            Directive::CipherIndicator => &mut self.cipher,
+            Directive::CertChainPrefix => &mut self.cert_chain_prefix,
+            Directive::SessionIndicator => &mut self.session,
+            Directive::KeySizeIndicator => &mut self.key_size,
+            Directive::RequestIdIndicator => &mut self.request_id,
+            Directive::RemoteAddrIndicator => &mut self.remote_addr,
+            Directive::RemotePortIndicator => &mut self.remote_port,
+            Directive::RemoteHostIndicator => &mut self.remote_host,
+            Directive::RemoteUserIndicator => &mut self.remote_user,
+            Directive::AuthTypeIndicator => &mut self.auth_type,
+            Directive::LocalNameIndicator => &mut self.local_name,
+            Directive::LocalAddrIndicator => &mut self.local_addr,
+            Directive::LocalPortIndicator => &mut self.local_port,
+            Directive::IgnoreClIndicator => &mut self.ignore_cl,
+            _ => return None,
+        })
+    }
 }
 
 /// `JkMountCopy`: whether a virtual host gets the main server's mounts.
@@ -197,7 +224,34 @@ impl ServerSettings {
     ) -> Result<(), String> {
         let first = args.first().copied().unwrap_or("");
         let second = args.get(1).copied();
-        let ind = &mut self.indicators;
+        if let Some(slot) = self.indicators.slot(d) {
+            *slot = Some(env_name(spec_of(d).name.to_str().unwrap_or("?"), first)?);
+            return Ok(());
+        }
+        match d {
+            Directive::WorkersFile | Directive::WorkerProperty => {
+                self.apply_workers(d, ctx, first, resolve)
+            }
+            Directive::Mount | Directive::UnMount => self.apply_mount(d, ctx, first, second),
+            Directive::MountFile
+            | Directive::MountFileReload
+            | Directive::MountCopy
+            | Directive::AutoAlias => self.apply_mount_setting(d, ctx, first, resolve),
+            Directive::LogFile
+            | Directive::LogLevel
+            | Directive::LogStampFormat
+            | Directive::RequestLogFormat => self.apply_logging(d, first),
+            _ => self.apply_other(d, ctx, first, second, resolve),
+        }
+    }
+
+    fn apply_workers(
+        &mut self,
+        d: Directive,
+        ctx: &DirectiveContext<'_>,
+        first: &str,
+        resolve: &dyn Fn(&str) -> PathBuf,
+    ) -> Result<(), String> {
         match d {
             Directive::WorkersFile => {
                 if let Some((_, prev)) = &self.workers_file {
@@ -223,30 +277,51 @@ impl ServerSettings {
                 self.worker_properties
                     .push((line.to_string(), ctx.origin.clone()));
             }
-            Directive::Mount | Directive::UnMount => {
-                let name = if d == Directive::Mount {
-                    "JkMount"
-                } else {
-                    "JkUnMount"
-                };
-                let (pattern, worker) = match (ctx.location, second) {
-                    (Some(loc), None) => (loc, first),
-                    (None, Some(w)) => (first, w),
-                    (Some(_), Some(_)) => {
-                        return Err(format!("{name} inside <Location> takes only the worker name (the location is the pattern)"))
-                    }
-                    (None, None) => return Err(format!("{name} needs a URI pattern and a worker name")),
-                };
-                let rules = parse_mount(
-                    pattern,
-                    worker,
-                    MountSource::JkMount,
-                    ctx.origin.clone(),
-                    d == Directive::UnMount,
-                )
-                .map_err(|e| e.message)?;
-                self.mounts.extend(rules);
-            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn apply_mount(
+        &mut self,
+        d: Directive,
+        ctx: &DirectiveContext<'_>,
+        first: &str,
+        second: Option<&str>,
+    ) -> Result<(), String> {
+        let name = if d == Directive::Mount {
+            "JkMount"
+        } else {
+            "JkUnMount"
+        };
+        let (pattern, worker) = match (ctx.location, second) {
+            (Some(loc), None) => (loc, first),
+            (None, Some(w)) => (first, w),
+            (Some(_), Some(_)) => return Err(format!(
+                "{name} inside <Location> takes only the worker name (the location is the pattern)"
+            )),
+            (None, None) => return Err(format!("{name} needs a URI pattern and a worker name")),
+        };
+        let rules = parse_mount(
+            pattern,
+            worker,
+            MountSource::JkMount,
+            ctx.origin.clone(),
+            d == Directive::UnMount,
+        )
+        .map_err(|e| e.message)?;
+        self.mounts.extend(rules);
+        Ok(())
+    }
+
+    fn apply_mount_setting(
+        &mut self,
+        d: Directive,
+        ctx: &DirectiveContext<'_>,
+        first: &str,
+        resolve: &dyn Fn(&str) -> PathBuf,
+    ) -> Result<(), String> {
+        match d {
             Directive::MountFile => {
                 let path = resolve(first);
                 if !path.is_file() {
@@ -286,6 +361,13 @@ impl ServerSettings {
                 }
                 self.auto_alias = Some(path);
             }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn apply_logging(&mut self, d: Directive, first: &str) -> Result<(), String> {
+        match d {
             Directive::LogFile => self.log_file = Some(first.to_string()),
             Directive::LogLevel => {
                 let level = first.to_ascii_lowercase();
@@ -305,6 +387,20 @@ impl ServerSettings {
                 crate::jklog::RequestLogFormat::parse(first)?;
                 self.request_log_format = Some(first.to_string());
             }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn apply_other(
+        &mut self,
+        d: Directive,
+        ctx: &DirectiveContext<'_>,
+        first: &str,
+        second: Option<&str>,
+        resolve: &dyn Fn(&str) -> PathBuf,
+    ) -> Result<(), String> {
+        match d {
             Directive::ShmFile => self.shm_file = Some(resolve(first)),
             Directive::ShmSize => {
                 let kb = first
@@ -321,52 +417,6 @@ impl ServerSettings {
                 self.watchdog_interval = Some(parse_seconds("JkWatchdogInterval", first)?)
             }
             Directive::ExtractSsl => self.extract_ssl = Some(on_off("JkExtractSSL", first)?),
-            Directive::WorkerIndicator => ind.worker = Some(env_name("JkWorkerIndicator", first)?),
-            Directive::HttpsIndicator => ind.https = Some(env_name("JkHTTPSIndicator", first)?),
-            Directive::SslProtocolIndicator => {
-                ind.ssl_protocol = Some(env_name("JkSSLPROTOCOLIndicator", first)?)
-            }
-            Directive::CertsIndicator => ind.certs = Some(env_name("JkCERTSIndicator", first)?),
-            Directive::CipherIndicator => ind.cipher = Some(env_name("JkCIPHERIndicator", first)?),
-            Directive::CertChainPrefix => {
-                ind.cert_chain_prefix = Some(env_name("JkCERTCHAINPrefix", first)?)
-            }
-            Directive::SessionIndicator => {
-                ind.session = Some(env_name("JkSESSIONIndicator", first)?)
-            }
-            Directive::KeySizeIndicator => {
-                ind.key_size = Some(env_name("JkKEYSIZEIndicator", first)?)
-            }
-            Directive::RequestIdIndicator => {
-                ind.request_id = Some(env_name("JkRequestIdIndicator", first)?)
-            }
-            Directive::RemoteAddrIndicator => {
-                ind.remote_addr = Some(env_name("JkRemoteAddrIndicator", first)?)
-            }
-            Directive::RemotePortIndicator => {
-                ind.remote_port = Some(env_name("JkRemotePortIndicator", first)?)
-            }
-            Directive::RemoteHostIndicator => {
-                ind.remote_host = Some(env_name("JkRemoteHostIndicator", first)?)
-            }
-            Directive::RemoteUserIndicator => {
-                ind.remote_user = Some(env_name("JkRemoteUserIndicator", first)?)
-            }
-            Directive::AuthTypeIndicator => {
-                ind.auth_type = Some(env_name("JkAuthTypeIndicator", first)?)
-            }
-            Directive::LocalNameIndicator => {
-                ind.local_name = Some(env_name("JkLocalNameIndicator", first)?)
-            }
-            Directive::LocalAddrIndicator => {
-                ind.local_addr = Some(env_name("JkLocalAddrIndicator", first)?)
-            }
-            Directive::LocalPortIndicator => {
-                ind.local_port = Some(env_name("JkLocalPortIndicator", first)?)
-            }
-            Directive::IgnoreClIndicator => {
-                ind.ignore_cl = Some(env_name("JkIgnoreCLIndicator", first)?)
-            }
             Directive::Options => {
                 let warnings = self.options.apply(first)?;
                 self.options_set = true;
@@ -392,6 +442,7 @@ impl ServerSettings {
                 };
                 self.strip_session = Some((on, name));
             }
+            _ => {}
         }
         Ok(())
     }
