@@ -961,3 +961,22 @@ fn numeric_reason_phrases_are_replaced_by_httpds_own() {
     let custom = must_get(&httpd, "/app/x?status=299&reason=Quite%20Fine");
     assert_eq!((custom.status, custom.reason.as_str()), (299, "Quite Fine"));
 }
+
+/// Only the two module records leave the `.so` (the hooks and the shim's helpers stay local),
+/// so nothing of ours can clash with another module's symbols.
+#[test]
+fn only_the_module_records_are_exported() {
+    let so = httpd::module_path();
+    let out = std::process::Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&so)
+        .output()
+        .expect("nm (binutils) runs");
+    assert!(out.status.success(), "nm failed on {}", so.display());
+    let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_string))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["jk_module", "jk_rs_module"]);
+}

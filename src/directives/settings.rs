@@ -297,9 +297,11 @@ impl ServerSettings {
         let (pattern, worker) = match (ctx.location, second) {
             (Some(loc), None) => (loc, first),
             (None, Some(w)) => (first, w),
-            (Some(_), Some(_)) => return Err(format!(
+            (Some(_), Some(_)) => {
+                return Err(format!(
                 "{name} inside <Location> takes only the worker name (the location is the pattern)"
-            )),
+            ))
+            }
             (None, None) => return Err(format!("{name} needs a URI pattern and a worker name")),
         };
         let rules = parse_mount(
