@@ -4,7 +4,7 @@
 use super::module::{guard, Module, Status, ACTIVE};
 use super::{Pool, Request, Server};
 use crate::ffi;
-use std::os::raw::{c_int, c_void};
+use std::os::raw::c_int;
 use std::ptr::null_mut;
 use std::sync::atomic::Ordering;
 
@@ -21,9 +21,8 @@ pub(crate) fn table<M: Module>() -> ffi::jk_rs_hooks {
     }
 }
 
-unsafe extern "C" fn clear_active(_data: *mut c_void) -> ffi::apr_status_t {
+fn forget_active() {
     ACTIVE.store(null_mut(), Ordering::Release);
-    ffi::APR_SUCCESS as ffi::apr_status_t
 }
 
 unsafe extern "C" fn pre_config(
@@ -31,18 +30,17 @@ unsafe extern "C" fn pre_config(
     _plog: *mut ffi::apr_pool_t,
     _ptemp: *mut ffi::apr_pool_t,
 ) -> c_int {
-    // The DSO may stay mapped across a reload (glibc keeps objects with TLS destructors), so
-    // forget which record was loaded when this configuration ends.
-    // SAFETY: pconf is the live configuration pool; the cleanup only stores a null pointer.
-    unsafe {
-        ffi::apr_pool_cleanup_register(
-            pconf,
-            std::ptr::null(),
-            Some(clear_active),
-            Some(ffi::apr_pool_cleanup_null),
-        )
-    };
-    Status::OK.code()
+    guard("pre_config", std::ptr::null(), Status::SERVER_ERROR, || {
+        // SAFETY: pconf is the live configuration pool.
+        let Some(pool) = (unsafe { Pool::from_raw(pconf) }) else {
+            return Status::SERVER_ERROR;
+        };
+        // The DSO may stay mapped across a reload (glibc keeps objects with TLS destructors),
+        // so forget which record was loaded when this configuration ends.
+        pool.on_cleanup(forget_active);
+        Status::OK
+    })
+    .code()
 }
 
 unsafe extern "C" fn check_config<M: Module>(
