@@ -4,6 +4,7 @@
 use super::lifecycle::runtime;
 use super::translate::{mapping_for_handler, Mapped, HANDLER, NOTE_WORKER};
 use super::{vhost_of, watchdog};
+use crate::decimal::{seconds_micros, DurationText};
 use crate::directives::{Flag, OptionSet, VhostConfig};
 use crate::gather::{lb_hints, Cookies, Env, Gathered};
 use crate::httpd::{time, HttpdClient, LogLevel, Request, Status};
@@ -154,7 +155,7 @@ pub fn handle(mut req: Request<'_>) -> Status {
     }
 }
 
-/// Notes for mod_log_config: the route, the duration ("sec.usec", formatted on the stack), and
+/// Notes for mod_log_config: the route, the duration ("sec.usec", written on the stack), and
 /// for lb requests the first and last member tried.
 fn set_result_notes(
     req: &mut Request<'_>,
@@ -180,14 +181,8 @@ fn set_result_notes(
             }
         }
     }
-    let mut duration = [0u8; 32];
-    let mut cursor = std::io::Cursor::new(&mut duration[..]);
-    let _ = std::io::Write::write_fmt(
-        &mut cursor,
-        format_args!("{}.{:06}", elapsed.as_secs(), elapsed.subsec_micros()),
-    );
-    let len = cursor.position() as usize;
-    req.set_note(NOTE_DURATION, &duration[..len]);
+    let mut duration = DurationText::default();
+    req.set_note(NOTE_DURATION, seconds_micros(elapsed, &mut duration));
 }
 
 /// The `JkRequestLogFormat` line of a finished request.
