@@ -102,6 +102,14 @@ fn run(rt: &Runtime, query: &str) -> (Result<(), StatusError>, Vec<String>) {
     (outcome, changes)
 }
 
+/// Runs the update `query`, which must succeed with `count` changes, `one` of them.
+fn updated(rt: &Runtime, query: &str, count: usize, one: &str) {
+    let (outcome, changes) = run(rt, query);
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(changes.len(), count, "{changes:?}");
+    assert!(changes.iter().any(|c| c == one), "{changes:?}");
+}
+
 fn lb(rt: &Runtime) -> &crate::balancer::Balancer {
     &rt.lb("lbcluster").expect("lb").balancer
 }
@@ -233,12 +241,8 @@ fn draining_a_member_with_a_plain_get_shows_in_the_next_snapshot() {
 fn member_settings_route_redirect_domain_distance_and_factor() {
     let rt = runtime(TUTORIAL);
     let query = "cmd=update&w=lbcluster&sw=TomcatA&vwn=a1&vwr=TomcatB&vwc=dc1&vwd=2&vwf=3";
-    let (outcome, changes) = run(&rt, query);
-    assert_eq!(outcome, Ok(()));
-    assert_eq!(changes.len(), 5, "{changes:?}");
-    assert!(
-        changes.contains(&"worker lbcluster member TomcatA: route \"TomcatA\" -> \"a1\"".into())
-    );
+    let route = "worker lbcluster member TomcatA: route \"TomcatA\" -> \"a1\"";
+    updated(&rt, query, 5, route);
     let s = take(&rt);
     let a = member_named(&s, "TomcatA");
     let texts = (a.route.as_str(), a.redirect.as_str(), a.domain.as_str());
@@ -255,10 +259,7 @@ fn member_settings_route_redirect_domain_distance_and_factor() {
 fn lb_settings_are_edited_in_shared_memory() {
     let rt = runtime(TUTORIAL);
     let query = "cmd=update&w=lbcluster&vlt=20&vlm=b&vls=0&vlr=3&vlri=250&vlee=7&vlx=4&vlf=1&vll=p";
-    let (outcome, changes) = run(&rt, query);
-    assert_eq!(outcome, Ok(()));
-    assert_eq!(changes.len(), 9, "{changes:?}");
-    assert!(changes.contains(&"worker lbcluster: recover_time 10 -> 20".into()));
+    updated(&rt, query, 9, "worker lbcluster: recover_time 10 -> 20");
     let c = take(&rt).balancers.remove(0).config;
     assert_eq!(
         (c.recover_time_s, c.method, c.sticky_session),
