@@ -52,6 +52,12 @@ impl Backend {
         &self.pool
     }
 
+    /// The first address connections go to, once this process has resolved the host (the
+    /// status page's `address`); `None` before the first connection.
+    pub fn resolved_address(&self) -> Option<SocketAddr> {
+        self.addrs.get().and_then(|a| a.first().copied())
+    }
+
     fn addrs(&self) -> Result<&[SocketAddr], BackendError> {
         if let Some(a) = self.addrs.get() {
             return Ok(a);

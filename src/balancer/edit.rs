@@ -63,6 +63,17 @@ impl Balancer {
         true
     }
 
+    /// "Reset" of one member: zeroes its statistics (state and settings stay). Returns
+    /// whether the member exists.
+    pub fn reset_member(&self, member: usize, now_ms: u64) -> bool {
+        let (Some(lb), Some(record)) = (self.record(), self.members().get(member)) else {
+            return false;
+        };
+        let _lock = lb.lock.acquire();
+        record.reset_statistics(now_ms);
+        true
+    }
+
     /// "Reset": zeroes the statistics of the lb and its members (states and settings stay).
     pub fn reset_statistics(&self, now_ms: u64) {
         let Some(lb) = self.record() else {

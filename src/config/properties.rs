@@ -217,6 +217,21 @@ impl Properties {
         self.entries.is_empty()
     }
 
+    /// Every property as `key=value`, in the order the keys were first set (predefined
+    /// variables first, then by file and line): the status worker's `cmd=dump`.
+    pub fn lines_as_read(&self) -> Vec<String> {
+        let mut lines: Vec<(&Origin, String)> = self
+            .entries
+            .iter()
+            .filter_map(|(key, entry)| {
+                let first = &entry.parts.first()?.origin;
+                Some((first, format!("{key}={}", entry.value())))
+            })
+            .collect();
+        lines.sort_by_key(|(origin, _)| (origin.file != PREDEFINED, *origin));
+        lines.into_iter().map(|(_, line)| line).collect()
+    }
+
     pub(crate) fn entries(&self) -> impl Iterator<Item = (&str, &Entry)> {
         self.entries.iter().map(|(k, v)| (k.as_str(), v))
     }

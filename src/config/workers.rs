@@ -104,6 +104,9 @@ pub struct Workers {
     /// Every name with `worker.<name>.*` properties, listed or not (to tell a worker that was
     /// configured but not listed from one that exists nowhere).
     pub configured: std::collections::BTreeSet<String>,
+    /// The properties as read, `key=value` in file order (status worker `cmd=dump`; secrets
+    /// included: the status page drops them).
+    pub dump: Vec<String>,
 }
 
 impl Workers {
@@ -222,6 +225,7 @@ impl<'p> Builder<'p> {
         let configured = self.own.keys().map(|n| (*n).to_owned()).collect();
         Ok(Workers {
             configured,
+            dump: self.props.lines_as_read(),
             list: listed
                 .into_iter()
                 .map(|(name, _)| name.to_owned())

@@ -1,13 +1,15 @@
 //! The status worker's core (mod_jk reference §5, issue #15): parse a request, check who
 //! may change what, carry out the command over a [`StatusTarget`], and render a
 //! [`Snapshot`] in mod_jk's `html`/`xml`/`txt`/`prop` formats or our `json` and
-//! `prometheus`. No httpd, no I/O, no clock: the shell supplies the snapshot, the time,
-//! the user, the headers and the token secret.
+//! `prometheus`. No httpd, no I/O, no clock: the shell supplies the time, the server, the
+//! user, the headers and the token secret; `live` fills the snapshot from the runtime and
+//! carries edits into its shared memory ([`LiveTarget`]).
 //!
 //! A request, in the shell: `check_user` → `parse_query` (query, or the POST body) →
-//! for `command.changes_state()`: `check_change(origin, token_matches(..))` → fill a
-//! `Snapshot` → `execute(&request, &snapshot, &status, &mut target)` → (after a change,
-//! refill the snapshot) → `render(&View { .. }, &outcome)`.
+//! for `command.changes_state()`: `check_change(origin, token_matches(..))` →
+//! `snapshot(&runtime, &SnapshotEnv { .. })` → `execute(&request, &snapshot, &status,
+//! &mut LiveTarget::new(&runtime, now_ms))` → log each of the target's `changes()` →
+//! (after a change, take the snapshot again) → `render(&View { .. }, &outcome)`.
 #![forbid(unsafe_code)]
 
 mod apply;
@@ -15,6 +17,7 @@ mod clock;
 mod edits;
 mod error;
 mod escape;
+mod live;
 mod model;
 mod rating;
 mod render;
@@ -28,6 +31,7 @@ mod testdata;
 pub use apply::{execute, StatusTarget};
 pub use edits::{AjpSetting, AspectEdit, EditField, Edits, LbSetting, MemberSetting, Setting};
 pub use error::StatusError;
+pub use live::{jk_version, snapshot, Change, LiveTarget, SnapshotEnv};
 pub use model::{
     AjpConfig, AjpWorker, Balancer, BalancerConfig, Member, SecondsRange, Server, Snapshot,
     Software, Timestamp, Traffic, UriMap, WorkerRef,
