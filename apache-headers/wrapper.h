@@ -15,3 +15,4 @@
 #include "apr_tables.h"
 #include "apr_pools.h"
 #include "unixd.h"
+#include "apr_portable.h"

@@ -283,12 +283,22 @@ impl JkLogFile {
             .append(true)
             .mode(0o640)
             .open(path)?;
-        Ok(JkLogFile {
+        Ok(JkLogFile::writing_to(file, level, stamp, request_format))
+    }
+
+    /// A log writing to `file` as it is (a piped logger's pipe).
+    pub fn writing_to(
+        file: File,
+        level: JkLevel,
+        stamp: Option<&str>,
+        request_format: Option<RequestLogFormat>,
+    ) -> JkLogFile {
+        JkLogFile {
             file,
             level,
             stamp: stamp.unwrap_or(DEFAULT_STAMP).to_string(),
             request_format,
-        })
+        }
     }
 
     pub fn enabled(&self, level: Level) -> bool {

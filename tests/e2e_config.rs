@@ -1284,6 +1284,49 @@ fn jk_log_file_gets_messages_and_request_lines() {
     c.finish(&httpd);
 }
 
+/// `JkLogFile "|program args"` starts a piped logger through httpd, without a shell as mod_jk
+/// does (Debian's jk.conf suggests rotatelogs): every child's request lines reach the program,
+/// under prefork too.
+#[test]
+fn piped_jk_log_file_reaches_the_program() {
+    let b1 = backend("b1");
+    for mpm in [Mpm::Event, Mpm::Prefork] {
+        let httpd = app_site(mpm, b1.port(), &[])
+            .conf("JkLogFile \"|/usr/bin/rotatelogs -n 2 {dir}/piped.log 10M\"")
+            .conf("JkLogLevel info")
+            .conf("JkRequestLogFormat \"%w %s %U\"")
+            .start();
+        let mut c = Checks::new();
+        for i in 0..6 {
+            check_forwarded(
+                &mut c,
+                &httpd,
+                &Request::get(&format!("/app/p{i}")),
+                &format!("/app/p{i}"),
+            );
+        }
+        let path = httpd.dir().join("piped.log");
+        let mut text = String::new();
+        let _ = poll_until(Duration::from_secs(5), || {
+            text = std::fs::read_to_string(&path).unwrap_or_default();
+            text.lines()
+                .filter(|l| l.contains("] w1 200 /app/p"))
+                .count()
+                >= 6
+        });
+        for i in 0..6 {
+            c.check(text.contains(&format!("] w1 200 /app/p{i}\n")), || {
+                format!("{mpm:?}: no request line for /app/p{i} in the piped log: {text:?}")
+            });
+        }
+        c.check(
+            !httpd.error_log().contains("piped logs are not supported"),
+            || "the piped JkLogFile was refused".to_string(),
+        );
+        c.finish(&httpd);
+    }
+}
+
 /// `apachectl -t` shows warnings too (a deprecated property), with file:line, and still passes.
 #[test]
 fn config_test_shows_warnings_with_file_and_line() {

@@ -25,6 +25,7 @@ pub use log::LogLevel;
 pub use module::{Module, Status};
 pub use pool::Pool;
 pub use request::Request;
+pub use response::Response;
 pub use server::Server;
 pub use slot::GenerationSlot;
 

@@ -102,3 +102,49 @@ pub fn take_over() -> Option<Result<SharedState, ShmError>> {
     // validates it before use.
     Some(unsafe { SharedState::from_retained(handed) })
 }
+
+/// httpd's full description (`Apache/2.4.71 (Debian) mod_jk_rs/0.1.0`), whatever
+/// `ServerTokens` says: what the status page shows as the web server.
+pub fn server_description() -> String {
+    // SAFETY: ap_get_server_description returns a static or pconf string, NUL-terminated.
+    let d = unsafe { bytes(ffi::ap_get_server_description()) };
+    d.map_or_else(String::new, |b| String::from_utf8_lossy(b).into_owned())
+}
+
+/// Adds `component` (`mod_jk_rs/0.1.0`) to the server's version string (the `Server:` header
+/// with `ServerTokens Full`, the start-up line, the status page).
+pub fn add_version_component(pconf: super::Pool<'_>, component: &str) {
+    let c = pconf.strdup(component.as_bytes());
+    // SAFETY: pconf is live; the string lives in it as long as the configuration.
+    unsafe { ffi::ap_add_version_component(pconf.raw(), c) }
+}
+
+/// Starts `command` (`JkLogFile "|rotatelogs …"`, without the `|`) as a piped logger the way
+/// httpd starts its own (`ap_open_piped_log`: through the shell, restarted if it dies), and
+/// returns a file to write lines into (a duplicate of the pipe's write end, so closing it never
+/// closes httpd's).
+pub fn open_piped_log(pconf: super::Pool<'_>, command: &str) -> Result<std::fs::File, String> {
+    let program = pconf.strdup(command.as_bytes());
+    // SAFETY: pconf is live; httpd copies what it needs; NULL means the program did not start.
+    let piped = unsafe { ffi::ap_open_piped_log(pconf.raw(), program) };
+    if piped.is_null() {
+        return Err(format!("cannot start the piped log program '{command}'"));
+    }
+    // SAFETY: piped is the live piped log just opened; its write end is an apr_file_t.
+    let file = unsafe { ffi::ap_piped_log_write_fd(piped) };
+    let mut fd: ffi::apr_os_file_t = -1;
+    // SAFETY: file is live (or NULL, which apr_os_file_get refuses); fd is written once.
+    let rv = unsafe { ffi::apr_os_file_get(&mut fd, file) };
+    if file.is_null() || rv != ffi::APR_SUCCESS as ffi::apr_status_t || fd < 0 {
+        return Err(format!(
+            "the piped log program '{command}' has no pipe to write to"
+        ));
+    }
+    // SAFETY: fd is open (httpd keeps it open as long as pconf); it is only borrowed to be
+    // duplicated, and the duplicate is ours to close.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let owned = borrowed
+        .try_clone_to_owned()
+        .map_err(|e| format!("cannot use the piped log program '{command}': {e}"))?;
+    Ok(std::fs::File::from(owned))
+}

@@ -59,3 +59,48 @@ impl Request<'_> {
         unsafe { ffi::apr_table_setn(self.rec().err_headers_out, name.as_ptr(), v) }
     }
 }
+
+/// A whole response the module makes itself (the status page): status, content type, extra
+/// headers, body.
+pub struct Response<'a> {
+    pub status: u16,
+    pub content_type: &'a str,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: &'a [u8],
+}
+
+impl Request<'_> {
+    /// Sends `response` whole (status, headers, body, end of response). `Err` when the client
+    /// went away.
+    pub fn respond(&mut self, response: &Response<'_>) -> Result<(), ()> {
+        self.set_status(response.status, None);
+        self.set_content_type(response.content_type.as_bytes());
+        for (name, value) in response.headers {
+            self.add_header_out(name.as_bytes(), value.as_bytes(), true);
+        }
+        self.set_content_length(response.body.len() as u64);
+        let mut out = super::brigade::Brigade::new(self);
+        out.send(self, &[response.body], super::brigade::Tail::EndAndFlush)
+    }
+
+    /// Reads the request body, at most `limit` bytes: `Ok(None)` when it is longer.
+    pub fn read_body_up_to(&mut self, limit: usize) -> Result<Option<Vec<u8>>, u16> {
+        let mut input = super::brigade::Brigade::new(self);
+        let mut body = Vec::new();
+        let mut chunk = [0u8; 8192];
+        loop {
+            match input.read(self, &mut chunk) {
+                Ok((n, end)) => {
+                    if body.len() + n > limit {
+                        return Ok(None);
+                    }
+                    body.extend_from_slice(&chunk[..n]);
+                    if end {
+                        return Ok(Some(body));
+                    }
+                }
+                Err(_) => return Err(400),
+            }
+        }
+    }
+}

@@ -89,6 +89,9 @@ pub fn handle(mut req: Request<'_>) -> Status {
         );
         return Status::SERVER_ERROR;
     };
+    if let Some(status) = rt.workers.status(worker) {
+        return super::status::serve(req, rt, status, cfg);
+    }
     let target = match rt.target(worker) {
         Ok(t) => t,
         Err(why) => {

@@ -1,28 +1,39 @@
-//! A server's `JkLogFile`, opened once per path (created mode 0640 by the parent, inherited by
-//! the children). A piped log is not supported: its messages stay in httpd's ErrorLog.
+//! A server's `JkLogFile`, opened once per path or piped program: a file (created mode 0640 by
+//! the parent, inherited by the children), or `"|program …"` started through httpd's piped-log
+//! support, without a shell, as mod_jk does (e.g. Debian's `|/usr/bin/rotatelogs …`).
 use crate::directives::ServerSettings;
-use crate::httpd::process;
+use crate::httpd::{process, Pool};
 use crate::jklog::{JkLevel, JkLogFile, RequestLogFormat};
 use std::collections::HashMap;
+use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 pub fn open(
+    pconf: Pool<'_>,
     settings: &ServerSettings,
-    opened: &mut HashMap<PathBuf, Arc<JkLogFile>>,
+    opened: &mut HashMap<String, Arc<JkLogFile>>,
 ) -> Result<Option<Arc<JkLogFile>>, String> {
-    let Some(file) = &settings.log_file else {
+    let Some(name) = &settings.log_file else {
         return Ok(None);
     };
-    if file.starts_with('|') {
-        return Err(format!(
-            "JkLogFile \"{file}\": piped logs are not supported; messages go to httpd's ErrorLog"
-        ));
-    }
-    let path = PathBuf::from(process::server_root()).join(file);
-    if let Some(log) = opened.get(&path) {
-        return Ok(Some(Arc::clone(log)));
-    }
+    let (key, file) = match name.strip_prefix('|') {
+        Some(command) => {
+            let command = command.trim();
+            match opened.get(command) {
+                Some(log) => return Ok(Some(Arc::clone(log))),
+                None => (command.to_string(), Destination::Pipe(command)),
+            }
+        }
+        None => {
+            let path = PathBuf::from(process::server_root()).join(name);
+            let key = path.display().to_string();
+            match opened.get(&key) {
+                Some(log) => return Ok(Some(Arc::clone(log))),
+                None => (key, Destination::File(path)),
+            }
+        }
+    };
     let level = settings
         .log_level
         .as_deref()
@@ -33,15 +44,26 @@ pub fn open(
         .as_deref()
         .map(RequestLogFormat::parse)
         .transpose()?;
-    let log = JkLogFile::open(&path, level, settings.log_stamp_format.as_deref(), format).map_err(
-        |e| {
+    let stamp = settings.log_stamp_format.as_deref();
+    let log = match file {
+        Destination::File(path) => JkLogFile::open(&path, level, stamp, format).map_err(|e| {
             format!(
                 "cannot open JkLogFile {}: {e}; messages go to httpd's ErrorLog",
                 path.display()
             )
-        },
-    )?;
+        })?,
+        Destination::Pipe(command) => {
+            let pipe: File = process::open_piped_log(pconf, command)
+                .map_err(|e| format!("JkLogFile: {e}; messages go to httpd's ErrorLog"))?;
+            JkLogFile::writing_to(pipe, level, stamp, format)
+        }
+    };
     let log = Arc::new(log);
-    opened.insert(path, Arc::clone(&log));
+    opened.insert(key, Arc::clone(&log));
     Ok(Some(log))
+}
+
+enum Destination<'a> {
+    File(PathBuf),
+    Pipe(&'a str),
 }

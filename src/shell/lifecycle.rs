@@ -96,6 +96,13 @@ pub fn post_config(pconf: Pool<'_>, s: Server<'_>) -> Status {
             return Status::SERVER_ERROR;
         }
     };
+    process::add_version_component(pconf, concat!("mod_jk_rs/", env!("CARGO_PKG_VERSION")));
+    if let Err(e) = super::status::prepare_secret() {
+        s.log(
+            LogLevel::Warning,
+            &format!("mod_jk_rs: {e}; the status page refuses every change from its forms"),
+        );
+    }
     // Warnings once, now that the error log is open (check_config runs before it is).
     for w in &generation.warnings {
         s.log(LogLevel::Warning, &format!("mod_jk_rs: {w}"));
@@ -105,7 +112,7 @@ pub fn post_config(pconf: Pool<'_>, s: Server<'_>) -> Status {
         let Some(config) = config_of(&srv) else {
             continue;
         };
-        match jk_log::open(&config.settings, &mut logs) {
+        match jk_log::open(pconf, &config.settings, &mut logs) {
             Ok(Some(log)) => {
                 let _ = cfg.log.set(log);
             }
