@@ -128,6 +128,7 @@ pub(crate) const ATTRIBUTES: &[Attribute] = &[
     attr("user_case_insensitive", STATUS),
     list("good", STATUS),
     list("bad", STATUS),
+    attr("persist", STATUS),
     // deprecated names still honoured
     renamed("cachesize", "connection_pool_size", AJP),
     renamed("cache_timeout", "connection_pool_timeout", AJP),

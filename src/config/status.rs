@@ -95,6 +95,9 @@ pub struct StatusWorker {
     pub bad_mask: u32,
     /// URI patterns from `worker.<name>.mount`.
     pub mount: Vec<String>,
+    /// `persist`: the file where run-time edits are journaled so they survive a full restart
+    /// (beyond mod_jk, which loses them); relative to ServerRoot.
+    pub persist: Option<String>,
 }
 
 impl StatusWorker {
@@ -114,6 +117,7 @@ impl StatusWorker {
             good_mask: rules_mask(DEFAULT_GOOD),
             bad_mask: rules_mask(DEFAULT_BAD),
             mount: Vec::new(),
+            persist: None,
         }
     }
 }
@@ -170,6 +174,11 @@ pub(crate) fn build(reader: &mut Reader<'_, '_>) -> StatusWorker {
         status.xmlns = dash_means_none(xmlns);
     }
     status.doctype = reader.text("doctype").map(str::to_owned);
+    status.persist = reader
+        .text("persist")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned);
     status.read_only = reader.bool("read_only", false);
     status.user = reader
         .list("user")

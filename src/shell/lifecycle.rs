@@ -3,11 +3,12 @@
 //! so mistakes fail fast with file:line; post_config then opens the `JkLogFile`s, takes over
 //! the previous generation's shared state and installs the runtime; child_init starts the
 //! watchdog.
-use super::{config_of, jk_log, watchdog};
+use super::{config_of, jk_log, persist, watchdog};
 use crate::config::{ConfigError, Workers};
 use crate::directives::VhostConfig;
 use crate::httpd::{process, GenerationSlot, LogLevel, Pool, Server, Status};
 use crate::proxy::{load_workers, Runtime};
+use crate::status::{SnapshotEnv, Timestamp};
 use std::collections::HashMap;
 
 /// The runtime of the current configuration generation.
@@ -133,6 +134,7 @@ pub fn post_config(pconf: Pool<'_>, s: Server<'_>) -> Status {
             None
         }
     };
+    let carried_over = previous.is_some();
     match Runtime::new(
         generation.workers,
         process::max_threads(),
@@ -141,12 +143,56 @@ pub fn post_config(pconf: Pool<'_>, s: Server<'_>) -> Status {
     ) {
         Ok(mut rt) => {
             rt.lb_notes = process::config_mentions(b"JK_LB_");
+            if !carried_over {
+                restore_edits(&s, &rt);
+            }
             RUNTIME.install(pconf, rt, |rt| process::hand_over(&rt.shared));
             Status::OK
         }
         Err(e) => {
             s.log_startup(LogLevel::Emerg, &format!("mod_jk_rs: {e}"));
             Status::SERVER_ERROR
+        }
+    }
+}
+
+/// A cold start replays the status page's journaled edits (`worker.<status>.persist`); a
+/// graceful restart carries them over in shared memory already.
+fn restore_edits(s: &Server<'_>, rt: &Runtime) {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let env = SnapshotEnv {
+        server_name: "",
+        server_port: 0,
+        web_server: "",
+        now: Timestamp {
+            unix: since_epoch.as_secs() as i64,
+            utc_offset_minutes: 0,
+        },
+        now_ms: since_epoch.as_millis() as u64,
+        mount_rules: &[],
+    };
+    for name in &rt.workers.list {
+        let Some(path) = rt.workers.status(name).and_then(persist::path_of) else {
+            continue;
+        };
+        match persist::restore(rt, &path, &env) {
+            Ok(changes) => {
+                for change in &changes {
+                    s.log(
+                        LogLevel::Info,
+                        &format!(
+                            "mod_jk_rs: status worker {name}: from {}: {change}",
+                            path.display()
+                        ),
+                    );
+                }
+            }
+            Err(e) => s.log_startup(
+                LogLevel::Error,
+                &format!("mod_jk_rs: status worker {name}: {e}"),
+            ),
         }
     }
 }

@@ -9,6 +9,7 @@ mod directives;
 mod handler;
 mod jk_log;
 mod lifecycle;
+mod persist;
 mod source;
 mod status;
 mod translate;

@@ -157,6 +157,15 @@ pub fn serve(
         );
     }
     if request.command.changes_state() && outcome.is_ok() {
+        if let Some(path) = super::persist::path_of(status).filter(|_| !target.changes().is_empty())
+        {
+            if let Err(e) = super::persist::save(rt, &path) {
+                req.log(
+                    LogLevel::Error,
+                    &format!("mod_jk_rs: status worker {}: {e}", status.name),
+                );
+            }
+        }
         snap = snapshot(rt, &env);
     }
     let token = if secret.is_empty() {

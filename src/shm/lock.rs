@@ -47,7 +47,7 @@ impl ShmLock {
                 continue;
             }
             std::thread::yield_now();
-            if rounds % YIELDS_PER_LIVENESS_CHECK == 0 {
+            if rounds.is_multiple_of(YIELDS_PER_LIVENESS_CHECK) {
                 if holder != 0
                     && holder != me
                     && !process_exists(holder)

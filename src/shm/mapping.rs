@@ -91,7 +91,7 @@ impl Mapping {
     /// it through the header's hand-over flag).
     pub(super) unsafe fn attach(base: usize, len: usize) -> Result<Mapping, ShmError> {
         let page = page_size();
-        if base == 0 || base % page != 0 {
+        if base == 0 || !base.is_multiple_of(page) {
             return Err(ShmError::Retained {
                 reason: "the address is not the start of a mapping",
             });

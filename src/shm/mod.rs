@@ -23,6 +23,7 @@ pub use error::ShmError;
 pub use layout::{factors_lcm, lb_multiplier, Layout, LbSpec, MemberSpec};
 pub use lock::{ShmLock, ShmLockGuard, GIVE_UP_AFTER};
 pub use mapping::FILE_MODE;
+pub use records::edited;
 pub use records::{
     activation_code, activation_from_code, lock_code, lock_from_code, method_code,
     method_from_code, Header, LbRecord, LbSettings, MemberRecord, MemberSettings, LAYOUT_VERSION,

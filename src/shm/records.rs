@@ -154,7 +154,9 @@ fn millis(duration: std::time::Duration) -> u64 {
 }
 
 /// Which settings of a record were changed at run time (so a graceful restart keeps them).
-mod edited {
+/// Which settings were edited at run time: one bit per setting ([`LbRecord::edited`],
+/// [`MemberRecord::edited`]).
+pub mod edited {
     pub const STICKY_SESSION: u64 = 1 << 0;
     pub const STICKY_SESSION_FORCE: u64 = 1 << 1;
     pub const METHOD: u64 = 1 << 2;
@@ -229,6 +231,11 @@ impl LbRecord {
     }
 
     /// A consistent copy of the editable settings.
+    /// The [`edited`] bits: settings changed at run time (the status page).
+    pub fn edited(&self) -> u64 {
+        self.edited.load(Ordering::Relaxed)
+    }
+
     pub fn settings(&self) -> LbSettings {
         self.sequence.read(|| LbSettings {
             sticky_session: self.sticky_session.load(Ordering::Relaxed) != 0,
@@ -536,6 +543,11 @@ impl MemberRecord {
     }
 
     /// A consistent copy of the editable settings.
+    /// The [`edited`] bits: settings changed at run time (the status page).
+    pub fn edited(&self) -> u64 {
+        self.edited.load(Ordering::Relaxed)
+    }
+
     pub fn settings(&self) -> MemberSettings {
         self.sequence.read(|| MemberSettings {
             activation: activation_from_code(self.activation.load(Ordering::Relaxed)),

@@ -52,7 +52,7 @@ impl Sequence {
         loop {
             let current = self.0.load(Ordering::Relaxed);
             waited.observe(current);
-            let claim = if current % 2 == 0 {
+            let claim = if current.is_multiple_of(2) {
                 Some(current + 1)
             } else if waited.gave_up() {
                 // The editor holding the record died mid-edit: take it over, staying odd.
@@ -424,7 +424,7 @@ mod tests {
                 let mut edits = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     let _edit = sequence.write();
-                    text.store(if edits % 2 == 0 { &a } else { &b });
+                    text.store(if edits.is_multiple_of(2) { &a } else { &b });
                     edits += 1;
                 }
                 edits

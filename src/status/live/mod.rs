@@ -5,9 +5,16 @@
 //!
 //! Times in shared memory are milliseconds since the Unix epoch; the model's are seconds.
 
+mod journal;
 mod target;
 
+pub use journal::JournalError;
 pub use target::{Change, LiveTarget};
+
+/// The run-time edits journal (`worker.<status>.persist`).
+pub mod edits_journal {
+    pub use super::journal::{current, parse, render, replay, HEADER};
+}
 
 use super::model::{
     AjpConfig, AjpWorker, Balancer, BalancerConfig, Member, SecondsRange, Server, Snapshot,

@@ -510,3 +510,85 @@ fn the_txt_list_of_the_tutorial_has_the_structure_of_mod_jks() {
         }
     }
 }
+
+mod journal {
+    use super::super::edits_journal::{current, parse, render, replay, HEADER};
+    use super::*;
+
+    #[test]
+    fn only_the_edited_settings_are_journaled_and_a_fresh_runtime_replays_them() {
+        let rt = runtime(TUTORIAL);
+        assert!(current(&rt).is_empty(), "nothing edited yet");
+        for query in [
+            "cmd=update&w=lbcluster&sw=TomcatB&vwa=1",
+            "cmd=update&w=lbcluster&vlt=20",
+            "cmd=update&w=lbcluster&sw=TomcatA&vwn=r%20a",
+        ] {
+            let (outcome, changes) = run(&rt, query);
+            assert_eq!(
+                (outcome, changes.len()),
+                (Ok(()), 1),
+                "{query}: {changes:?}"
+            );
+        }
+        let lines = current(&rt);
+        assert_eq!(
+            lines,
+            [
+                "w=lbcluster&vlt=20",
+                "w=lbcluster&sw=TomcatA&vwn=r%20a",
+                "w=lbcluster&sw=TomcatB&vwa=Disabled",
+            ]
+        );
+        let text = render(&lines);
+        assert!(text.starts_with(HEADER));
+        let fresh = runtime(TUTORIAL);
+        let changes = replay(&fresh, &parse(&text).unwrap(), &env(&[], wall_ms())).unwrap();
+        assert_eq!(changes.len(), 3, "{changes:?}");
+        let snap = take(&fresh);
+        assert_eq!(
+            member_named(&snap, "TomcatB").activation,
+            Activation::Disabled
+        );
+        assert_eq!(member_named(&snap, "TomcatA").route, "r a");
+        assert_eq!(snap.balancers[0].config.recover_time_s, 20);
+        // Replayed edits are edits again: the next journal says the same.
+        assert_eq!(current(&fresh), lines);
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_journal_is_refused_whole() {
+        let text = render(&["w=lbcluster&sw=TomcatB&vwa=Disabled".to_string()]);
+        assert!(
+            parse(&text.replace("Disabled", "Stopped__")).is_err(),
+            "checksum"
+        );
+        assert!(parse(&text[..text.len() - 5]).is_err(), "cut short");
+        assert!(
+            parse("w=lbcluster&vlt=1\n").is_err(),
+            "no header, no checksum"
+        );
+        let foreign = render(&[]).replace(HEADER, "# some other file");
+        assert!(parse(&foreign).is_err());
+    }
+
+    #[test]
+    fn a_journal_naming_a_missing_member_changes_nothing() {
+        let rt = runtime(TUTORIAL);
+        let lines = vec![
+            "w=lbcluster&sw=TomcatA&vwa=Disabled".to_string(),
+            "w=lbcluster&sw=TomcatC&vwa=Disabled".to_string(),
+        ];
+        let e = replay(&rt, &lines, &env(&[], wall_ms())).unwrap_err();
+        assert!(
+            e.to_string().contains("line 3") && e.to_string().contains("TomcatC"),
+            "{e}"
+        );
+        assert_eq!(
+            member_named(&take(&rt), "TomcatA").activation,
+            Activation::Active
+        );
+        let e = replay(&rt, &["w=nolb&vlt=3".to_string()], &env(&[], wall_ms())).unwrap_err();
+        assert!(e.to_string().contains("nolb"), "{e}");
+    }
+}
