@@ -16,8 +16,16 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// Runs jkcheck with `args` in `fixtures()/dir` (file names in the output stay short).
+/// Runs jkcheck `--verbose` with `args` in `fixtures()/dir` (file names in the output stay
+/// short).
 fn jkcheck(dir: &str, args: &[&str]) -> Run {
+    let mut verbose = vec!["--verbose"];
+    verbose.extend_from_slice(args);
+    jkcheck_exactly(dir, &verbose)
+}
+
+/// Runs jkcheck with exactly `args`.
+fn jkcheck_exactly(dir: &str, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_jkcheck"))
         .args(args)
         .current_dir(fixtures().join(dir))
@@ -76,6 +84,7 @@ fn valid_configuration() -> Run {
 
 /// jkcheck's whole report on the tutorial file: nothing wrong, every property resolved.
 const TUTORIAL_REPORT: &str = "\
+OK: 0 errors, 0 warnings
 Workers:
   worker.list = lbcluster, stat1
   worker.maintain = 60 s
@@ -610,8 +619,8 @@ fn usage_errors_exit_with_2_and_say_what_is_wrong() {
             "jkcheck: --define expects NAME=VALUE, got 'ServerRoot'",
         ),
         (
-            &["--verbose", "workers.properties"],
-            "jkcheck: unknown option '--verbose'",
+            &["--verbos", "workers.properties"],
+            "jkcheck: unknown option '--verbos'",
         ),
         (
             &["a", "b", "c"],
@@ -619,7 +628,7 @@ fn usage_errors_exit_with_2_and_say_what_is_wrong() {
         ),
     ];
     for (args, first_line) in cases {
-        let run = jkcheck("jkcheck/empty", args);
+        let run = jkcheck_exactly("jkcheck/empty", args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert_eq!(run.stdout, "", "{args:?}");
         assert_eq!(run.stderr.lines().next(), Some(first_line), "{args:?}");
@@ -648,4 +657,30 @@ fn help_prints_the_usage_and_exits_0() {
             |l| l == "Exit status: 0 valid (warnings allowed), 1 errors found, 2 usage error."
         ));
     }
+}
+
+/// Without --verbose the answer comes first and the report stays short: workers by name,
+/// type and role, no property dump.
+#[test]
+fn the_answer_comes_first_and_properties_only_with_verbose() {
+    let short = jkcheck_exactly(
+        "jkcheck/valid",
+        &["workers.properties", "uriworkermap.properties"],
+    );
+    assert_eq!(short.code, 0, "{}", short.stderr);
+    assert_eq!(
+        short.stdout.lines().next(),
+        Some("OK: 0 errors, 0 warnings")
+    );
+    assert_eq!(last_line(&short.stdout), "OK: 0 errors, 0 warnings");
+    assert!(!short.stdout.contains("    host = "), "{}", short.stdout);
+    assert!(
+        short.stdout.contains("  worker.list = "),
+        "{}",
+        short.stdout
+    );
+    assert!(short.stdout.contains("jkcheck --verbose"));
+    let long = valid_configuration();
+    assert!(long.stdout.contains("    host = "));
+    assert!(short.stdout.lines().count() * 3 < long.stdout.lines().count());
 }

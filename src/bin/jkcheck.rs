@@ -26,14 +26,16 @@ Usage: jkcheck [OPTIONS] WORKERS_FILE [URIWORKERMAP_FILE]
 
 Reads WORKERS_FILE (workers.properties) and, if given, URIWORKERMAP_FILE
 (uriworkermap.properties) with the same code mod_jk_rs runs when httpd starts, and prints:
+  - the answer first: OK or FAILED, with the number of errors and warnings
   - every error and warning, as file:line: message
-  - the resolved workers: each worker's type and every effective property after
+  - the workers (name, type, role); with --verbose every effective property after
     `reference` and defaults; lb members with route, domain, lbfactor and activation
   - the mount rules (uriworkermap and worker.<name>.mount) in precedence order
   - for each --uri: the normalised URI and the rule and worker it maps to, or why none
 
 Options:
   --uri PATH           map PATH as httpd would (%XX decoded, ?query dropped); repeatable
+  -v, --verbose        show every resolved property of every worker
   --define NAME=VALUE  predefine the variable $(NAME); repeatable. ServerRoot is the
                        current directory unless defined here
   -h, --help           show this text
@@ -49,6 +51,7 @@ struct Options {
     map_file: Option<String>,
     uris: Vec<String>,
     defines: Vec<(String, String)>,
+    verbose: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -81,6 +84,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
             "-h" | "--help" => return Ok(Command::Help),
             "--" => only_files = true,
             "--uri" => options.uris.push(value("a URI path")?),
+            "-v" | "--verbose" => options.verbose = true,
             "--define" => {
                 let definition = value("NAME=VALUE")?;
                 match definition.split_once('=') {
@@ -171,12 +175,19 @@ fn check(options: &Options, server_root: &str) -> (String, bool) {
     };
     found.errors.sort_by_key(place);
     found.warnings.sort_by_key(place);
-    let mut out = String::new();
+    let valid = found.errors.is_empty();
+    let verdict = format!(
+        "{}: {}, {}",
+        if valid { "OK" } else { "FAILED" },
+        count(found.errors.len(), "error"),
+        count(found.warnings.len(), "warning")
+    );
+    let mut out = format!("{verdict}\n");
     section(&mut out, "Errors", &found.errors);
     section(&mut out, "Warnings", &found.warnings);
     out.push_str("Workers:\n");
     match &workers {
-        Some(workers) => render_workers(&mut out, workers),
+        Some(workers) => render_workers(&mut out, workers, options.verbose),
         None => out.push_str("  (not built: fix the errors above)\n"),
     }
     out.push_str("Mount rules (in precedence order):\n");
@@ -192,14 +203,8 @@ fn check(options: &Options, server_root: &str) -> (String, bool) {
             render_uri(&mut out, &map, uri);
         }
     }
-    let valid = found.errors.is_empty();
-    let _ = writeln!(
-        out,
-        "{}: {}, {}",
-        if valid { "OK" } else { "FAILED" },
-        count(found.errors.len(), "error"),
-        count(found.warnings.len(), "warning")
-    );
+    // Repeated last, for whoever reads the end of a long report.
+    let _ = writeln!(out, "{verdict}");
     (out, valid)
 }
 
@@ -312,7 +317,7 @@ fn count(n: usize, what: &str) -> String {
 
 // ---------------------------------------------------------------- workers
 
-fn render_workers(out: &mut String, workers: &Workers) {
+fn render_workers(out: &mut String, workers: &Workers, verbose: bool) {
     let list = if workers.list.is_empty() {
         "none".to_owned()
     } else {
@@ -338,19 +343,24 @@ fn render_workers(out: &mut String, workers: &Workers) {
             def.type_name(),
             roles.join(", ")
         );
-        let properties = match def {
-            WorkerDef::Ajp13(w) => ajp_properties(w, !lbs.is_empty()),
-            WorkerDef::Lb(lb) => lb_properties(lb),
-            WorkerDef::Status(s) => status_properties(s),
-        };
-        for (property, value) in properties {
-            let _ = writeln!(out, "    {property} = {value}");
+        if verbose {
+            let properties = match def {
+                WorkerDef::Ajp13(w) => ajp_properties(w, !lbs.is_empty()),
+                WorkerDef::Lb(lb) => lb_properties(lb),
+                WorkerDef::Status(s) => status_properties(s),
+            };
+            for (property, value) in properties {
+                let _ = writeln!(out, "    {property} = {value}");
+            }
         }
         if let WorkerDef::Lb(lb) = def {
             for member in workers.members(lb) {
                 let _ = writeln!(out, "    member {}", member_summary(member));
             }
         }
+    }
+    if !verbose {
+        out.push_str("  (every resolved property: jkcheck --verbose)\n");
     }
 }
 
@@ -794,6 +804,7 @@ mod tests {
             "--uri=/b",
             "--define",
             "ServerRoot=/srv",
+            "-v",
         ]);
         assert_eq!(
             parsed,
@@ -805,6 +816,7 @@ mod tests {
                     ("X".into(), "1".into()),
                     ("ServerRoot".into(), "/srv".into())
                 ],
+                verbose: true,
             }))
         );
     }

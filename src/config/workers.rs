@@ -453,6 +453,7 @@ impl<'p> Builder<'p> {
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         let mut routes: BTreeMap<String, &'p str> = BTreeMap::new();
         let mut members: Vec<&'p str> = Vec::new();
+        let listed: BTreeSet<&str> = items.iter().map(|(m, _)| *m).collect();
         for (member, origin) in items {
             if !super::is_valid_worker_name(member) {
                 self.errors.push(ConfigError::new(
@@ -469,7 +470,16 @@ impl<'p> Builder<'p> {
                 continue;
             }
             if !self.own.contains_key(member) {
-                let hint = did_you_mean(member, self.own.keys().copied(), "");
+                // Suggest a defined worker that could be a member and is not one already.
+                let own = &self.own;
+                let candidates = own.iter().filter_map(|(name, attrs)| {
+                    let kind = attrs.get("type").map(|t| t.text().trim());
+                    (*name != lb_name
+                        && !listed.contains(name)
+                        && !matches!(kind, Some("lb" | "status")))
+                    .then_some(*name)
+                });
+                let hint = did_you_mean(member, candidates, "");
                 self.errors.push(ConfigError::new(
                     &origin,
                     format!("member '{member}' of lb worker '{lb_name}' is not defined: there are no worker.{member}.* properties{hint}"),
@@ -573,9 +583,25 @@ impl<'p> Builder<'p> {
         }
     }
 
+    /// Whether an lb that is defined but not built (not in worker.list) names `worker` in its
+    /// `balance_workers`: that lb gets the "defined but not used" warning, the member none.
+    fn member_of_unused_lb(&self, worker: &str) -> bool {
+        self.own.values().any(|attrs| {
+            attrs.get("type").is_some_and(|t| t.text().trim() == "lb")
+                && ["balance_workers", "balanced_workers"].iter().any(|attr| {
+                    attrs
+                        .get(attr)
+                        .is_some_and(|v| list_items(v.text()).any(|m| m == worker))
+                })
+        })
+    }
+
     fn warn_member_attributes_on_standalone_workers(&mut self) {
         for (name, def) in &self.defs {
-            if !matches!(def, WorkerDef::Ajp13(_)) || self.member_of.contains_key(name.as_str()) {
+            if !matches!(def, WorkerDef::Ajp13(_))
+                || self.member_of.contains_key(name.as_str())
+                || self.member_of_unused_lb(name)
+            {
                 continue;
             }
             let Some(own) = self.own.get(name.as_str()) else {
@@ -1280,6 +1306,41 @@ mod tests {
             ]
         );
         assert_eq!(workers.get("a").map(|d| d.mounts().len()), Some(3));
+    }
+
+    #[test]
+    fn a_member_typo_suggests_a_worker_that_is_not_a_member_yet() {
+        let props =
+            "worker.list=lb\nworker.lb.type=lb\nworker.lb.balance_workers=TomcatA,TomcatC\n\
+                     worker.TomcatA.port=1\nworker.TomcatB.port=2\n";
+        let mut p = Properties::new();
+        p.parse_str(props, "w").unwrap();
+        let errors = Workers::build(&p).unwrap_err();
+        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert!(
+            text.iter()
+                .any(|e| e.contains("'TomcatC'") && e.ends_with("did you mean 'TomcatB'?")),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn a_member_of_an_unlisted_lb_gets_no_lbfactor_warning() {
+        // Debian's stock workers.properties: the lb is defined but not in worker.list.
+        let workers = build(
+            "worker.list=a\nworker.a.port=8009\nworker.a.lbfactor=1\n\
+             worker.loadbalancer.type=lb\nworker.loadbalancer.balance_workers=a",
+        );
+        let found = warnings(&workers);
+        assert!(!found.iter().any(|w| w.contains("lbfactor")), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|w| w.contains("'loadbalancer' is defined but not used")),
+            "{found:?}"
+        );
+        let alone = build("worker.list=a\nworker.a.port=8009\nworker.a.lbfactor=1");
+        assert!(warnings(&alone).iter().any(|w| w.contains("lbfactor")));
     }
 
     #[test]
