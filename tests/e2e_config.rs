@@ -1403,3 +1403,40 @@ fn worker_indicator_names_the_variable_that_selects_the_worker() {
     );
     c.finish(&httpd);
 }
+
+/// One notice line says which module runs and where its workers come from (`apachectl -M`
+/// cannot tell mod_jk_rs from mod_jk when both load as jk_module), and the version is in
+/// httpd's own start-up line.
+#[test]
+fn the_start_up_notice_names_the_module_version_and_workers_file() {
+    let b1 = backend("b1");
+    let httpd = app_site(Mpm::Event, b1.port(), &[]).start();
+    let version = concat!("mod_jk_rs/", env!("CARGO_PKG_VERSION"));
+    let wanted = format!("{version} configured: workers from ");
+    assert!(
+        httpd.wait_for_error_log(&wanted, Duration::from_secs(5)),
+        "no start-up notice '{wanted}…':\n{}",
+        httpd.error_log()
+    );
+    let log = httpd.error_log();
+    let line = log.lines().find(|l| l.contains(&wanted)).unwrap_or("");
+    assert!(line.contains("[jk_rs:notice]") || line.contains(":notice]"), "{line}");
+    assert!(line.contains("workers.properties (1 in worker.list)"), "{line}");
+    assert!(
+        log.lines().any(|l| l.contains("AH00489") && l.contains(version)),
+        "httpd's own start-up line lacks {version}:\n{log}"
+    );
+}
+
+/// Mounts without any JkWorkersFile: said once, by name, under `apachectl -t`.
+#[test]
+fn mounts_without_a_workers_file_are_explained_once() {
+    let mut cfg = HttpdConfig::with_module(Mpm::Event);
+    cfg.global = "JkMount /app/* ajp13\n".to_string();
+    let (code, output) = config_test(&cfg);
+    let said: Vec<&str> = output
+        .lines()
+        .filter(|l| l.contains("no JkWorkersFile and no JkWorkerProperty"))
+        .collect();
+    assert_eq!(said.len(), 1, "exit {code}:\n{output}");
+}

@@ -642,14 +642,15 @@ impl<'p> Builder<'p> {
                 });
             }
         }
-        for name in self.defs.keys() {
-            if listed.iter().any(|(n, _)| n == name) {
+        // mod_jk drops such a mount without a word; the mount is what the author meant.
+        for (name, attrs) in &self.own {
+            if listed.iter().any(|(n, _)| n == name) || self.templates.contains(name) {
                 continue;
             }
-            if let Some(setting) = self.own.get(name.as_str()).and_then(|a| a.get("mount")) {
-                self.warnings.push(ConfigError::new(
+            if let Some(setting) = attrs.get("mount") {
+                self.errors.push(ConfigError::new(
                     &setting.origin(),
-                    format!("'worker.{name}.mount' is ignored: only workers in worker.list can be mounted"),
+                    format!("'worker.{name}.mount' mounts a worker that is not in worker.list, so no request could reach it: add '{name}' to worker.list (mod_jk would drop the mount silently)"),
                 ));
             }
         }
@@ -658,7 +659,11 @@ impl<'p> Builder<'p> {
 
     fn warn_unused_workers(&mut self) {
         for (name, attrs) in &self.own {
-            if self.attempted.contains(name) || self.templates.contains(name) {
+            // An unlisted worker with a mount has its error already.
+            if self.attempted.contains(name)
+                || self.templates.contains(name)
+                || attrs.get("mount").is_some()
+            {
                 continue;
             }
             let Some(origin) = attrs.values().map(|s| s.origin()).min() else {
@@ -1344,14 +1349,23 @@ mod tests {
     }
 
     #[test]
-    fn mount_on_unlisted_member_is_ignored_with_warning() {
-        let workers =
-            build("worker.list=l\nworker.l.type=lb\nworker.l.balance_workers=a\nworker.a.mount=/x");
-        assert!(workers.mounts.is_empty());
-        assert_eq!(
-            warnings(&workers),
-            ["w:4: 'worker.a.mount' is ignored: only workers in worker.list can be mounted"]
-        );
+    fn mount_on_an_unlisted_worker_is_an_error() {
+        for text in [
+            "worker.list=l\nworker.l.type=lb\nworker.l.balance_workers=a\nworker.a.mount=/x",
+            "worker.list=l\nworker.l.type=lb\nworker.l.balance_workers=b\nworker.b.port=1\nworker.a.mount=/x",
+        ] {
+            let mut p = Properties::new();
+            p.parse_str(text, "w").unwrap();
+            let errors: Vec<String> = Workers::build(&p)
+                .unwrap_err()
+                .iter()
+                .map(|e| e.to_string())
+                .collect();
+            assert!(
+                errors.iter().any(|e| e.contains("'worker.a.mount' mounts a worker that is not in worker.list")),
+                "{errors:?}"
+            );
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub enum LogLevel {
     Emerg,
     Error,
     Warning,
+    Notice,
     Info,
     Debug,
 }
@@ -25,6 +26,7 @@ impl LogLevel {
             LogLevel::Emerg => ffi::APLOG_EMERG,
             LogLevel::Error => ffi::APLOG_ERR,
             LogLevel::Warning => ffi::APLOG_WARNING,
+            LogLevel::Notice => ffi::APLOG_NOTICE,
             LogLevel::Info => ffi::APLOG_INFO,
             LogLevel::Debug => ffi::APLOG_DEBUG,
         }) as c_int

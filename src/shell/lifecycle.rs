@@ -45,6 +45,18 @@ fn build_generation<'s>(s: Server<'s>) -> Result<Generation<'s>, Vec<ConfigError
             Err(e) => errors.extend(e),
         }
     }
+    let mounts_something = s.and_following().any(|srv| {
+        config_of(&srv)
+            .is_some_and(|c| !c.settings.mounts.is_empty() || c.settings.mount_file.is_some())
+    });
+    if main.workers_file.is_none() && main.worker_properties.is_empty() && mounts_something {
+        warnings.push(
+            "no JkWorkersFile and no JkWorkerProperty: no worker is defined, so the mounts have \
+             nowhere to go (mod_jk would make one ajp13 worker 'ajp13' on localhost:8009; \
+             mod_jk_rs makes none: define your workers in a JkWorkersFile)"
+                .to_string(),
+        );
+    }
     if main.indicators.request_id.is_some() {
         warnings.push(
             "JkRequestIdIndicator is accepted; correlate with ErrorLogFormat %L (mod_unique_id's \
@@ -135,6 +147,17 @@ pub fn post_config(pconf: Pool<'_>, s: Server<'_>) -> Status {
         }
     };
     let carried_over = previous.is_some();
+    let workers_from = config_of(&s)
+        .and_then(|c| c.settings.workers_file.as_ref())
+        .map_or_else(
+            || "no JkWorkersFile".to_string(),
+            |(p, _)| p.display().to_string(),
+        );
+    let summary = format!(
+        "mod_jk_rs/{} configured: workers from {workers_from} ({} in worker.list)",
+        env!("CARGO_PKG_VERSION"),
+        generation.workers.list.len()
+    );
     match Runtime::new(
         generation.workers,
         process::max_threads(),
@@ -147,6 +170,9 @@ pub fn post_config(pconf: Pool<'_>, s: Server<'_>) -> Status {
                 restore_edits(&s, &rt);
             }
             RUNTIME.install(pconf, rt, |rt| process::hand_over(&rt.shared));
+            if !process::is_config_test() {
+                s.log(LogLevel::Notice, &summary);
+            }
             Status::OK
         }
         Err(e) => {
