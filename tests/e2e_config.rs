@@ -1420,10 +1420,17 @@ fn the_start_up_notice_names_the_module_version_and_workers_file() {
     );
     let log = httpd.error_log();
     let line = log.lines().find(|l| l.contains(&wanted)).unwrap_or("");
-    assert!(line.contains("[jk_rs:notice]") || line.contains(":notice]"), "{line}");
-    assert!(line.contains("workers.properties (1 in worker.list)"), "{line}");
     assert!(
-        log.lines().any(|l| l.contains("AH00489") && l.contains(version)),
+        line.contains("[jk_rs:notice]") || line.contains(":notice]"),
+        "{line}"
+    );
+    assert!(
+        line.contains("workers.properties (1 in worker.list)"),
+        "{line}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains("AH00489") && l.contains(version)),
         "httpd's own start-up line lacks {version}:\n{log}"
     );
 }
