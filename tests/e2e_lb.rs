@@ -322,8 +322,54 @@ fn member_comes_back_after_recover_time() {
             Ok((200, Some(name))) if name == "b2" => {}
             other => c.fail(format!("sticky request for recovered b2: {other:?}")),
         }
+        // The operator is told both: once when b2 went to error, once when it answered again.
+        let log = httpd.error_log();
+        let down: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("lb lb: member b2 ") && l.contains("-> ERR: "))
+            .collect();
+        c.check(down.len() == 1 && down[0].contains(":warn]"), || {
+            format!("expected one warning for b2 going to error, got {down:?}")
+        });
+        c.check(
+            log.lines().any(|l| {
+                l.contains("lb lb: member b2 ERR/") && l.contains(" -> OK: it answers again")
+            }),
+            || "no line saying b2 answers again".to_string(),
+        );
     }
     c.finish(&httpd);
+}
+
+/// `LogLevel jk_rs:debug` shows each request's mapping decision and the lb's choice (mod_jk's
+/// "Found a wildchar match" and "found best worker").
+#[test]
+fn debug_logging_explains_the_mapping_and_the_choice() {
+    let b1 = backend("b1");
+    let props = lb_properties(&[member("b1", b1.port(), &[])], &[], &[]);
+    let mut cfg = HttpdConfig::with_module(Mpm::Event);
+    cfg.global = "JkWorkersFile {dir}/workers.properties\nJkMount /app/* lb\n".to_string();
+    cfg.files = vec![("workers.properties".to_string(), props)];
+    cfg.log_level = "info jk_rs:debug".to_string();
+    let httpd = Httpd::start(cfg).unwrap_or_else(|e| panic!("httpd did not start:\n{e}"));
+    assert_eq!(
+        outcome(&httpd, &Request::get("/app/d")).map(|o| o.0),
+        Ok(200)
+    );
+    assert!(
+        httpd.wait_for_error_log(
+            "member b1 (route b1) chosen by the only member",
+            e2e_common::PATIENCE
+        ),
+        "no lb choice line:\n{}",
+        httpd.error_log()
+    );
+    let log = httpd.error_log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains(":debug]") && l.contains("/app/d mapped to worker lb by '/app/*'")),
+        "no mapping line:\n{log}"
+    );
 }
 
 /// b1 has `fail_on_status=500`: its 500 answer never reaches the client (failover to another

@@ -262,6 +262,7 @@ impl Balancer {
             finished: false,
             last: None,
             tries: 0,
+            transition: None,
         }
     }
 
@@ -441,7 +442,10 @@ impl Balancer {
             member.add_traffic(traffic.written, traffic.read);
         }
         let mut view = plan.states.get(selection.member);
+        let before = State::from_code(member.state.load(Ordering::Relaxed));
         let verdict = health::apply(member, &settings, result, now_ms, &mut view);
+        let after = State::from_code(member.state.load(Ordering::Relaxed));
+        plan.transition = (before != after).then_some((selection.member, before, after));
         plan.states.set(selection.member, view);
         if result != AttemptResult::Success {
             plan.last = Some(result);

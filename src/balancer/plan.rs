@@ -109,9 +109,17 @@ pub struct RequestPlan<'a> {
     pub(crate) finished: bool,
     pub(crate) last: Option<AttemptResult>,
     pub(crate) tries: u32,
+    /// The shared state change the last attempt made (member index, from, to), to be logged
+    /// once by the process that made it.
+    pub(crate) transition: Option<(usize, State, State)>,
 }
 
 impl<'a> RequestPlan<'a> {
+    /// The change of a member's shared state that the last attempt made, once.
+    pub fn take_transition(&mut self) -> Option<(usize, State, State)> {
+        self.transition.take()
+    }
+
     /// The session routes this request is routed by.
     pub fn routes(&self) -> &SessionRoutes<'a> {
         &self.routes

@@ -9,7 +9,8 @@ use super::target::{Served, ServedRoute};
 use super::{now_ms, with_buffers, Client, Exchange, Outcome, RequestInfo};
 use crate::backend::Backend;
 use crate::balancer::{
-    AttemptResult, Balancer, RequestHints, RequestPlan, Selection, Step, Traffic, Verdict,
+    AttemptResult, Balancer, Choice, RequestHints, RequestPlan, Selection, State, Step, Traffic,
+    Verdict,
 };
 use crate::jklog::Level;
 use crate::shm::SharedState;
@@ -98,6 +99,9 @@ impl LbService {
                     let Some(backend) = self.members.get(sel.member) else {
                         continue;
                     };
+                    if x.client().log_enabled(Level::Debug) {
+                        self.log_choice(x.client(), &sel, backend);
+                    }
                     let (outcome, verdict) = self.try_member(x, plan, &sel, backend, hints);
                     served.outcome = outcome;
                     served.route = Some(ServedRoute::Member(sel.route));
@@ -133,6 +137,32 @@ impl LbService {
         }
     }
 
+    /// mod_jk's "found best worker" line, at debug.
+    fn log_choice(&self, client: &mut dyn Client, sel: &Selection, backend: &Backend) {
+        let how = match sel.choice {
+            Choice::OnlyMember => "the only member".to_string(),
+            Choice::Session => "the session's route".to_string(),
+            Choice::SessionFailover => "the session member's redirect or domain".to_string(),
+            Choice::Domain => "the session's domain".to_string(),
+            Choice::RedirectFailover => {
+                "the first member's redirect (no member usable)".to_string()
+            }
+            Choice::Balanced => format!(
+                "method {}",
+                self.balancer.settings().map_or("?", |s| s.method.name())
+            ),
+        };
+        client.log(
+            Level::Debug,
+            format_args!(
+                "lb {}: member {} (route {}) chosen by {how}",
+                self.balancer.name(),
+                backend.name(),
+                sel.route.as_str()
+            ),
+        );
+    }
+
     /// One try on the member `sel` chose (unless it is over its `busy_limit`), reported to the
     /// balancer: the answer, and what the balancer says to do next.
     fn try_member<'x>(
@@ -157,6 +187,61 @@ impl LbService {
         let (written, read) = x.take_traffic();
         let traffic = Traffic { written, read };
         let verdict = self.balancer.finish(plan, sel, result, traffic, now_ms());
+        if let Some((_, from, to)) = plan.take_transition() {
+            self.log_transition(x.client(), backend.name(), from, to, result);
+        }
         (outcome, verdict)
+    }
+
+    /// A member going into or out of error is said once, by the process that changed it.
+    fn log_transition(
+        &self,
+        client: &mut dyn Client,
+        member: &str,
+        from: State,
+        to: State,
+        result: AttemptResult,
+    ) {
+        let failing = |s: State| {
+            matches!(
+                s,
+                State::Error | State::Recovering | State::ForcedRecovery | State::Probing
+            )
+        };
+        if failing(from) == failing(to) && to != State::Error {
+            return;
+        }
+        let lb = self.balancer.name();
+        let into_error = failing(to);
+        let (from, to) = (from.name(), to.name());
+        if into_error {
+            client.log(
+                Level::Warn,
+                format_args!(
+                    "lb {lb}: member {member} {from} -> {to}: {}",
+                    failure_text(result)
+                ),
+            );
+        } else {
+            client.log(
+                Level::Info,
+                format_args!("lb {lb}: member {member} {from} -> {to}: it answers again"),
+            );
+        }
+    }
+}
+
+/// Why an attempt put a member in error, in an operator's words.
+fn failure_text(result: AttemptResult) -> &'static str {
+    match result {
+        AttemptResult::Unreachable => {
+            "no connection could be made (refused, unreachable or connect timeout)"
+        }
+        AttemptResult::BackendFailure => "the connection failed while sending or receiving",
+        AttemptResult::ReplyTimeout => "too many reply timeouts (max_reply_timeouts)",
+        AttemptResult::FailOnStatus { .. } => "its status matched fail_on_status",
+        AttemptResult::BusyLimit | AttemptResult::NoConnection => "it is busy",
+        AttemptResult::LocalError => "a bad AJP message",
+        AttemptResult::ClientError | AttemptResult::Success => "its state changed",
     }
 }

@@ -98,6 +98,20 @@ pub fn translate(mut req: Request<'_>) -> Status {
             let Some(rule) = mapped.rule() else {
                 return Status::DECLINED;
             };
+            if req.log_enabled(LogLevel::Debug) {
+                req.log(
+                    LogLevel::Debug,
+                    &format!(
+                        "mod_jk_rs: {} mapped to worker {} by '{}' ({:?} at {}:{})",
+                        String::from_utf8_lossy(req.uri().unwrap_or(b"")),
+                        rule.worker,
+                        rule.pattern,
+                        rule.source,
+                        rule.origin.file,
+                        rule.origin.line
+                    ),
+                );
+            }
             req.set_handler(HANDLER);
             req.set_note(NOTE_WORKER, rule.worker.as_bytes());
             // mod_dir's sub-requests: the parent request must know it too.
