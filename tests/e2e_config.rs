@@ -1327,6 +1327,32 @@ fn piped_jk_log_file_reaches_the_program() {
     }
 }
 
+/// With a JkLogFile, what the module says about a request goes there too (mod_jk's
+/// behaviour), e.g. a request for a worker that does not exist.
+#[test]
+fn request_errors_go_to_the_jk_log_file() {
+    let b1 = backend("b1");
+    let mut cfg = app_site(Mpm::Event, b1.port(), &[])
+        .conf("JkLogFile {dir}/mod_jk.log")
+        .conf("<Location /ghost>\n  SetHandler jakarta-servlet\n  SetEnv JK_WORKER_NAME ghost\n</Location>")
+        .config();
+    cfg.extra_modules.push("env".to_string());
+    let httpd = Httpd::start(cfg).unwrap_or_else(|e| panic!("httpd did not start:\n{e}"));
+    let resp = e2e_common::must_get(&httpd, "/ghost/x");
+    assert_eq!(resp.status, 500);
+    let path = httpd.dir().join("mod_jk.log");
+    let mut text = String::new();
+    let _ = poll_until(Duration::from_secs(5), || {
+        text = std::fs::read_to_string(&path).unwrap_or_default();
+        text.contains("unknown worker ghost")
+    });
+    assert!(
+        text.lines()
+            .any(|l| l.contains("[error]") && l.contains("unknown worker ghost")),
+        "JkLogFile lacks the unknown worker line: {text:?}"
+    );
+}
+
 /// `apachectl -t` shows warnings too (a deprecated property), with file:line, and still passes.
 #[test]
 fn config_test_shows_warnings_with_file_and_line() {

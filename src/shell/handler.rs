@@ -3,12 +3,12 @@
 //! notes and the `JkRequestLogFormat` line behind.
 use super::lifecycle::runtime;
 use super::translate::{mapping_for_handler, Mapped, HANDLER, NOTE_WORKER};
-use super::{vhost_of, watchdog};
+use super::{request_log, vhost_of, watchdog};
 use crate::decimal::{seconds_micros, DurationText};
 use crate::directives::{Flag, OptionSet, VhostConfig};
 use crate::gather::{lb_hints, Cookies, Env, Gathered};
-use crate::httpd::{time, HttpdClient, LogLevel, Request, Status};
-use crate::jklog::{JkLogFile, RequestFacts};
+use crate::httpd::{time, HttpdClient, Request, Status};
+use crate::jklog::{JkLogFile, Level, RequestFacts};
 use crate::proxy::{member_notes, Outcome, Served, Target};
 use crate::shm::SharedState;
 use std::ffi::CStr;
@@ -67,8 +67,10 @@ fn claim<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Result<&'r str, St
     }
     let worker = worker_name(req, cfg).ok_or(Status::DECLINED)?;
     if req.is_proxy_request() {
-        req.log(
-            LogLevel::Error,
+        request_log::log(
+            req,
+            cfg,
+            Level::Error,
             &format!("mod_jk_rs: worker {worker}: refusing a proxy request"),
         );
         return Err(Status::SERVER_ERROR);
@@ -83,8 +85,10 @@ pub fn handle(mut req: Request<'_>) -> Status {
         Err(status) => return status,
     };
     let Some(rt) = runtime() else {
-        req.log(
-            LogLevel::Error,
+        request_log::log(
+            &req,
+            cfg,
+            Level::Error,
             "mod_jk_rs: no runtime (post_config did not run)",
         );
         return Status::SERVER_ERROR;
@@ -95,7 +99,7 @@ pub fn handle(mut req: Request<'_>) -> Status {
     let target = match rt.target(worker) {
         Ok(t) => t,
         Err(why) => {
-            req.log(LogLevel::Error, &format!("mod_jk_rs: {why}"));
+            request_log::log(&req, cfg, Level::Error, &format!("mod_jk_rs: {why}"));
             return Status::SERVER_ERROR;
         }
     };
@@ -121,8 +125,10 @@ pub fn handle(mut req: Request<'_>) -> Status {
         .filter(|r| r.worker == worker);
     let env = Env::new(&req, cfg.map(|c| &c.env));
     let Ok(gathered) = Gathered::collect(&req, &env, cfg) else {
-        req.log(
-            LogLevel::Error,
+        request_log::log(
+            &req,
+            cfg,
+            Level::Error,
             &format!("mod_jk_rs: worker {worker}: invalid Content-Length"),
         );
         return Status::http(400);

@@ -10,6 +10,7 @@ mod handler;
 mod jk_log;
 mod lifecycle;
 mod persist;
+mod request_log;
 mod source;
 mod status;
 mod translate;

@@ -2,9 +2,11 @@
 //! they ask (the query, or the form a POST carries), whether a change may be made (user list,
 //! read-only, cross-site refusal, the forms' token), then the status core does it and renders
 //! the page, which goes back whole with `Cache-Control: no-cache` as mod_jk's does.
+use super::request_log;
 use crate::config::StatusWorker;
 use crate::directives::VhostConfig;
-use crate::httpd::{process, time, LogLevel, Request, Response, Status};
+use crate::httpd::{process, time, Request, Response, Status};
+use crate::jklog::Level;
 use crate::proxy::Runtime;
 use crate::status::{
     check_change, check_user, csrf_token, decode_query, execute, parse_query, render,
@@ -84,9 +86,17 @@ fn send(mut req: Request<'_>, page: &Page) -> Status {
     Status::OK
 }
 
-fn refuse(req: Request<'_>, status: &StatusWorker, mime: Mime, error: &StatusError) -> Status {
-    req.log(
-        LogLevel::Warning,
+fn refuse(
+    req: Request<'_>,
+    vhost: Option<&VhostConfig>,
+    status: &StatusWorker,
+    mime: Mime,
+    error: &StatusError,
+) -> Status {
+    request_log::log(
+        &req,
+        vhost,
+        Level::Warn,
         &format!("mod_jk_rs: status worker {}: {error}", status.name),
     );
     let page = render_request_error(status, base_uri(&req), mime, error);
@@ -106,7 +116,7 @@ pub fn serve(
     }
     let who = user(&req);
     if let Err(e) = check_user(status, who) {
-        return refuse(req, status, Mime::Html, &e);
+        return refuse(req, vhost, status, Mime::Html, &e);
     }
     let all = match parameters(&mut req) {
         Ok(p) => p,
@@ -114,7 +124,7 @@ pub fn serve(
     };
     let request = match parse_query(&all) {
         Ok(r) => r,
-        Err(e) => return refuse(req, status, e.mime, &e.error),
+        Err(e) => return refuse(req, vhost, status, e.mime, &e.error),
     };
     let secret = SECRET.get().map_or(&[][..], |s| &s[..]);
     if request.command.changes_state() {
@@ -129,7 +139,7 @@ pub fn serve(
         let offered = offered_token(&all).unwrap_or_default();
         let token_ok = !secret.is_empty() && token_matches(secret, &status.name, who, &offered);
         if let Err(e) = check_change(&origin, token_ok) {
-            return refuse(req, status, request.mime, &e);
+            return refuse(req, vhost, status, request.mime, &e);
         }
     }
     let since_epoch = SystemTime::now()
@@ -151,8 +161,10 @@ pub fn serve(
     let mut target = LiveTarget::new(rt, env.now_ms);
     let outcome = execute(&request, &snap, status, &mut target);
     for change in target.changes() {
-        req.log(
-            LogLevel::Info,
+        request_log::log(
+            &req,
+            vhost,
+            Level::Info,
             &format!("mod_jk_rs: status worker {}: {change}", status.name),
         );
     }
@@ -160,8 +172,10 @@ pub fn serve(
         if let Some(path) = super::persist::path_of(status).filter(|_| !target.changes().is_empty())
         {
             if let Err(e) = super::persist::save(rt, &path) {
-                req.log(
-                    LogLevel::Error,
+                request_log::log(
+                    &req,
+                    vhost,
+                    Level::Error,
                     &format!("mod_jk_rs: status worker {}: {e}", status.name),
                 );
             }
@@ -182,8 +196,10 @@ pub fn serve(
     };
     let page = render(&view, &outcome);
     if let Err(e) = &outcome {
-        req.log(
-            LogLevel::Info,
+        request_log::log(
+            &req,
+            vhost,
+            Level::Info,
             &format!("mod_jk_rs: status worker {}: {e}", status.name),
         );
     }

@@ -2,10 +2,11 @@
 //! (skip the directory walk for mapped requests; JkStripSession). The mapping found in
 //! translate is kept for the handler of the same request.
 use super::lifecycle::runtime;
-use super::vhost_of;
+use super::{request_log, vhost_of};
 use crate::directives::{auto_alias, unix_now, AliasDecision, Flag, VhostConfig};
 use crate::gather::strip_param;
-use crate::httpd::{LogLevel, Request, Status};
+use crate::httpd::{Request, Status};
+use crate::jklog::Level;
 use crate::mount::{normalize_uri, MountMap, MountRule, NormalizeError};
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -58,8 +59,10 @@ fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<Mapped>, Status
     let uri = String::from_utf8_lossy(raw);
     let uri: &str = &uri;
     if cfg.options.has(Flag::RejectUnsafeUri) && (uri.contains('%') || uri.contains('\\')) {
-        req.log(
-            LogLevel::Info,
+        request_log::log(
+            req,
+            Some(cfg),
+            Level::Info,
             &format!("mod_jk_rs: not mapping unsafe URI '{uri}' (JkOptions +RejectUnsafeURI)"),
         );
         return Ok(None);
@@ -67,8 +70,10 @@ fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<Mapped>, Status
     let normalized = match normalize_uri(uri) {
         Ok(n) => n,
         Err(NormalizeError::AboveRoot) => {
-            req.log(
-                LogLevel::Info,
+            request_log::log(
+                req,
+                Some(cfg),
+                Level::Info,
                 &format!("mod_jk_rs: URI '{uri}' climbs above the root: 400"),
             );
             return Err(Status::http(400));
@@ -76,7 +81,7 @@ fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<Mapped>, Status
         Err(_) => return Ok(None),
     };
     let map = cfg.map(&rt.workers, unix_now(), &mut |msg| {
-        req.log(LogLevel::Warning, &format!("mod_jk_rs: {msg}"))
+        request_log::log(req, Some(cfg), Level::Warn, &format!("mod_jk_rs: {msg}"))
     });
     Ok(map.find(&normalized).map(|index| Mapped { map, index }))
 }
@@ -98,9 +103,11 @@ pub fn translate(mut req: Request<'_>) -> Status {
             let Some(rule) = mapped.rule() else {
                 return Status::DECLINED;
             };
-            if req.log_enabled(LogLevel::Debug) {
-                req.log(
-                    LogLevel::Debug,
+            if request_log::enabled(&req, Some(cfg), Level::Debug) {
+                request_log::log(
+                    &req,
+                    Some(cfg),
+                    Level::Debug,
                     &format!(
                         "mod_jk_rs: {} mapped to worker {} by '{}' ({:?} at {}:{})",
                         String::from_utf8_lossy(req.uri().unwrap_or(b"")),
