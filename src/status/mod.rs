@@ -31,7 +31,7 @@ mod testdata;
 pub use apply::{execute, StatusTarget};
 pub use edits::{AjpSetting, AspectEdit, EditField, Edits, LbSetting, MemberSetting, Setting};
 pub use error::StatusError;
-pub use live::{jk_version, snapshot, Change, LiveTarget, SnapshotEnv};
+pub use live::{header_snapshot, jk_version, snapshot, Change, LiveTarget, SnapshotEnv};
 pub use model::{
     AjpConfig, AjpWorker, Balancer, BalancerConfig, Member, SecondsRange, Server, Snapshot,
     Software, Timestamp, Traffic, UriMap, WorkerRef,
