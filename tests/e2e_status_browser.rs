@@ -16,6 +16,8 @@ mod e2e_common;
 mod http_client;
 #[path = "support/httpd.rs"]
 mod httpd;
+#[path = "support/json_text.rs"]
+mod json_text;
 #[path = "support/status_lab.rs"]
 mod status_lab;
 
@@ -90,10 +92,7 @@ fn must<T>(what: &str, r: Result<T, String>) -> T {
 #[test]
 fn status_page_in_headless_chromium_loads_cleanly_shows_members_and_drains_by_click() {
     let lab = Lab::start(Mpm::Prefork, 3, "");
-    for i in 0..9 {
-        lab.get(&format!("/app/warm{i}"));
-        lab.get("/solo/x?size=2000");
-    }
+    lab.warm_up(9);
     // Some variety for the screenshot: b3 stopped.
     lab.get("/jkstatus?cmd=update&w=lb&sw=b3&vwa=2&mime=txt");
     let profile = target_dir().join(format!("tmp/chromium-profile-{}", std::process::id()));

@@ -5,9 +5,10 @@
 //! read with [`string_field`] and [`number_field`]: enough for the few answers the tests read.
 //!
 //! Only the chromium process this file spawned is ever killed, by its pid (its own children
-//! exit with it). Every wait is bounded.
+//! exit with it). Every wait is bounded. Included after `json_text` (`support/json_text.rs`).
 #![allow(dead_code)]
 
+use crate::json_text::json_string;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -424,24 +425,6 @@ fn read_frame(s: &mut TcpStream) -> io::Result<(bool, u8, Vec<u8>)> {
         }
     }
     Ok((fin, opcode, payload))
-}
-
-/// `s` as a JSON string literal.
-pub fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// The first string value of `"name":` in a JSON text, unescaped.

@@ -15,7 +15,7 @@
 //! Also: small helpers around the status page (fetch, parse `key=value` lines, a python3 runner
 //! for the real parsers).
 //!
-//! Included after `httpd`, `http_client`, `ajp_backend` and `e2e_common` as
+//! Included after `httpd`, `http_client`, `ajp_backend`, and `e2e_common` as
 //! `#[path = "support/status_lab.rs"] mod status_lab;`.
 #![allow(dead_code)]
 
@@ -31,6 +31,8 @@ use std::time::{Duration, Instant};
 
 /// The domain of b3, as written in workers.properties: every format must escape it.
 pub const HOSTILE_DOMAIN: &str = r#"<dom&"'>"#;
+/// The last line of every successful txt answer.
+pub const OK: &str = "Result: type=OK message=\"Action finished\"";
 /// alice's and bob's password in the htpasswd file.
 pub const PASSWORD: &str = "s3cret";
 /// The folder of mod_jk 1.2.48's captured status pages.
@@ -140,6 +142,14 @@ impl Lab {
             b2,
             b3,
             solo,
+        }
+    }
+
+    /// Some traffic: `n` requests through the lb and `n` of 2000 bytes through `solo`.
+    pub fn warm_up(&self, n: usize) {
+        for i in 0..n {
+            self.get(&format!("/app/warm{i}"));
+            self.get("/solo/x?size=2000");
         }
     }
 
@@ -360,26 +370,6 @@ pub fn parse_with_python(mode: &str, body: &str) -> String {
         ),
         Err(e) => panic!("python3 could not parse the {mode} answer: {e}\n--- body ---\n{body}"),
     }
-}
-
-/// `s` as json.dumps writes it (ASCII only in these tests).
-pub fn json_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// The `name="token" value="…"` of the first form in an HTML page.
