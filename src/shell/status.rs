@@ -7,10 +7,11 @@ use crate::config::StatusWorker;
 use crate::directives::VhostConfig;
 use crate::httpd::{process, time, Request, Response, Status};
 use crate::jklog::Level;
+use crate::mount::normalize_uri;
 use crate::proxy::Runtime;
 use crate::status::{
-    check_change, check_user, csrf_token, decode_query, execute, parse_query, render,
-    render_request_error, snapshot, token_matches, LiveTarget, Mime, Page, RequestOrigin,
+    check_change, check_user, csrf_token, decode_query, execute, header_snapshot, parse_query,
+    render, render_request_error, snapshot, token_matches, LiveTarget, Mime, Page, RequestOrigin,
     SnapshotEnv, StatusError, Timestamp, View,
 };
 use std::sync::OnceLock;
@@ -86,12 +87,15 @@ fn send(mut req: Request<'_>, page: &Page) -> Status {
     Status::OK
 }
 
+/// A refused request: mod_jk's error body in the format asked for, under the page's header
+/// (server, time, versions; no worker data).
 fn refuse(
     req: Request<'_>,
     vhost: Option<&VhostConfig>,
     status: &StatusWorker,
     mime: Mime,
     error: &StatusError,
+    env: &SnapshotEnv<'_>,
 ) -> Status {
     request_log::log(
         &req,
@@ -99,8 +103,19 @@ fn refuse(
         Level::Warn,
         &format!("mod_jk_rs: status worker {}: {error}", status.name),
     );
-    let page = render_request_error(status, base_uri(&req), mime, error);
+    let page = render_request_error(status, base_uri(&req), mime, error, &header_snapshot(env));
     send(req, &page)
+}
+
+/// CVE-2018-11759: httpd's `<Location>` access control judged `r->uri` as it is, while the
+/// mount matched its normalised form. A status page asked for under another spelling
+/// (`/jkstatus;`, `/jkstatus;x`, `/jkstatus%3b`) may have slipped past a `<Location /jkstatus>`
+/// rule, so it is not served.
+fn spelled_as_mapped(req: &Request<'_>) -> bool {
+    let Some(uri) = text(req.uri()) else {
+        return false;
+    };
+    normalize_uri(uri).is_ok_and(|normal| normal == uri)
 }
 
 /// Serves a request mapped to status worker `status`.
@@ -114,17 +129,53 @@ pub fn serve(
     if !matches!(method, b"GET" | b"HEAD" | b"POST") {
         return Status::http(405);
     }
-    let who = user(&req);
-    if let Err(e) = check_user(status, who) {
-        return refuse(req, vhost, status, Mime::Html, &e);
+    if !spelled_as_mapped(&req) {
+        request_log::log(
+            &req,
+            vhost,
+            Level::Warn,
+            &format!(
+                "mod_jk_rs: status worker {}: not served under the URI '{}', which is not in \
+                 normal form (path parameters, dot segments): access control may not have \
+                 applied to it",
+                status.name,
+                String::from_utf8_lossy(req.uri().unwrap_or(b""))
+            ),
+        );
+        return Status::http(404);
     }
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let web_server = process::server_description();
+    let env = SnapshotEnv {
+        server_name: text(Some(req.server_name())).unwrap_or("localhost"),
+        server_port: req.server_port(),
+        web_server: &web_server,
+        now: Timestamp {
+            unix: since_epoch.as_secs() as i64,
+            utc_offset_minutes: (time::now_local().utc_offset / 60) as i32,
+        },
+        now_ms: since_epoch.as_millis() as u64,
+        mount_rules: &[],
+    };
+    let who = user(&req);
     let all = match parameters(&mut req) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let request = match parse_query(&all) {
+    let parsed = parse_query(&all);
+    // Refusals answer in the format asked for, as mod_jk's do.
+    let mime = match &parsed {
+        Ok(r) => r.mime,
+        Err(e) => e.mime,
+    };
+    if let Err(e) = check_user(status, who) {
+        return refuse(req, vhost, status, mime, &e, &env);
+    }
+    let request = match parsed {
         Ok(r) => r,
-        Err(e) => return refuse(req, vhost, status, e.mime, &e.error),
+        Err(e) => return refuse(req, vhost, status, e.mime, &e.error, &env),
     };
     let secret = SECRET.get().map_or(&[][..], |s| &s[..]);
     if request.command.changes_state() {
@@ -139,23 +190,13 @@ pub fn serve(
         let offered = offered_token(&all).unwrap_or_default();
         let token_ok = !secret.is_empty() && token_matches(secret, &status.name, who, &offered);
         if let Err(e) = check_change(&origin, token_ok) {
-            return refuse(req, vhost, status, request.mime, &e);
+            return refuse(req, vhost, status, request.mime, &e, &env);
         }
     }
-    let since_epoch = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
     let map = vhost.map(|v| v.map(&rt.workers, since_epoch.as_secs(), &mut |_| {}));
     let env = SnapshotEnv {
-        server_name: text(Some(req.server_name())).unwrap_or("localhost"),
-        server_port: req.server_port(),
-        web_server: &process::server_description(),
-        now: Timestamp {
-            unix: since_epoch.as_secs() as i64,
-            utc_offset_minutes: (time::now_local().utc_offset / 60) as i32,
-        },
-        now_ms: since_epoch.as_millis() as u64,
         mount_rules: map.as_deref().map_or(&[][..], |m| m.rules()),
+        ..env
     };
     let mut snap = snapshot(rt, &env);
     let mut target = LiveTarget::new(rt, env.now_ms);
@@ -169,8 +210,8 @@ pub fn serve(
         );
     }
     if request.command.changes_state() && outcome.is_ok() {
-        if let Some(path) = super::persist::path_of(status).filter(|_| !target.changes().is_empty())
-        {
+        let journal = super::persist::path_of(status).filter(|_| !target.changes().is_empty());
+        if let Some(path) = journal {
             if let Err(e) = super::persist::save(rt, &path) {
                 request_log::log(
                     &req,

@@ -32,7 +32,8 @@ pub use apply::{execute, StatusTarget};
 pub use edits::{AjpSetting, AspectEdit, EditField, Edits, LbSetting, MemberSetting, Setting};
 pub use error::StatusError;
 pub use live::{
-    edits_journal, jk_version, snapshot, Change, JournalError, LiveTarget, SnapshotEnv,
+    edits_journal, header_snapshot, jk_version, snapshot, Change, JournalError, LiveTarget,
+    SnapshotEnv,
 };
 pub use model::{
     AjpConfig, AjpWorker, Balancer, BalancerConfig, Member, SecondsRange, Server, Snapshot,

@@ -49,11 +49,9 @@ pub fn jk_version() -> String {
     format!("mod_jk_rs/{}", env!("CARGO_PKG_VERSION"))
 }
 
-/// Everything the status page shows, as it is now: workers of `worker.list` in its order
-/// (lbs with their members, plain ajp13 workers, status workers by name), current settings
-/// and counters from shared memory, and the configuration as read (without secrets).
-pub fn snapshot(rt: &Runtime, env: &SnapshotEnv<'_>) -> Snapshot {
-    let mut snapshot = Snapshot {
+/// Only the page's header (server, time, versions): what a refused request is shown with.
+pub fn header_snapshot(env: &SnapshotEnv<'_>) -> Snapshot {
+    Snapshot {
         server: Server {
             name: env.server_name.to_owned(),
             port: env.server_port,
@@ -63,8 +61,17 @@ pub fn snapshot(rt: &Runtime, env: &SnapshotEnv<'_>) -> Snapshot {
             web_server: env.web_server.to_owned(),
             jk_version: jk_version(),
         },
-        configuration: rt.workers.dump.clone(),
         ..Snapshot::default()
+    }
+}
+
+/// Everything the status page shows, as it is now: workers of `worker.list` in its order
+/// (lbs with their members, plain ajp13 workers, status workers by name), current settings
+/// and counters from shared memory, and the configuration as read (without secrets).
+pub fn snapshot(rt: &Runtime, env: &SnapshotEnv<'_>) -> Snapshot {
+    let mut snapshot = Snapshot {
+        configuration: rt.workers.dump.clone(),
+        ..header_snapshot(env)
     };
     let shown: Vec<String> = snapshot.dump_lines().map(str::to_owned).collect();
     snapshot.configuration = shown;

@@ -48,7 +48,9 @@ fn body(
             };
             render(&view, &outcome).body
         }
-        Err(e) => render_request_error(&status, "/jkstatus", e.mime, &e.error).body,
+        Err(e) => {
+            render_request_error(&status, "/jkstatus", e.mime, &e.error, &Snapshot::default()).body
+        }
     }
 }
 

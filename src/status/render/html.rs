@@ -24,7 +24,15 @@ th{background:#f0f3f6}.badge{border-radius:1em;padding:0 .55em;font-weight:600;c
 .result{padding:.5rem;border-radius:6px}.result.error{background:#ffebe9;border:1px solid #cf222e}\
 .result.ok{background:#dafbe1;border:1px solid #1a7f37}form.inline{display:inline}\
 button,input[type=submit]{font:inherit;padding:.1rem .6rem;cursor:pointer}\
-@media(max-width:640px){body{font-size:14px}th,td{padding:.2rem .3rem}}";
+h2 small{font-weight:normal;color:#57606a}.actions{font-size:.85rem;font-weight:normal;margin-left:.4rem}\
+.actions a,td a{margin-right:.3rem}nav input[type=number]{width:4em}\
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:.4rem 0}dt{font-weight:600}dd{margin:0}\
+@media(max-width:640px){body{font-size:14px}main{padding:0 .4rem}section{padding:.3rem .5rem}\
+th,td{padding:.2rem .3rem}.links{display:block;font-size:.8rem}button{padding:.1rem .4rem}\
+dl{display:block}dd{margin:0 0 .4rem 1rem}}";
+
+/// No favicon request (it would be a 404 on every load): an empty inline icon.
+const ICON: &str = "<link rel=\"icon\" href=\"data:,\"/>\n";
 
 /// The whole page for `body`.
 pub fn page(view: &View<'_>, body: &Body<'_>, outcome: &Result<(), StatusError>) -> String {
@@ -62,6 +70,7 @@ fn frame(view: &View<'_>, refresh: bool, main: &str) -> String {
         String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n");
     out.push_str("<title>JK Status Manager</title>\n");
+    out.push_str(ICON);
     if let (true, Some(seconds)) = (refresh, view.request.refresh) {
         out.push_str(&format!(
             "<meta http-equiv=\"refresh\" content=\"{seconds}\"/>\n"
@@ -117,6 +126,17 @@ fn navigation(view: &View<'_>, out: &mut String) {
         let bits = toggled.0.to_string();
         out.push_str(&query_link(view, label, &[("opt", &bits)]));
     }
+    if let Some(seconds) = view.request.refresh {
+        let mut params = vec![("cmd", command)];
+        if let Some(worker) = view.request.worker.as_deref() {
+            params.push(("w", worker));
+        }
+        out.push_str(&query_link(
+            view,
+            &format!("Stop auto refresh ({seconds} s)"),
+            &params,
+        ));
+    }
     out.push_str(&format!(
         "<form class=\"inline\" method=\"get\" action=\"{}\"><label>Auto refresh <input name=\"re\" type=\"number\" min=\"1\" size=\"3\" value=\"{}\"/> s</label> <input type=\"submit\" value=\"Start\"/></form>",
         e(view.base_uri),
@@ -160,7 +180,7 @@ fn redirect_page(view: &View<'_>) -> String {
     }
     let target = super::html_forms::url(view, &params);
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>JK Status Manager</title>\n<meta http-equiv=\"refresh\" content=\"3;url={target}\"/>\n<style>{STYLE}</style></head>\n<body><main><p class=\"result ok\" role=\"status\">Result: OK - You will be redirected in 3 seconds. <a href=\"{target}\">Continue</a></p></main></body>\n</html>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><title>JK Status Manager</title>\n{ICON}<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<meta http-equiv=\"refresh\" content=\"3;url={target}\"/>\n<style>{STYLE}</style></head>\n<body><main><p class=\"result ok\" role=\"status\">Result: OK - You will be redirected in 3 seconds. <a href=\"{target}\">Continue</a></p></main></body>\n</html>\n"
     )
 }
 

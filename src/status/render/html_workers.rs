@@ -14,7 +14,7 @@ use crate::status::request::DisplayOption;
 
 fn worker_heading(view: &View<'_>, name: &str, kind: &str, out: &mut String) {
     out.push_str(&format!(
-        "<section>\n<h2>{} <small>({kind})</small> ",
+        "<section>\n<h2>{} <small>({kind})</small> <span class=\"actions\">",
         e(name)
     ));
     out.push_str(&query_link(view, "Show", &[("cmd", "show"), ("w", name)]));
@@ -28,7 +28,7 @@ fn worker_heading(view: &View<'_>, name: &str, kind: &str, out: &mut String) {
             "Reset",
         ));
     }
-    out.push_str("</h2>\n");
+    out.push_str("</span></h2>\n");
 }
 
 fn table(head: &[&str], rows: &[Vec<String>], out: &mut String) {
@@ -126,7 +126,12 @@ pub fn balancer(view: &View<'_>, lb: &Balancer, members: &[&Member], out: &mut S
     if !view.hides(DisplayOption::HideMembers) {
         out.push_str("<h3>Members</h3>\n");
         let rows: Vec<Vec<String>> = members.iter().map(|m| member_row(view, lb, m)).collect();
-        table(&MEMBER_HEAD, &rows, out);
+        // The actions right after the states, so a phone shows both without scrolling.
+        let mut head = MEMBER_HEAD.to_vec();
+        if !view.read_only() {
+            head.insert(4, "Actions");
+        }
+        table(&head, &rows, out);
         if !view.hides(DisplayOption::HideAjpConfig) {
             let rows: Vec<Vec<String>> = members
                 .iter()
@@ -169,20 +174,30 @@ fn member_row(view: &View<'_>, lb: &Balancer, m: &Member) -> Vec<String> {
             clock::readable(Timestamp { unix, ..now })
         });
     let mut name = e(&m.name);
-    name.push(' ');
+    name.push_str(" <span class=\"links\">");
     name.push_str(&query_link(
         view,
         "Show",
         &[("cmd", "show"), ("w", &lb.name), ("sw", &m.name)],
     ));
     if !view.read_only() {
-        name.push_str(&member_actions(view, lb, m));
+        name.push_str(&query_link(
+            view,
+            "Edit",
+            &[("cmd", "edit"), ("w", &lb.name), ("sw", &m.name)],
+        ));
     }
+    name.push_str("</span>");
     let mut row = vec![
         name,
         activation_badge(m.activation),
         state_badge(m.state),
         badge(health.name(), health.name()),
+    ];
+    if !view.read_only() {
+        row.push(member_actions(view, lb, m));
+    }
+    row.extend([
         m.distance.to_string(),
         m.lbfactor.to_string(),
         m.lbmult.to_string(),
@@ -190,7 +205,7 @@ fn member_row(view: &View<'_>, lb: &Balancer, m: &Member) -> Vec<String> {
         m.elected.to_string(),
         m.sessions.to_string(),
         m.errors.to_string(),
-    ];
+    ]);
     row.extend(traffic_cells(&m.traffic));
     row.extend([
         e(&m.route),
@@ -217,13 +232,9 @@ fn traffic_cells(t: &Traffic) -> [String; 8] {
     ]
 }
 
-/// Edit link, drain/activate, reset and (in error) recover buttons of one member.
+/// Drain/activate, reset and (in error) recover buttons of one member.
 fn member_actions(view: &View<'_>, lb: &Balancer, m: &Member) -> String {
-    let mut out = query_link(
-        view,
-        "Edit",
-        &[("cmd", "edit"), ("w", &lb.name), ("sw", &m.name)],
-    );
+    let mut out = String::new();
     let (label, value) = match m.activation {
         Activation::Active => ("Drain", "1"),
         _ => ("Activate", "0"),

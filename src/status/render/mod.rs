@@ -111,8 +111,14 @@ pub fn render_request_error(
     base_uri: &str,
     mime: Mime,
     error: &StatusError,
+    header: &Snapshot,
 ) -> Page {
-    let snapshot = Snapshot::default();
+    let snapshot = Snapshot {
+        server: header.server.clone(),
+        now: header.now,
+        software: header.software.clone(),
+        ..Snapshot::default()
+    };
     let request = StatusRequest {
         mime,
         ..StatusRequest::default()
