@@ -1473,3 +1473,57 @@ fn mounts_without_a_workers_file_are_explained_once() {
         .collect();
     assert_eq!(said.len(), 1, "exit {code}:\n{output}");
 }
+
+/// CVE-2018-11759 for every worker, not only the status page: httpd's `<Location>` access
+/// control must see the URI the mount matched. A protected path stays protected under every
+/// spelling that maps to it (path parameters, `//`, dot segments), while an unprotected URI
+/// with `;jsessionid=` still reaches Tomcat as the client sent it.
+#[test]
+fn cve_2018_11759_location_rules_hold_for_every_spelling_of_a_mapped_uri() {
+    let b1 = backend("b1");
+    let httpd = app_site(Mpm::Event, b1.port(), &[])
+        .conf("<Location /app/admin>\n  Require ip 192.0.2.1\n</Location>")
+        .start();
+    let mut c = Checks::new();
+    for spelling in [
+        "/app/admin",
+        "/app/admin;",
+        "/app/admin;x=1",
+        "/app/admin%3b",
+        "/app/admin/",
+        "//app/admin",
+        "/app//admin",
+        "/app/./admin",
+        "/app/x/../admin",
+        "/app/x/..;/admin",
+        "/app;/admin",
+        "/app/admin;jsessionid=ABC.b1",
+        "/app/%61dmin",
+    ] {
+        if let Some(resp) = try_send(&mut c, &httpd, &Request::get(spelling)) {
+            c.check(resp.status == 403 || resp.status == 404, || {
+                format!(
+                    "{spelling}: {} from {:?}, expected 403/404",
+                    resp.status,
+                    resp.header("X-Backend")
+                )
+            });
+        }
+    }
+    c.check(b1.requests().is_empty(), || {
+        format!("the backend saw protected requests: {:?}", uris_seen(&b1))
+    });
+    b1.clear();
+    check_forwarded(
+        &mut c,
+        &httpd,
+        &Request::get("/app/public;jsessionid=ABC.b1"),
+        "session URI",
+    );
+    c.equal(
+        uris_seen(&b1),
+        vec!["/app/public;jsessionid=ABC.b1".to_string()],
+        "the backend gets the URI with its session parameter",
+    );
+    c.finish(&httpd);
+}

@@ -27,10 +27,13 @@ pub struct Gathered<'r> {
 }
 
 impl<'r> Gathered<'r> {
+    /// `decoded_uri`: the decoded path to forward instead of `src.uri()` (the URI as the client
+    /// sent it, when httpd's `r->uri` was replaced by its normal form).
     pub fn collect<S: Source<'r>>(
         src: &S,
         env: &Env<'_, 'r, S>,
         cfg: Option<&'r VhostConfig>,
+        decoded_uri: Option<&'r [u8]>,
     ) -> Result<Gathered<'r>, InvalidContentLength> {
         let options = cfg.map_or_else(OptionSet::default, |c| c.options);
         let body = body_kind(
@@ -46,7 +49,11 @@ impl<'r> Gathered<'r> {
         let extract_ssl = is_ssl && cfg.is_none_or(|c| c.extract_ssl);
         Ok(Gathered {
             options,
-            uri: forwarded_uri(options.forward_uri(), src.uri(), src.unparsed_uri()),
+            uri: forwarded_uri(
+                options.forward_uri(),
+                decoded_uri.or_else(|| src.uri()),
+                src.unparsed_uri(),
+            ),
             body,
             remote_addr,
             remote_port,
@@ -201,7 +208,7 @@ mod tests {
     fn with<T>(r: &FakeRequest, lines: &[(&str, &str)], f: impl FnOnce(RequestInfo<'_>) -> T) -> T {
         let cfg = Box::leak(Box::new(FakeRequest::vhost(lines)));
         let env = Env::new(r, Some(&cfg.env));
-        let g = Gathered::collect(r, &env, Some(cfg)).unwrap();
+        let g = Gathered::collect(r, &env, Some(cfg), None).unwrap();
         f(g.info(r, &env, None))
     }
 
@@ -277,14 +284,14 @@ mod tests {
         r.headers.push(("Content-Length", "ten"));
         let env = Env::new(&r, None);
         assert_eq!(
-            Gathered::collect(&r, &env, None).err(),
+            Gathered::collect(&r, &env, None, None).err(),
             Some(InvalidContentLength)
         );
         r.env.push(("JK_IGNORE_CL", "1"));
         let names = FakeRequest::names(&[]);
         let env = Env::new(&r, Some(&names));
         assert_eq!(
-            Gathered::collect(&r, &env, None).unwrap().body,
+            Gathered::collect(&r, &env, None, None).unwrap().body,
             BodyKind::Chunked
         );
     }

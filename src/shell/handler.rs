@@ -2,7 +2,7 @@
 //! it, gathers what FORWARD_REQUEST needs (`gather`), has the proxy serve it, and leaves the
 //! notes and the `JkRequestLogFormat` line behind.
 use super::lifecycle::runtime;
-use super::translate::{mapping_for_handler, Mapped, HANDLER, NOTE_WORKER};
+use super::translate::{mapping_for_handler, Mapped, HANDLER, NOTE_ORIGINAL_URI, NOTE_WORKER};
 use super::{request_log, vhost_of, watchdog};
 use crate::decimal::{seconds_micros, DurationText};
 use crate::directives::{Flag, OptionSet, VhostConfig};
@@ -123,8 +123,13 @@ pub fn handle(mut req: Request<'_>) -> Status {
         .as_ref()
         .and_then(Mapped::rule)
         .filter(|r| r.worker == worker);
+    // A URI translate replaced by its normal form goes to the backend as the client sent it.
+    let original = mapped
+        .as_ref()
+        .filter(|m| m.renormalized)
+        .and_then(|_| req.note(NOTE_ORIGINAL_URI));
     let env = Env::new(&req, cfg.map(|c| &c.env));
-    let Ok(gathered) = Gathered::collect(&req, &env, cfg) else {
+    let Ok(gathered) = Gathered::collect(&req, &env, cfg, original) else {
         request_log::log(
             &req,
             cfg,
@@ -134,7 +139,7 @@ pub fn handle(mut req: Request<'_>) -> Status {
         return Status::http(400);
     };
     let info = gathered.info(&req, &env, rule);
-    let session_uri = String::from_utf8_lossy(req.uri().unwrap_or(b"/"));
+    let session_uri = String::from_utf8_lossy(original.or(req.uri()).unwrap_or(b"/"));
     let cookies = if target.is_lb() {
         Cookies::of(&req)
     } else {

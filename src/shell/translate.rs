@@ -16,12 +16,19 @@ use std::sync::Arc;
 /// The handler name mod_jk registers; `SetHandler jakarta-servlet` selects it too.
 pub const HANDLER: &CStr = c"jakarta-servlet";
 pub const NOTE_WORKER: &CStr = c"JK_WORKER_NAME";
+/// The URI as decoded before normalisation, when translate replaced `r->uri` by its normal form.
+pub const NOTE_ORIGINAL_URI: &CStr = c"JK_RS_ORIGINAL_URI";
 
 /// A mapping result: the map in force and the index of the matching rule in it (no copy of
 /// the rule per request).
 pub struct Mapped {
     map: Arc<MountMap>,
     index: usize,
+    /// The URI's normal form when it differs from `r->uri` (path parameters, `//`, dot
+    /// segments): translate makes it `r->uri`, keeping the original for the backend.
+    normal: Option<String>,
+    /// `r->uri` was replaced by its normal form; the original is in [`NOTE_ORIGINAL_URI`].
+    pub renormalized: bool,
 }
 
 impl Mapped {
@@ -83,7 +90,16 @@ fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<Mapped>, Status
     let map = cfg.map(&rt.workers, unix_now(), &mut |msg| {
         request_log::log(req, Some(cfg), Level::Warn, &format!("mod_jk_rs: {msg}"))
     });
-    Ok(map.find(&normalized).map(|index| Mapped { map, index }))
+    let normal = match &normalized {
+        Cow::Owned(n) => Some(n.clone()),
+        Cow::Borrowed(_) => None,
+    };
+    Ok(map.find(&normalized).map(|index| Mapped {
+        map,
+        index,
+        normal,
+        renormalized: false,
+    }))
 }
 
 pub fn translate(mut req: Request<'_>) -> Status {
@@ -99,7 +115,16 @@ pub fn translate(mut req: Request<'_>) -> Status {
     };
     match lookup(&req, cfg) {
         Err(status) => status,
-        Ok(Some(mapped)) => {
+        Ok(Some(mut mapped)) => {
+            // CVE-2018-11759: httpd's <Location> access control runs after this hook and
+            // judges r->uri; the mapping judged the normal form. Make them one: the normal
+            // form becomes r->uri (as mod_jk 1.2.46 does), the original goes to the backend.
+            if let Some(normal) = mapped.normal.take() {
+                let original = req.uri().unwrap_or(b"").to_vec();
+                req.set_note(NOTE_ORIGINAL_URI, &original);
+                req.set_uri(normal.as_bytes());
+                mapped.renormalized = true;
+            }
             let Some(rule) = mapped.rule() else {
                 return Status::DECLINED;
             };
