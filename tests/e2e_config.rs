@@ -217,10 +217,14 @@ fn container_view(uri: &str) -> String {
 #[test]
 fn mount_file_changes_apply_without_restart_and_a_broken_file_keeps_the_previous_rules() {
     let b1 = backend("b1");
+    // One server process: each process reloads the file on its own, and one that served no
+    // request while the good file was in place keeps an older map when it meets the broken one
+    // (as with mod_jk); which process the kernel hands a request to is not the test's to choose.
     let httpd = Site::new(Mpm::Event)
         .worker("w1", b1.port(), &[])
         .conf("JkMountFile {dir}/uriworkermap.properties")
         .conf("JkMountFileReload 1")
+        .conf("StartServers 1\nServerLimit 1\nMaxRequestWorkers 25")
         .file("uriworkermap.properties", "/one/*=w1\n")
         .start();
     let mut c = Checks::new();
