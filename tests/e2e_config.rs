@@ -1129,6 +1129,39 @@ fn remote_address_and_port_indicators_override_what_the_backend_is_told() {
     c.finish(&httpd);
 }
 
+/// `JkOptions +ForwardPhysicalAddress` behind mod_remoteip: the backend is told the
+/// connection's own peer, address and port (mod_remoteip leaves the client's port unknown: 0).
+#[test]
+fn forward_physical_address_sends_the_connections_port_behind_mod_remoteip() {
+    let b1 = backend("b1");
+    let mut cfg = app_site(Mpm::Event, b1.port(), &[])
+        .conf("RemoteIPHeader X-Forwarded-For")
+        .conf("RemoteIPInternalProxy 127.0.0.1")
+        .conf("JkOptions +ForwardPhysicalAddress")
+        .config();
+    cfg.extra_modules.push("remoteip".to_string());
+    let httpd = Httpd::start(cfg).unwrap_or_else(|e| panic!("httpd did not start:\n{e}"));
+    let mut c = Checks::new();
+    let mut conn = Connection::open(httpd.addr()).unwrap();
+    let local_port = conn.local_addr().unwrap().port();
+    let resp = conn
+        .send(&Request::get("/app/phys").header("X-Forwarded-For", "203.0.113.5"))
+        .unwrap();
+    c.equal(resp.status, 200, "status");
+    if let Some(r) = only_request(&mut c, &b1, "/app/phys") {
+        c.equal(r.remote_addr.as_str(), "127.0.0.1", "remote_addr");
+        c.equal(
+            r.attribute("AJP_REMOTE_PORT"),
+            Some(local_port.to_string().as_str()),
+            "AJP_REMOTE_PORT (the connection's port)",
+        );
+        // Without HostnameLookups there is no host name: a null string, as mod_jk sends,
+        // not the address a second time.
+        c.equal(r.remote_host.as_deref(), None, "remote_host");
+    }
+    c.finish(&httpd);
+}
+
 #[test]
 fn default_remote_address_indicator_is_jk_remote_addr() {
     let b1 = backend("b1");

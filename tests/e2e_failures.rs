@@ -124,6 +124,59 @@ fn malformed_backend_answers_give_502_and_the_next_request_works() {
     c.finish(&httpd);
 }
 
+/// A GET_BODY_CHUNK asking for 0xFFFF bytes (what a Tomcat with an odd `packetSize` may send)
+/// is answered with at most one packet, as mod_jk does, not refused with a 502.
+#[test]
+fn a_get_body_chunk_for_0xffff_bytes_is_capped_not_refused() {
+    let b1 = backend("b1");
+    let httpd = app_site(Mpm::Event, b1.port(), &["reply_timeout=2000"]).start();
+    let mut c = Checks::new();
+    match send(&httpd, &Request::get("/app/odd?fault=badgetbody")) {
+        Err(e) => c.fail(format!("failed at the HTTP level: {e}")),
+        Ok(resp) => {
+            c.equal(resp.status, 200, "status");
+            c.equal(resp.header("X-Backend"), Some("b1"), "X-Backend");
+        }
+    }
+    next_request_works(&httpd, &mut c, "badgetbody");
+    c.check(b1.protocol_errors().is_empty(), || {
+        format!(
+            "the backend saw protocol errors: {:?}",
+            b1.protocol_errors()
+        )
+    });
+    no_crash(&httpd, &mut c);
+    c.finish(&httpd);
+}
+
+/// A status httpd has no phrase for (an application's 477, 599, 299) passes through as mod_jk
+/// passes it, whether Tomcat sends a phrase or only the number (its default), instead of
+/// httpd's 500; known codes keep httpd's phrase when Tomcat sends only the number.
+#[test]
+fn status_codes_httpd_does_not_know_pass_through() {
+    let b1 = backend("b1");
+    let httpd = app_site(Mpm::Event, b1.port(), &[]).start();
+    let mut c = Checks::new();
+    for (query, status, reason) in [
+        ("status=477&reason=477", 477, "477"),
+        ("status=599&reason=599", 599, "599"),
+        ("status=299&reason=299", 299, "299"),
+        ("status=477&reason=Odd", 477, "Odd"),
+        ("status=404&reason=404", 404, "Not Found"),
+        ("status=200&reason=200", 200, "OK"),
+    ] {
+        match send(&httpd, &Request::get(&format!("/app/s?{query}"))) {
+            Err(e) => c.fail(format!("{query}: failed at the HTTP level: {e}")),
+            Ok(resp) => {
+                c.equal(resp.status, status, &format!("{query}: status"));
+                c.equal(resp.reason.as_str(), reason, &format!("{query}: reason"));
+            }
+        }
+    }
+    no_crash(&httpd, &mut c);
+    c.finish(&httpd);
+}
+
 #[test]
 fn silent_backend_gives_504_after_the_reply_timeout() {
     let b1 = backend("b1");

@@ -154,8 +154,6 @@ pub enum ProtocolError {
     BodyChunkTooLong { claimed: usize, available: usize },
     /// END_RESPONSE reuse flag 0xFF, which mod_jk refuses.
     BadReuseFlag(u8),
-    /// GET_BODY_CHUNK asked for 0xFFFF bytes, which mod_jk refuses.
-    BadGetBodyLength,
     /// A response header code 0xA0xx that AJP does not define.
     UnknownHeaderCode(u16),
 }
@@ -183,9 +181,6 @@ impl fmt::Display for ProtocolError {
             ),
             ProtocolError::BadReuseFlag(flag) => {
                 write!(f, "AJP END_RESPONSE with invalid reuse flag {flag:#04x}")
-            }
-            ProtocolError::BadGetBodyLength => {
-                f.write_str("AJP GET_BODY_CHUNK with invalid length 0xFFFF")
             }
             ProtocolError::UnknownHeaderCode(code) => {
                 write!(f, "unknown AJP response header code {code:#06x}")
@@ -250,10 +245,11 @@ pub fn parse_payload(payload: &[u8]) -> Result<Response<'_>, ProtocolError> {
             0xFF => Err(ProtocolError::BadReuseFlag(0xFF)),
             flag => Ok(Response::EndResponse { reuse: flag != 0 }),
         },
-        GET_BODY_CHUNK => match reader.u16("requested length")? {
-            0xFFFF => Err(ProtocolError::BadGetBodyLength),
-            requested => Ok(Response::GetBodyChunk { requested }),
-        },
+        // Any length, 0xFFFF included (a container with an odd packetSize asks for it): the
+        // answer is capped at what a packet holds, as mod_jk does.
+        GET_BODY_CHUNK => Ok(Response::GetBodyChunk {
+            requested: reader.u16("requested length")?,
+        }),
         CPONG => Ok(Response::CPong),
         other => Err(ProtocolError::UnknownType(other)),
     }
@@ -494,7 +490,11 @@ mod tests {
             parse(b"\x06\xff\xfe"),
             Ok(Response::GetBodyChunk { requested: 0xFFFE })
         );
-        assert_eq!(parse(b"\x06\xff\xff"), Err(ProtocolError::BadGetBodyLength));
+        // 0xFFFF too: the exchange caps what it sends at one packet, as mod_jk does.
+        assert_eq!(
+            parse(b"\x06\xff\xff"),
+            Ok(Response::GetBodyChunk { requested: 0xFFFF })
+        );
     }
 
     #[test]
@@ -669,7 +669,6 @@ mod tests {
         // Counts and lengths: refused.
         assert!(parse(b"\x04\xff\xff\xff\xff\xff\xff").is_err());
         assert!(parse(b"\x03\xff\xff").is_err());
-        assert_eq!(parse(b"\x06\xff\xff"), Err(ProtocolError::BadGetBodyLength));
         assert_eq!(
             decode(b"AB\xff\xff\x09", MAX_MAX_PACKET),
             Err(ProtocolError::TooLong {

@@ -34,7 +34,9 @@ pub fn client_address<'r, S: Source<'r>>(
     if options.has(Flag::ForwardLocalAddress) {
         (addr, port) = (src.local_ip(), RemotePort::Text(b"0"));
     } else if options.has(Flag::ForwardPhysicalAddress) {
-        addr = src.client_ip();
+        // The connection's own peer, port included (behind mod_remoteip the client's port is
+        // not known: the useragent port is 0).
+        (addr, port) = (src.client_ip(), number(src.client_port()));
     }
     let addr = env.indicator(|n| &n.remote_addr).unwrap_or(addr);
     let port = match env.indicator(|n| &n.remote_port) {
@@ -71,7 +73,7 @@ mod tests {
         let local = [("JkOptions", "+ForwardLocalAddress")];
         assert_eq!(address(&r, &local), ("127.0.0.1".into(), "0".into()));
         let physical = [("JkOptions", "+ForwardPhysicalAddress")];
-        assert_eq!(address(&r, &physical), ("10.9.8.7".into(), "50123".into()));
+        assert_eq!(address(&r, &physical), ("10.9.8.7".into(), "40001".into()));
     }
 
     #[test]

@@ -123,6 +123,9 @@ impl Source<'static> for FakeRequest {
     fn client_ip(&self) -> &'static [u8] {
         self.client_ip.as_bytes()
     }
+    fn client_port(&self) -> u16 {
+        40001
+    }
     fn local_ip(&self) -> &'static [u8] {
         self.local_ip.as_bytes()
     }

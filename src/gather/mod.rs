@@ -42,8 +42,9 @@ pub trait Source<'r> {
     /// The client's address and port as mod_remoteip left them.
     fn useragent_ip(&self) -> &'r [u8];
     fn useragent_port(&self) -> u16;
-    /// The TCP peer's address (before mod_remoteip).
+    /// The TCP peer's address and port (before mod_remoteip).
     fn client_ip(&self) -> &'r [u8];
+    fn client_port(&self) -> u16;
     fn local_ip(&self) -> &'r [u8];
     /// The client's host name if httpd looked it up, else its address.
     fn remote_host(&self) -> Option<&'r [u8]>;

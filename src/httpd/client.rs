@@ -136,9 +136,17 @@ impl Client for HttpdClient<'_> {
             b'0' + (status % 10) as u8,
         ];
         // Tomcat 8.5+ sends the code itself as the reason (sendReasonPhrase=false): then
-        // httpd's own phrase ("200 OK") is better than "200 200".
-        let line = (is_valid_reason(reason) && (100..1000).contains(&status) && reason != code)
-            .then_some([&code[..], b" ", reason]);
+        // httpd's own phrase ("200 OK") is better than "200 200" — for a code httpd knows. For
+        // one it does not (477, 599), httpd would answer 500 without a status line of ours.
+        let in_range = (100..1000).contains(&status);
+        let own_reason = is_valid_reason(reason) && reason != code;
+        let line = if in_range && own_reason {
+            Some([&code[..], b" ", reason])
+        } else if in_range && !super::response::httpd_knows_status(status, &code) {
+            Some([&code[..], b" ", &code[..]])
+        } else {
+            None
+        };
         self.req.set_status(status, line.as_ref().map(|l| &l[..]));
         // Error responses may be replaced by httpd's own page: their headers must survive that.
         let keep_on_error = status >= 400;

@@ -174,18 +174,31 @@ impl<'r> Request<'r> {
         self.field(self.conn().local_ip).unwrap_or(b"")
     }
 
-    /// The client's host name if httpd looked it up, else its address.
+    /// The client's host name if httpd looked it up (`HostnameLookups`), else none: what mod_jk
+    /// forwards (a null string, not the address again, which would cost 10 bytes of the packet).
     pub fn remote_host(&self) -> Option<&'r [u8]> {
-        // SAFETY: connection and per_dir_config are live; REMOTE_NAME never returns NULL in 2.4.
+        // SAFETY: connection and per_dir_config are live; REMOTE_HOST returns NULL when no
+        // name is known.
         let p = unsafe {
             ffi::ap_get_remote_host(
                 self.rec().connection,
                 self.rec().per_dir_config.cast(),
-                ffi::REMOTE_NAME as i32,
+                ffi::REMOTE_HOST as i32,
                 std::ptr::null_mut(),
             )
         };
         self.field(p)
+    }
+
+    /// The TCP peer's port, before mod_remoteip (`c->client_addr`).
+    pub fn client_port(&self) -> u16 {
+        let addr = self.conn().client_addr;
+        if addr.is_null() {
+            0
+        } else {
+            // SAFETY: a non-NULL client_addr is the connection's live apr_sockaddr_t.
+            unsafe { (*addr).port }
+        }
     }
 
     pub fn server_name(&self) -> &'r [u8] {

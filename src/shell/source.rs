@@ -40,6 +40,9 @@ impl<'r> Source<'r> for Request<'r> {
     fn client_ip(&self) -> &'r [u8] {
         Request::client_ip(self)
     }
+    fn client_port(&self) -> u16 {
+        Request::client_port(self)
+    }
     fn local_ip(&self) -> &'r [u8] {
         Request::local_ip(self)
     }

@@ -36,7 +36,7 @@
 //! | `fault=silent` | read the request (no GET_BODY_CHUNK), never answer; keep the socket open |
 //! | `fault=badreuse` | END_RESPONSE reuse byte 0xFF |
 //! | `fault=cpongless` | answer normally, then ignore CPINGs on this connection |
-//! | `fault=badgetbody` | a GET_BODY_CHUNK asking for 0xFFFF bytes before the headers |
+//! | `fault=badgetbody` | a GET_BODY_CHUNK asking for 0xFFFF bytes before the headers (the body packet answering it is read) |
 //! | `fault=twoheaders` | SEND_HEADERS twice |
 //!
 //! After `badmagic`, `oversize`, `badchunk`, `badreuse`, `badgetbody` and `twoheaders` the rest of
@@ -746,7 +746,10 @@ impl Connection<'_> {
             .unwrap_or_else(|| reason_phrase(plan.status));
 
         if plan.fault == Some(Fault::BadGetBody) {
+            // As a container with an odd packetSize asks: the front end may refuse, or cap the
+            // size and answer with a body packet (mod_jk does), which is read here.
             self.send_get_body_chunk(0xFFFF)?;
+            self.read_body_packet()?;
         }
         // Byte-swapped: a magic that no AJP13 peer accepts.
         let magic = match plan.fault {
