@@ -745,3 +745,52 @@ fn empty_jk_sticky_ignore_turns_stickiness_off() {
         "with JK_STICKY_IGNORE the requests spread: {free:?}"
     );
 }
+
+/// A request whose headers can never fit `max_packet_size` is the client's error: one 413, one
+/// log line, no member tried twice, no failover, and the balance of the next requests is
+/// untouched (it used to cost two attempts per member and skew the load values).
+#[test]
+fn an_oversized_request_is_a_413_that_touches_no_member() {
+    let (b1, b2) = (backend("b1"), backend("b2"));
+    let props = lb_properties(
+        &[member("b1", b1.port(), &[]), member("b2", b2.port(), &[])],
+        &[],
+        &[],
+    );
+    let mut cfg = HttpdConfig::with_module(Mpm::Event);
+    cfg.global =
+        "JkWorkersFile {dir}/workers.properties\nJkMount /app/* lb\nLimitRequestFieldSize 32768\n"
+            .to_string();
+    cfg.files = vec![("workers.properties".to_string(), props)];
+    let httpd = Httpd::start(cfg).unwrap_or_else(|e| panic!("httpd did not start:\n{e}"));
+    let mut c = Checks::new();
+    let big = format!("big={}", "x".repeat(9000));
+    match outcome(&httpd, &get_with_cookie("/app/big", &big)) {
+        Ok((413, None)) => {}
+        other => c.fail(format!(
+            "oversized request: {other:?}, expected 413 from httpd"
+        )),
+    }
+    let log = httpd.error_log();
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("max_packet_size"))
+        .collect();
+    c.check(lines.len() == 1, || {
+        format!("expected one log line, got {lines:?}")
+    });
+    c.check(!log.contains("trying another member"), || {
+        "a failover was tried".to_string()
+    });
+    let mut seen = BTreeMap::new();
+    for _ in 0..20 {
+        if let Ok((200, Some(name))) = outcome(&httpd, &Request::get("/app/after")) {
+            *seen.entry(name).or_insert(0) += 1;
+        }
+    }
+    c.check(
+        seen.get("b1") == Some(&10) && seen.get("b2") == Some(&10),
+        || format!("the next 20 requests were not balanced 10/10: {seen:?}"),
+    );
+    c.finish(&httpd);
+}

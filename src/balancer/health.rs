@@ -34,6 +34,10 @@ pub enum AttemptResult {
     /// in flight or `error_escalation_time` is 0 or the errors started that long ago;
     /// otherwise a "local error" that maintenance escalates later.
     BackendFailure,
+    /// The request cannot be sent to any member (its headers do not fit `max_packet_size`):
+    /// the request's fault, not the member's. No state change, no failover, its load is taken
+    /// back (mod_jk answers such a request at once, touching no member).
+    Unsendable,
     /// No connection could be made at all (refused, unreachable, connect timeout, failed
     /// connect-time CPing): the member is not there, whoever else is busy with it. ERR at once,
     /// where mod_jk would keep trying it first for every request for up to
@@ -63,6 +67,9 @@ pub(crate) fn apply(
         member.last_error_time.store(now_ms, Ordering::Relaxed);
     };
 
+    if result == AttemptResult::Unsendable {
+        return Verdict::Stop;
+    }
     if result == AttemptResult::NoConnection {
         if State::from_code(member.state.load(Ordering::Relaxed)) != State::Error {
             set(State::Busy);
@@ -143,5 +150,6 @@ pub(crate) fn apply(
             Verdict::FailOver
         }
         AttemptResult::NoConnection => Verdict::FailOver,
+        AttemptResult::Unsendable => Verdict::Stop,
     }
 }

@@ -430,7 +430,10 @@ impl Balancer {
         let _lock = (settings.lock == LbLock::Pessimistic).then(|| lb.lock.acquire());
         lb.leave();
         member.leave();
-        if result == AttemptResult::NoConnection {
+        if matches!(
+            result,
+            AttemptResult::NoConnection | AttemptResult::Unsendable
+        ) {
             // The request never reached the member: take back what `start` counted.
             remove_load(member, selection.added_load);
             decrement(&member.elected);

@@ -39,7 +39,7 @@ impl From<AttemptKind> for AttemptResult {
             AttemptKind::Timeout => AttemptResult::ReplyTimeout,
             AttemptKind::Backend => AttemptResult::BackendFailure,
             AttemptKind::FailOnStatus(code) => AttemptResult::FailOnStatus { positive: code > 0 },
-            AttemptKind::Request => AttemptResult::LocalError,
+            AttemptKind::Request => AttemptResult::Unsendable,
         }
     }
 }

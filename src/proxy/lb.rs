@@ -242,6 +242,8 @@ fn failure_text(result: AttemptResult) -> &'static str {
         AttemptResult::FailOnStatus { .. } => "its status matched fail_on_status",
         AttemptResult::BusyLimit | AttemptResult::NoConnection => "it is busy",
         AttemptResult::LocalError => "a bad AJP message",
-        AttemptResult::ClientError | AttemptResult::Success => "its state changed",
+        AttemptResult::ClientError | AttemptResult::Success | AttemptResult::Unsendable => {
+            "its state changed"
+        }
     }
 }

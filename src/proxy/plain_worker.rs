@@ -137,7 +137,10 @@ fn finish(
         AttemptResult::FailOnStatus { positive: true }
         | AttemptResult::BackendFailure
         | AttemptResult::Unreachable => failed(now_ms()),
-        AttemptResult::LocalError | AttemptResult::BusyLimit | AttemptResult::NoConnection => {}
+        AttemptResult::LocalError
+        | AttemptResult::BusyLimit
+        | AttemptResult::NoConnection
+        | AttemptResult::Unsendable => {}
     }
 }
 
