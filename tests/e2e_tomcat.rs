@@ -21,9 +21,10 @@ mod tutorial;
 
 use e2e_common::{noise, Checks};
 use http_client::{Body, Request, Response};
-use httpd::{config_test, module_path, Httpd, HttpdConfig, Mpm};
+use httpd::{config_test, free_port, module_path, Httpd, HttpdConfig, Mpm};
 use std::fmt::Write as _;
 use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tutorial::{repo, tomcat_wanted, Tutorial, TOMCATS};
 
@@ -33,6 +34,8 @@ const TUTORIAL_WORKERS: &str = include_str!("fixtures/tutorial-workers.propertie
 const TUTORIAL_JK_CONF: &str = include_str!("fixtures/tomcat/tutorial/httpd-jk.conf");
 /// The tutorial's index.jsp, verbatim.
 const TUTORIAL_INDEX_JSP: &str = include_str!("fixtures/tomcat/tutorial/index.jsp");
+/// The tutorial's `<Cluster>` block for server.xml, verbatim.
+const TUTORIAL_CLUSTER: &str = include_str!("fixtures/tomcat/tutorial/cluster.xml");
 const SESSION_JSP: &str = include_str!("fixtures/tomcat/app/session.jsp");
 const BODY_JSP: &str = include_str!("fixtures/tomcat/app/body.jsp");
 /// Debian's mod_jk, to show the tutorial's text fails the same way there.
@@ -443,6 +446,63 @@ fn tutorial_files(c: &mut Checks, t: &Tutorial) {
                 "tutorial's page shows different sessions: created {created:?}, routes {routes:?}"
             )
         },
+    );
+}
+
+/// The tutorial's `<Cluster>` block (written for Tomcat 7) as printed, only its address changed,
+/// in place of ours in `httpd-conf/tutorial/tomcat/server.xml`: Tomcat 10 does not start, for a
+/// class that no longer exists. (Ours runs in `tutorial_system_with_real_tomcat`.)
+#[test]
+fn tutorials_cluster_block_stops_tomcat_10() {
+    if !tomcat_wanted() {
+        return;
+    }
+    let ours = std::fs::read_to_string(repo().join("httpd-conf/tutorial/tomcat/server.xml"))
+        .expect("server.xml");
+    let (start, end) = (
+        ours.find("<Cluster className").expect("our <Cluster>"),
+        ours.find("</Cluster>").expect("our </Cluster>") + "</Cluster>".len(),
+    );
+    let printed = TUTORIAL_CLUSTER
+        .replace("192.168.18.201", "127.0.0.1")
+        .replace("port=\"4000\"", &format!("port=\"{}\"", free_port()));
+    let base = tutorial::scratch_dir("tutorial-cluster");
+    std::fs::create_dir_all(base.join("conf")).unwrap();
+    std::fs::create_dir_all(base.join("logs")).unwrap();
+    let server_xml = format!("{}{printed}{}", &ours[..start], &ours[end..]);
+    std::fs::write(base.join("conf/server.xml"), server_xml).unwrap();
+    let mut tomcat = Command::new(Path::new(tutorial::CATALINA_HOME).join("bin/catalina.sh"))
+        .arg("run")
+        .env("CATALINA_HOME", tutorial::CATALINA_HOME)
+        .env("CATALINA_BASE", &base)
+        .env("CATALINA_OPTS", format!("-Dajp.port={}", free_port()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run catalina.sh");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while tomcat.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let still_running = tomcat.try_wait().ok().flatten().is_none();
+    if still_running {
+        let _ = tomcat.kill(); // our own child, by its handle
+    }
+    let out = tomcat.wait_with_output().expect("catalina.sh output");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&base);
+    assert!(
+        !still_running,
+        "Tomcat started with the tutorial's block:\n{text}"
+    );
+    assert!(
+        text.contains("ClassNotFoundException: org.apache.catalina.tribes.group.interceptors.MessageDispatch15Interceptor"),
+        "Tomcat did not say which class is missing:\n{text}"
     );
 }
 
