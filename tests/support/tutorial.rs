@@ -5,7 +5,7 @@
 //! Included after `httpd` as `#[path = "support/tutorial.rs"] mod tutorial;`.
 #![allow(dead_code)]
 
-use crate::httpd::{free_port, module_path};
+use crate::httpd::{free_port, module_path, read_lossy, tail};
 use std::fs;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -208,15 +208,4 @@ pub fn scratch_dir(kind: &str) -> PathBuf {
     let dir = base.join(format!("{kind}-{}-{nanos:x}", std::process::id()));
     fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
     dir
-}
-
-fn read_lossy(path: &Path) -> String {
-    fs::read(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default()
-}
-
-fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
