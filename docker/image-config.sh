@@ -1,0 +1,18 @@
+#!/bin/sh
+# Turns the official image's stock httpd.conf and the tutorial's files into the image's
+# configuration (run by docker/Dockerfile; tests/docker.rs runs it on a copy to check the result):
+#   - httpd.conf includes conf/extra/httpd-jk.conf and loads mod_authz_host (Require ip);
+#   - workers.properties reaches the Tomcats by their compose service names, on their own 8009,
+#     and takes the AJP secret from the environment variable AJP_SECRET (set in compose.yml).
+# $1: the ServerRoot (/usr/local/apache2).
+set -eu
+root=$1
+conf=$root/conf/httpd.conf
+sed -i 's|^#\(LoadModule authz_host_module .*\)|\1|' "$conf"
+grep -q '^Include conf/extra/httpd-jk.conf' "$conf" ||
+    printf '\n# mod_jk_rs: the tutorial topology (TomcatA, TomcatB, lbcluster, stat1)\nInclude conf/extra/httpd-jk.conf\n' >>"$conf"
+sed -i \
+    -e 's|^worker\.TomcatA\.host=.*|worker.TomcatA.host=tomcat-a|' \
+    -e 's|^worker\.TomcatB\.port=.*|worker.TomcatB.host=tomcat-b|' \
+    -e 's|^\(worker\.[A-Za-z]*\.secret\)=.*|\1=$(AJP_SECRET)|' \
+    "$root/conf/workers.properties"
