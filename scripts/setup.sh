@@ -4,9 +4,13 @@
 set -euo pipefail
 # tomcat10-user: Tomcat 10 (tomcat10-common, Java) and its instance templates, without the tomcat10
 # system service, which would start on 8080/8009 (tests/e2e_tomcat.rs, scripts/tutorial.sh).
-# libapache2-mod-jk: Debian's mod_jk, which some tests and the benchmark compare against.
-pkgs=(apache2 apache2-dev libclang-dev clang pkg-config ca-certificates curl python3
-    tomcat10-user libapache2-mod-jk)
+# libapache2-mod-jk: Debian's mod_jk, which some tests and the benchmark compare against, and
+# which tests/debian_switch.rs switches from.
+# chromium, python3-prometheus-client: the status page in a real browser and its Prometheus
+# output read by a real parser (tests/e2e_status*.rs); apache2-utils: htpasswd; make, binutils:
+# the Makefile's install/switch (tests/debian_switch.rs).
+pkgs=(apache2 apache2-dev apache2-utils libclang-dev clang pkg-config ca-certificates curl python3
+    tomcat10-user libapache2-mod-jk chromium python3-prometheus-client make binutils)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
