@@ -9,6 +9,8 @@ mod error;
 mod lb;
 mod properties;
 mod reader;
+#[cfg(test)]
+mod reference;
 mod schema;
 mod status;
 mod value;

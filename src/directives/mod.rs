@@ -6,6 +6,8 @@
 
 mod list;
 mod options;
+#[cfg(test)]
+mod reference;
 mod settings;
 mod vhost;
 
