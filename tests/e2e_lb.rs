@@ -337,6 +337,13 @@ fn member_comes_back_after_recover_time() {
             }),
             || "no line saying b2 answers again".to_string(),
         );
+        let recovering: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("lb lb: member b2 ERR -> ERR/REC: recover_time passed"))
+            .collect();
+        c.check(!recovering.is_empty(), || {
+            "no line for b2 going into recovery (maintenance, recover_time)".to_string()
+        });
     }
     c.finish(&httpd);
 }

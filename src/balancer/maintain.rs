@@ -12,7 +12,7 @@ use super::method::load_method;
 use crate::shm::SharedState;
 
 /// What one lb's maintenance did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MaintenanceReport {
     /// Load values were halved this many times (whole intervals since the last run).
     pub exponent: u32,
@@ -24,22 +24,44 @@ pub struct MaintenanceReport {
     pub idled: usize,
     /// ERR → ERR/FRC because no member was left.
     pub forced: usize,
+    /// Each member whose state this run changed into or out of error: (member index, from, to).
+    pub changes: Vec<(usize, State, State)>,
 }
 
 /// Runs global maintenance if this caller wins the election for `now_ms` (see
 /// [`SharedState::elect_maintenance`]): every lb's [`Balancer::maintain`], then plain
-/// workers not used since the last run go OK → OK/IDLE. Returns whether it ran.
+/// workers not used since the last run go OK → OK/IDLE. Returns whether it ran; `said` hears
+/// each member that went into or out of error (`true`: into it), once: only the elected
+/// process runs it.
 pub fn maintain_all<'b>(
     shared: &SharedState,
     balancers: impl IntoIterator<Item = &'b Balancer>,
     now_ms: u64,
     interval_ms: u64,
+    said: &mut dyn FnMut(bool, String),
 ) -> bool {
     if !shared.elect_maintenance(now_ms, interval_ms) {
         return false;
     }
     for balancer in balancers {
-        balancer.maintain(now_ms);
+        let report = balancer.maintain(now_ms);
+        for (index, from, to) in report.changes {
+            let member = balancer.member_name(index).unwrap_or("?");
+            let why = match to {
+                State::Recovering => "recover_time passed; it will be tried again",
+                State::ForcedRecovery => "every member is in error: all are tried again",
+                _ => "its errors lasted error_escalation_time",
+            };
+            said(
+                to == State::Error,
+                format!(
+                    "lb {}: member {member} {} -> {}: {why}",
+                    balancer.name(),
+                    from.name(),
+                    to.name()
+                ),
+            );
+        }
     }
     for member in shared.members().iter().filter(|m| m.lb().is_none()) {
         let elected = member.elected.load(Ordering::Relaxed);
@@ -83,7 +105,7 @@ impl Balancer {
         }
 
         let mut non_error = 0;
-        for member in members {
+        for (index, member) in members.iter().enumerate() {
             let state = State::from_code(member.state.load(Ordering::Relaxed));
             let first_error = member.first_error_time.load(Ordering::Relaxed);
             let set = |state: State| member.state.store(state.code(), Ordering::Relaxed);
@@ -97,6 +119,9 @@ impl Balancer {
                     member.reply_timeouts.store(0, Ordering::Relaxed);
                     set(State::Recovering);
                     report.recovered += 1;
+                    report
+                        .changes
+                        .push((index, State::Error, State::Recovering));
                     non_error += 1;
                 }
             } else if first_error > 0
@@ -105,6 +130,7 @@ impl Balancer {
             {
                 set(State::Error);
                 report.escalated += 1;
+                report.changes.push((index, state, State::Error));
             } else {
                 non_error += 1;
                 let elected = member.elected.load(Ordering::Relaxed);
@@ -119,7 +145,17 @@ impl Balancer {
                 .store(member.elected.load(Ordering::Relaxed), Ordering::Relaxed);
         }
         if non_error == 0 {
+            let in_error: Vec<usize> = (0..members.len())
+                .filter(|&i| {
+                    State::from_code(members[i].state.load(Ordering::Relaxed)) == State::Error
+                })
+                .collect();
             report.forced = force_errors_to_recovery(members, None);
+            report.changes.extend(
+                in_error
+                    .into_iter()
+                    .map(|i| (i, State::Error, State::ForcedRecovery)),
+            );
         }
         report
     }

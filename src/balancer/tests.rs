@@ -1078,9 +1078,27 @@ fn maintain_all_runs_once_per_interval_across_callers() {
     let lb = balancer(vec![member("a"), member("b")], |_| {});
     let shared = Arc::clone(&lb.shared);
     record(&lb, 0).lb_value.store(8, Ordering::Relaxed);
-    assert!(!maintain_all(&shared, [&lb], NOW + 30_000, MINUTE));
-    assert!(maintain_all(&shared, [&lb], NOW + MINUTE, MINUTE));
-    assert!(!maintain_all(&shared, [&lb], NOW + MINUTE, MINUTE));
+    assert!(!maintain_all(
+        &shared,
+        [&lb],
+        NOW + 30_000,
+        MINUTE,
+        &mut |_, _| {}
+    ));
+    assert!(maintain_all(
+        &shared,
+        [&lb],
+        NOW + MINUTE,
+        MINUTE,
+        &mut |_, _| {}
+    ));
+    assert!(!maintain_all(
+        &shared,
+        [&lb],
+        NOW + MINUTE,
+        MINUTE,
+        &mut |_, _| {}
+    ));
     assert_eq!(values(&lb)[0], 4);
 }
 

@@ -60,6 +60,12 @@ pub(crate) unsafe fn server_raw(s: *const ffi::server_rec, level: c_int, msg: &s
     unsafe { ffi::jk_rs_log_error(FILE.as_ptr(), 0, module_index(), level, 0, s, m.as_ptr()) }
 }
 
+/// Logs to the main server's error log, from any thread (the watchdog's maintenance).
+pub fn to_main_log(level: LogLevel, msg: &str) {
+    // SAFETY: a NULL server_rec means the main server's log (ap_server_conf).
+    unsafe { server_raw(std::ptr::null(), level.code(), msg) }
+}
+
 /// Logs against a request (adds the client address; obeys per-directory LogLevel).
 ///
 /// # Safety

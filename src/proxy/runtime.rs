@@ -153,7 +153,8 @@ impl Runtime {
 
     /// `JkWatchdogInterval 0` (the default): maintenance runs on requests, at most once per
     /// `worker.maintain` in this process (one thread wins the slot; the others go on at once).
-    pub fn maintain_if_due(&self) {
+    /// `said` hears each member maintenance moved into or out of error.
+    pub fn maintain_if_due(&self, said: &mut dyn FnMut(bool, String)) {
         use std::sync::atomic::Ordering;
         let interval = self.workers.maintain.as_millis() as u64;
         if interval == 0 {
@@ -167,20 +168,21 @@ impl Runtime {
                 .compare_exchange(due, now + interval, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok()
         {
-            self.maintain();
+            self.maintain(said);
         }
     }
 
     /// Periodic maintenance (the JkWatchdogInterval thread): lb decay and recovery — once across
     /// all processes per worker.maintain, the shared timestamp decides — and this process's idle
     /// connections (pool timeout, interval CPing).
-    pub fn maintain(&self) {
+    pub fn maintain(&self, said: &mut dyn FnMut(bool, String)) {
         let now = now_ms();
         maintain_all(
             &self.shared,
             self.lbs.values().map(|l| &l.balancer),
             now,
             self.workers.maintain.as_millis() as u64,
+            said,
         );
         let instant = std::time::Instant::now();
         for backend in self.backends.values() {

@@ -104,7 +104,10 @@ pub fn handle(mut req: Request<'_>) -> Status {
         }
     };
     if !watchdog::running() {
-        rt.maintain_if_due();
+        rt.maintain_if_due(&mut |into_error, line| {
+            let level = if into_error { Level::Warn } else { Level::Info };
+            request_log::log(&req, cfg, level, &format!("mod_jk_rs: {line}"));
+        });
     }
     let started = Instant::now();
     req.set_note(NOTE_WORKER, worker.as_bytes());

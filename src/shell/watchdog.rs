@@ -2,7 +2,7 @@
 //! recovery, elected once across processes; this child's idle connections). It only touches
 //! the runtime, which lives until the child exits, and never an httpd structure.
 use super::lifecycle::runtime;
-use crate::httpd::Pool;
+use crate::httpd::{log, LogLevel, Pool};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -33,7 +33,16 @@ pub fn start(pchild: Pool<'_>, interval: Duration) {
                 if waited >= interval {
                     waited = Duration::ZERO;
                     if let Some(rt) = runtime() {
-                        let _ = catch_unwind(AssertUnwindSafe(|| rt.maintain()));
+                        let _ = catch_unwind(AssertUnwindSafe(|| {
+                            rt.maintain(&mut |into_error, line| {
+                                let level = if into_error {
+                                    LogLevel::Warning
+                                } else {
+                                    LogLevel::Info
+                                };
+                                log::to_main_log(level, &format!("mod_jk_rs: {line}"));
+                            })
+                        }));
                     }
                 }
             }
