@@ -81,6 +81,32 @@ pub(crate) unsafe fn request_raw(r: *const ffi::request_rec, level: c_int, msg: 
 /// # Safety
 /// `r` is a live `request_rec`.
 pub(crate) unsafe fn request_enabled(r: *const ffi::request_rec, level: c_int) -> bool {
-    // SAFETY: r is live; the function only reads its log configuration.
-    unsafe { ffi::ap_get_request_module_loglevel(r, module_index()) >= level }
+    // What ap_get_request_module_loglevel computes, inline (it runs twice per request): the
+    // request's log configuration, else its connection's, else its server's; our module's
+    // level there, else that configuration's level.
+    // SAFETY: r, its connection and server are live; a log configuration's module_levels is
+    // NULL or an array with an entry for every loaded module's index.
+    unsafe {
+        let r = &*r;
+        let conf: *const ffi::ap_logconf = if !r.log.is_null() {
+            r.log
+        } else if !r.connection.is_null() && !(*r.connection).log.is_null() {
+            (*r.connection).log
+        } else {
+            &(*r.server).log
+        };
+        let conf = &*conf;
+        let index = module_index();
+        let module_level = if index < 0 || conf.module_levels.is_null() {
+            -1
+        } else {
+            c_int::from(*conf.module_levels.add(index as usize))
+        };
+        let effective = if module_level < 0 {
+            conf.level
+        } else {
+            module_level
+        };
+        effective >= level
+    }
 }
