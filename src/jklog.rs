@@ -301,6 +301,19 @@ impl JkLogFile {
         }
     }
 
+    /// A message about a request from `client` (its address), as mod_jk writes them.
+    pub fn client_message(
+        &self,
+        now: &LocalTime,
+        level: Level,
+        tid: u64,
+        client: &[u8],
+        msg: &str,
+    ) {
+        let text = format!("[client {}] {msg}", String::from_utf8_lossy(client));
+        self.message(now, level, std::process::id(), tid, &text);
+    }
+
     pub fn enabled(&self, level: Level) -> bool {
         JkLevel::of(level) >= self.level
     }

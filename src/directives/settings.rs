@@ -117,6 +117,18 @@ fn parse_seconds(name: &str, v: &str) -> Result<u64, String> {
         .map_err(|_| format!("{name} takes a number of seconds (0 or more), not '{v}'"))
 }
 
+/// `path` if it names an existing file, else the directive's error.
+fn existing_file(name: &str, path: PathBuf) -> Result<PathBuf, String> {
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{name} '{}' does not exist or is not a file",
+            path.display()
+        ))
+    }
+}
+
 fn on_off(name: &str, v: &str) -> Result<bool, String> {
     match v.to_ascii_lowercase().as_str() {
         "on" => Ok(true),
@@ -260,13 +272,7 @@ impl ServerSettings {
                         prev.file, prev.line
                     ));
                 }
-                let path = resolve(first);
-                if !path.is_file() {
-                    return Err(format!(
-                        "JkWorkersFile '{}' does not exist or is not a file",
-                        path.display()
-                    ));
-                }
+                let path = existing_file("JkWorkersFile", resolve(first))?;
                 self.workers_file = Some((path, ctx.origin.clone()));
             }
             Directive::WorkerProperty => {
@@ -325,13 +331,7 @@ impl ServerSettings {
     ) -> Result<(), String> {
         match d {
             Directive::MountFile => {
-                let path = resolve(first);
-                if !path.is_file() {
-                    return Err(format!(
-                        "JkMountFile '{}' does not exist or is not a file",
-                        path.display()
-                    ));
-                }
+                let path = existing_file("JkMountFile", resolve(first))?;
                 self.mount_file = Some((path, ctx.origin.clone()));
             }
             Directive::MountFileReload => {

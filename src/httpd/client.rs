@@ -210,19 +210,13 @@ impl Client for HttpdClient<'_> {
 
     fn log(&self, level: Level, msg: fmt::Arguments<'_>) {
         match &self.jklog {
-            Some(jk) => {
-                let text = format!(
-                    "[client {}] {msg}",
-                    String::from_utf8_lossy(self.req.useragent_ip())
-                );
-                jk.message(
-                    &time::now_local(),
-                    level,
-                    std::process::id(),
-                    time::thread_id(),
-                    &text,
-                );
-            }
+            Some(jk) => jk.client_message(
+                &time::now_local(),
+                level,
+                time::thread_id(),
+                self.req.useragent_ip(),
+                &msg.to_string(),
+            ),
             None => self.req.log(LogLevel::from(level), &msg.to_string()),
         }
     }

@@ -15,19 +15,13 @@ pub fn enabled(req: &Request<'_>, cfg: Option<&VhostConfig>, level: Level) -> bo
 /// Logs `msg` about `req` at `level`.
 pub fn log(req: &Request<'_>, cfg: Option<&VhostConfig>, level: Level, msg: &str) {
     match cfg.and_then(|c| c.log.get()) {
-        Some(jk) if jk.enabled(level) => {
-            let text = format!(
-                "[client {}] {msg}",
-                String::from_utf8_lossy(req.useragent_ip())
-            );
-            jk.message(
-                &time::now_local(),
-                level,
-                std::process::id(),
-                time::thread_id(),
-                &text,
-            );
-        }
+        Some(jk) if jk.enabled(level) => jk.client_message(
+            &time::now_local(),
+            level,
+            time::thread_id(),
+            req.useragent_ip(),
+            msg,
+        ),
         Some(_) => {}
         None => req.log(LogLevel::from(level), msg),
     }
