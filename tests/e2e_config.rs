@@ -176,42 +176,6 @@ fn canonical_escapes(uri: &str) -> String {
     out
 }
 
-/// What a servlet container makes of a request URI: one round of %-decoding, then dot segments
-/// resolved. Used to show that a forwarded URI cannot land in another context.
-fn container_view(uri: &str) -> String {
-    let bytes = uri.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                decoded.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                decoded.push(b);
-                i += 1;
-            }
-        }
-    }
-    let path = String::from_utf8_lossy(&decoded).into_owned();
-    let mut kept: Vec<&str> = Vec::new();
-    for segment in path.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                kept.pop();
-            }
-            s => kept.push(s),
-        }
-    }
-    format!("/{}", kept.join("/"))
-}
-
 // ------------------------------------------------------------------ JkMountFile reload
 
 #[test]
@@ -312,8 +276,9 @@ fn mount_file_changes_apply_without_restart_and_a_broken_file_keeps_the_previous
 
 // ------------------------------------------------------------------ JkUnMount
 
+/// CVE-2014-8111: adjacent slashes (and every other spelling) cannot get past a `JkUnMount`.
 #[test]
-fn jk_unmount_excludes_every_spelling_of_the_excluded_path() {
+fn cve_2014_8111_jk_unmount_excludes_every_spelling_of_the_excluded_path() {
     let b1 = backend("b1");
     let httpd = app_site(Mpm::Event, b1.port(), &[])
         .conf("JkUnMount /app/secret/* w1")
@@ -623,6 +588,11 @@ fn check_forward_uri_mode(mode: ForwardUri) {
     let httpd = site.start();
     let mut c = Checks::new();
     for (target, query, expected) in URI_CASES {
+        // Under Compat, a path that a container's decoding would turn into dot segments is not
+        // forwarded at all (a deliberate difference: e2e_cve.rs, CVE-2007-1860).
+        if matches!(mode, ForwardUri::Compat) && expected[1].to_ascii_lowercase().contains("%2e") {
+            continue;
+        }
         b1.clear();
         check_forwarded(&mut c, &httpd, &Request::get(target), target);
         let Some(r) = only_request(&mut c, &b1, target) else {
@@ -665,41 +635,6 @@ fn forward_uri_compat_unparsed_sends_the_raw_path_without_the_query() {
 #[test]
 fn forward_uri_escaped_sends_the_escaped_path_keeping_path_parameters() {
     check_forward_uri_mode(ForwardUri::Escaped);
-}
-
-#[test]
-fn double_encoded_dot_segments_cannot_reach_another_context_by_default() {
-    // CVE-2007-1860: with `JkMount /app/* w1`, a container decoding the forwarded URI once must
-    // still see a path under /app, never /other/secret.
-    let b1 = backend("b1");
-    let httpd = app_site(Mpm::Event, b1.port(), &[]).start();
-    let mut c = Checks::new();
-    for target in [
-        "/app/%252e%252e/other/secret",
-        "/app/%252E%252E/other/secret",
-        "/app/%25%32%65%25%32%65/other/secret",
-        "/app/..%252f..%252fother/secret",
-    ] {
-        b1.clear();
-        check_forwarded(&mut c, &httpd, &Request::get(target), target);
-        let Some(r) = only_request(&mut c, &b1, target) else {
-            continue;
-        };
-        let seen = container_view(&r.uri);
-        c.check(seen.starts_with("/app/"), || {
-            format!(
-                "{target}: the backend received {:?}, which a container reads as {seen:?}",
-                r.uri
-            )
-        });
-    }
-    b1.clear();
-    let target = "/app/%252e%252e/other/secret";
-    check_forwarded(&mut c, &httpd, &Request::get(target), target);
-    if let Some(r) = only_request(&mut c, &b1, target) {
-        c.equal(r.uri.as_str(), target, "the %25 stays encoded");
-    }
-    c.finish(&httpd);
 }
 
 // ------------------------------------------------------------------ mod_log_config notes

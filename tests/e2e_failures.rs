@@ -401,7 +401,7 @@ fn secret_is_sent_and_a_wrong_or_missing_secret_gets_403() {
 /// CVE-2007-0774: URIs of 4095 bytes and more are never mapped (and crash nothing); a shorter
 /// one under the same mount is.
 #[test]
-fn very_long_uris_are_not_mapped_and_crash_nothing() {
+fn cve_2007_0774_very_long_uris_are_not_mapped_and_crash_nothing() {
     let b1 = backend("b1");
     let httpd = app_site(Mpm::Event, b1.port(), &[])
         .conf("LimitRequestLine 70000")
@@ -442,7 +442,7 @@ fn very_long_uris_are_not_mapped_and_crash_nothing() {
 /// CVE-2008-5519: a client that announces a body and vanishes must not leave a backend
 /// connection out of step; the next request gets its own answer.
 #[test]
-fn client_vanishing_before_its_body_leaves_the_backend_in_step() {
+fn cve_2008_5519_client_vanishing_before_its_body_leaves_the_backend_in_step() {
     let b1 = backend("b1");
     let httpd = app_site(Mpm::Event, b1.port(), &[]).start();
     for i in 0..3 {

@@ -671,7 +671,7 @@ fn set_session_cookie_names_the_serving_member() {
 /// JkShmFile: the shared state lives in that file, created mode 0600 (CVE-2024-46544), and an
 /// existing world-writable file there is refused at start-up instead of being trusted.
 #[test]
-fn jk_shm_file_is_private_and_a_world_writable_one_is_refused() {
+fn cve_2024_46544_jk_shm_file_is_private_and_a_world_writable_one_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     let b1 = backend("b1");
     let b2 = backend("b2");

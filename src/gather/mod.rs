@@ -18,7 +18,7 @@ pub use body::{body_kind, InvalidContentLength};
 pub use env::Env;
 pub use hints::{lb_hints, Cookies};
 pub use info::{Gathered, RemotePort};
-pub use uri::{forwarded_uri, strip_param};
+pub use uri::{decodes_into_dot_or_separator, forwarded_uri, strip_param};
 
 use std::ffi::CStr;
 

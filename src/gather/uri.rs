@@ -22,6 +22,20 @@ pub fn forwarded_uri<'r>(
     }
 }
 
+/// Whether one more round of %-decoding (the container's) would turn part of `decoded` into a
+/// dot or a path separator: `%2e`, `%2f` or `%5c` in any case. Under `ForwardURICompat` such a
+/// path reaches the container decoded once already and would change segments there
+/// (CVE-2007-1860: `/app/%252e%252e/other` read as `/other`), so it is not forwarded.
+pub fn decodes_into_dot_or_separator(decoded: &[u8]) -> bool {
+    decoded.windows(3).any(|w| {
+        w[0] == b'%'
+            && matches!(
+                (w[1], w[2].to_ascii_lowercase()),
+                (b'2', b'e') | (b'2', b'f') | (b'5', b'c')
+            )
+    })
+}
+
 /// Removes `;name=value` path parameters whose `name=` is `param` (e.g. `;jsessionid=`)
 /// from `s`; the value runs to the next `/`, `;` or `?`.
 pub fn strip_param<'a>(s: &'a [u8], param: &[u8]) -> Cow<'a, [u8]> {
@@ -70,6 +84,28 @@ mod tests {
         );
         assert!(forwarded_uri(ForwardUri::Escaped, decoded, unparsed).starts_with(b"/app/a%20b/"));
         assert_eq!(&*forwarded_uri(ForwardUri::Compat, None, None), b"/");
+    }
+
+    #[test]
+    fn escaped_dots_and_separators_are_seen_in_any_case() {
+        for hostile in [
+            &b"/app/%2e%2e/x"[..],
+            b"/app/%2E%2E/x",
+            b"/app/..%2fx",
+            b"/app/..%2F..%2Fx",
+            b"/app/%5c..",
+        ] {
+            assert!(decodes_into_dot_or_separator(hostile), "{hostile:?}");
+        }
+        for harmless in [
+            &b"/app/a%25b"[..],
+            b"/app/%41",
+            b"/app/2e/%2",
+            b"/app/%2",
+            b"/",
+        ] {
+            assert!(!decodes_into_dot_or_separator(harmless), "{harmless:?}");
+        }
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! translate is kept for the handler of the same request.
 use super::lifecycle::runtime;
 use super::{request_log, vhost_of};
-use crate::directives::{auto_alias, unix_now, AliasDecision, Flag, VhostConfig};
-use crate::gather::strip_param;
+use crate::directives::{auto_alias, unix_now, AliasDecision, Flag, ForwardUri, VhostConfig};
+use crate::gather::{decodes_into_dot_or_separator, strip_param};
 use crate::httpd::{Request, Status};
 use crate::jklog::Level;
 use crate::mount::{normalize_uri, MountMap, MountRule, NormalizeError};
@@ -71,6 +71,15 @@ fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<Mapped>, Status
             Some(cfg),
             Level::Info,
             &format!("mod_jk_rs: not mapping unsafe URI '{uri}' (JkOptions +RejectUnsafeURI)"),
+        );
+        return Ok(None);
+    }
+    if cfg.options.forward_uri() == ForwardUri::Compat && decodes_into_dot_or_separator(raw) {
+        request_log::log(
+            req,
+            Some(cfg),
+            Level::Info,
+            &format!("mod_jk_rs: not mapping '{uri}': decoded again it changes its path (+ForwardURICompat)"),
         );
         return Ok(None);
     }
