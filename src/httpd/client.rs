@@ -20,8 +20,6 @@ pub struct HttpdClient<'r> {
     body_ended: bool,
     /// `abort` ran: the response is cut short on purpose and must not be ended normally.
     cut_short: bool,
-    /// The EOS went out (`write_body_and_end`): nothing more may follow it.
-    ended: bool,
     jklog: Option<Arc<JkLogFile>>,
 }
 
@@ -34,7 +32,6 @@ impl<'r> HttpdClient<'r> {
             output: None,
             body_ended: false,
             cut_short: false,
-            ended: false,
             jklog,
         }
     }
@@ -65,9 +62,6 @@ impl<'r> HttpdClient<'r> {
     /// made the round trip through the MPM's listener thread. httpd skips its own EOS once
     /// `r->eos_sent` is set.
     pub fn end_response(&mut self) {
-        if self.ended {
-            return;
-        }
         // A failure means the client went away: httpd notes c->aborted and logs the request
         // as usual; there is nothing left to send.
         let _ = self.send(&[], Tail::EndAndFlush);
@@ -193,26 +187,14 @@ impl Client for HttpdClient<'_> {
         self.send(parts, tail)
     }
 
-    fn write_body_and_end(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
-        // One brigade: body, EOS, FLUSH (see `end_response` for the FLUSH).
-        self.ended = true;
-        self.send(parts, Tail::EndAndFlush)
-    }
-
     fn flush(&mut self) -> Result<(), ClientError> {
-        if self.ended {
-            return Ok(());
-        }
         self.send(&[], Tail::Flush)
     }
 
     fn abort(&mut self) {
         self.cut_short = true;
         self.req.close_connection();
-        // After the EOS the client has its whole answer: only the connection goes.
-        if !self.ended {
-            let _ = self.send(&[], Tail::Error(502));
-        }
+        let _ = self.send(&[], Tail::Error(502));
     }
 
     fn set_routing_cookie(&mut self, value: &str) {

@@ -40,12 +40,6 @@ pub trait Client {
     fn write_body_parts(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
         parts.iter().try_for_each(|part| self.write_body(part))
     }
-    /// Writes the last pieces of body and ends the response in the same pass: httpd's
-    /// byte-range filter answers a `Range` only when it sees the whole body with its end at
-    /// once. Nothing may be written after it; an `abort` after it only closes the connection.
-    fn write_body_and_end(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
-        self.write_body_parts(parts)
-    }
     fn flush(&mut self) -> Result<(), ClientError>;
     /// The backend failed after part of the response went out: make the client see a broken
     /// response (no chunk terminator, connection closed) rather than a complete-looking one.

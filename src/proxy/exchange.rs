@@ -415,16 +415,7 @@ impl<'x, 'r> Exchange<'x, 'r> {
         if fit > 0 {
             p.committed = true;
             self.committed = true;
-            // The run that completes the declared body ends the response with it: a small
-            // answer then reaches httpd's filters whole, with its end (Range gets a 206); a
-            // large one has streamed already. END_RESPONSE is still read and checked.
-            let whole = fit == parts.len() && p.declared_len == Some(total);
-            let written = if whole && !self.req.flush_packets {
-                self.client.write_body_and_end(parts)
-            } else {
-                self.client.write_body_parts(&parts[..fit])
-            };
-            if written.is_err() {
+            if self.client.write_body_parts(&parts[..fit]).is_err() {
                 self.log(
                     Level::Info,
                     format_args!("client went away during the response"),

@@ -32,8 +32,6 @@ enum Event {
     Write(Vec<u8>),
     Flush,
     Abort,
-    /// The response was ended with the body (`write_body_and_end`).
-    End,
 }
 
 /// A `Client` that serves a request body from memory and records everything the service does.
@@ -180,12 +178,6 @@ impl Client for FakeClient {
     fn write_body_parts(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
         self.passes.push(parts.len());
         parts.iter().try_for_each(|part| self.write_body(part))
-    }
-
-    fn write_body_and_end(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
-        self.write_body_parts(parts)?;
-        self.events.push(Event::End);
-        Ok(())
     }
 
     fn flush(&mut self) -> Result<(), ClientError> {
@@ -1085,61 +1077,8 @@ fn buffered_body_chunks_go_to_the_client_in_one_pass() {
     join(peer);
     assert_eq!(client.written, b"onetwothreefour");
     assert_eq!(client.passes, vec![4]);
-    // The whole declared body came in one run: it ends the response in the same pass (httpd's
-    // byte-range filter needs both at once).
-    assert_eq!(client.events.last(), Some(&Event::End));
     assert!(!client.aborted());
     assert_eq!(backend.pool().idle_count(), 1);
-}
-
-#[test]
-fn a_body_without_content_length_is_not_ended_with_its_last_chunk() {
-    let (port, peer) = answering(&[
-        send_headers(200, "OK", &[]),
-        body_chunk(b"one"),
-        body_chunk(b"two"),
-        end_response(true),
-    ]);
-    let backend = Backend::new(worker(port), 4);
-    let mut client = FakeClient::new();
-    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
-    join(peer);
-    assert_eq!(client.written, b"onetwo");
-    assert!(!client.events.contains(&Event::End), "{:?}", client.events);
-}
-
-/// Body beyond the declared Content-Length: seen in the same run, the response is not ended
-/// and is cut; seen in a later run (after an empty flush chunk), the end went out with the
-/// declared body and only the connections are closed.
-#[test]
-fn more_body_than_declared_cuts_the_connection_whether_or_not_the_end_went_out() {
-    for (split, expected_end) in [(false, false), (true, true)] {
-        let mut packets = vec![
-            send_headers(200, "OK", &[("Content-Length", "3")]),
-            body_chunk(b"one"),
-        ];
-        if split {
-            packets.push(body_chunk(b""));
-        }
-        packets.push(body_chunk(b"two"));
-        packets.push(end_response(true));
-        let (port, peer) = answering_then_closed(&packets);
-        let backend = Backend::new(worker(port), 4);
-        let mut client = FakeClient::new();
-        assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
-        assert!(
-            join(peer),
-            "split {split}: the backend connection stayed open"
-        );
-        assert_eq!(client.written, b"one");
-        assert!(client.aborted(), "split {split}: {:?}", client.events);
-        assert_eq!(
-            client.events.contains(&Event::End),
-            expected_end,
-            "split {split}: {:?}",
-            client.events
-        );
-    }
 }
 
 /// 40 full 8 KiB packets with Content-Length, written 3001 bytes at a time (packets straddle
@@ -1182,10 +1121,6 @@ fn a_large_body_in_odd_sized_writes_arrives_whole_and_in_order() {
     assert_eq!(client.written.len(), expected.len());
     assert!(client.written == expected, "body bytes differ");
     assert_eq!(client.passes.iter().sum::<usize>(), 40);
-    // Streamed: only the last pass ends the response.
-    let ends = client.events.iter().filter(|e| **e == Event::End).count();
-    assert_eq!(ends, 1);
-    assert_eq!(client.events.last(), Some(&Event::End));
     assert!(!client.aborted());
     let conn = backend.pool().take().expect("the connection is pooled");
     assert!(
@@ -1259,7 +1194,6 @@ fn an_empty_chunk_ends_a_run_and_flushes_between() {
             Event::Write(b"b".to_vec()),
             Event::Flush,
             Event::Write(b"c".to_vec()),
-            Event::End,
         ]
     );
     assert_eq!(client.passes, vec![2, 1]);
