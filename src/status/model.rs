@@ -169,15 +169,18 @@ pub struct AjpConfig {
 }
 
 impl AjpConfig {
-    /// The configured values of `worker`; `address` is `host:port` until the shell puts
-    /// the resolved one in, `pool_size` is the given default when the worker sets none.
+    /// The configured values of `worker`; `address` is `host:port` (`unix:/path` for a Unix
+    /// socket) until the shell puts the resolved one in, `pool_size` is the given default when the worker sets none.
     pub fn from_worker(worker: &crate::config::AjpWorker, default_pool_size: u32) -> AjpConfig {
         let ms = |d: Option<std::time::Duration>| d.map_or(0, |d| d.as_millis() as u64);
         let secs = |d: Option<std::time::Duration>| d.map_or(0, |d| d.as_secs());
         AjpConfig {
             host: worker.host.clone(),
             port: worker.port,
-            address: format!("{}:{}", worker.host, worker.port),
+            address: match worker.unix_socket {
+                Some(_) => worker.host.clone(),
+                None => format!("{}:{}", worker.host, worker.port),
+            },
             source: worker.source.clone(),
             connection_pool_timeout_s: secs(worker.connection_pool_timeout),
             ping_timeout_ms: worker.ping_timeout.as_millis() as u64,
