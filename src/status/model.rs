@@ -316,3 +316,23 @@ impl Snapshot {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unix_socket_worker_shows_its_path_as_host_and_address_with_port_0() {
+        let mut worker = crate::config::AjpWorker::with_defaults("sock");
+        worker.host = "unix:/run/tomcat/ajp.sock".to_owned();
+        worker.port = 0;
+        worker.unix_socket = Some("/run/tomcat/ajp.sock".into());
+        let shown = AjpConfig::from_worker(&worker, 4);
+        assert_eq!(
+            (shown.host.as_str(), shown.port, shown.address.as_str()),
+            ("unix:/run/tomcat/ajp.sock", 0, "unix:/run/tomcat/ajp.sock")
+        );
+        let tcp = AjpConfig::from_worker(&crate::config::AjpWorker::with_defaults("tcp"), 4);
+        assert_eq!(tcp.address, "localhost:8009");
+    }
+}
