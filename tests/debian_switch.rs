@@ -170,9 +170,12 @@ fn the_debian_switch_keeps_jk_conf_in_force_and_uninstall_restores_mod_jk() {
     make(&conf, &dir, "install");
     let installed = dir.join("modules/mod_jk_rs.so");
     let size = fs::metadata(&installed).unwrap().len();
+    // Stripped, it is a fraction of the built file (debug: ~3 of 20 MB, release: ~1.3 of 10 MB);
+    // a fixed limit broke as soon as the debug build grew past it.
+    let built = fs::metadata(httpd::module_path()).unwrap().len();
     assert!(
-        size < 3 * 1024 * 1024,
-        "the installed module is not stripped: {size} bytes"
+        size < built / 2,
+        "the installed module is not stripped: {size} bytes (built: {built})"
     );
     let load = fs::read_to_string(conf.join("mods-available/jk_rs.load")).unwrap();
     assert!(
