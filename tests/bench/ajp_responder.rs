@@ -374,20 +374,30 @@ fn main() -> ExitCode {
         }
         println!("listening on unix:{path} too");
     }
-    for stream in listener.incoming() {
+    accept_loop(listener.incoming(), serve_tcp, &pattern, &name);
+    ExitCode::SUCCESS
+}
+
+/// Serves every accepted connection with `serve` on a thread of its own.
+fn accept_loop<S: Send + 'static>(
+    incoming: impl Iterator<Item = io::Result<S>>,
+    serve: fn(S, Arc<Vec<u8>>, &str),
+    pattern: &Arc<Vec<u8>>,
+    name: &Arc<str>,
+) {
+    for stream in incoming {
         let Ok(stream) = stream else {
             // EMFILE and friends: back off instead of spinning.
             thread::sleep(std::time::Duration::from_millis(10));
             continue;
         };
-        let pattern = Arc::clone(&pattern);
-        let name = Arc::clone(&name);
+        let pattern = Arc::clone(pattern);
+        let name = Arc::clone(name);
         // AJP connections are few and long-lived (pooled by the front end): a thread each is cheapest.
         let _ = thread::Builder::new()
             .stack_size(256 * 1024)
-            .spawn(move || serve_tcp(stream, pattern, &name));
+            .spawn(move || serve(stream, pattern, &name));
     }
-    ExitCode::SUCCESS
 }
 
 /// Serves the Unix socket at `path` (replacing a stale file; mode 0666, as httpd's children may
@@ -397,19 +407,8 @@ fn listen_unix(path: &str, pattern: Arc<Vec<u8>>, name: Arc<str>) -> io::Result<
     let _ = std::fs::remove_file(path);
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
-    thread::Builder::new().spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else {
-                thread::sleep(std::time::Duration::from_millis(10));
-                continue;
-            };
-            let pattern = Arc::clone(&pattern);
-            let name = Arc::clone(&name);
-            let _ = thread::Builder::new()
-                .stack_size(256 * 1024)
-                .spawn(move || serve_unix(stream, pattern, &name));
-        }
-    })?;
+    thread::Builder::new()
+        .spawn(move || accept_loop(listener.incoming(), serve_unix, &pattern, &name))?;
     Ok(())
 }
 
