@@ -1120,6 +1120,7 @@ def print_header(args, front_ends, backends, backend_text, base, scenarios, excl
     print("  front ends (same httpd, same modules but the last config block):")
     versions = {
         "mod_jk_rs": args.module,
+        "mod_jk_rs_unix": args.module,
         "mod_jk": f"mod_jk {package_version('libapache2-mod-jk')}",
         "mod_proxy_ajp": "httpd's mod_proxy + mod_proxy_ajp",
         "static": "httpd's file handler",
