@@ -1,7 +1,8 @@
-//! One TCP or Unix domain socket connection to an AJP13 backend with its receive buffer: writes whole packets and
-//! reads messages parsed in place (no copy, no allocation per message). While it streams a
-//! large body it borrows a large buffer (`large`), so one read takes in several body packets,
-//! and `read_run` hands the ones already buffered over together (one write to the client).
+//! One connection to an AJP13 backend, over TCP or a Unix domain socket, with its receive
+//! buffer: writes whole packets and reads messages parsed in place (no copy, no allocation per
+//! message). While it streams a large body it borrows a large buffer (`large`), so one read
+//! takes in several body packets, and `read_run` hands the ones already buffered over together
+//! (one write to the client).
 use super::lent_buffers;
 use super::BackendError;
 use crate::ajp::{self, Response, CPING_PACKET, HEADER_LEN};
