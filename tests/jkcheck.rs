@@ -684,3 +684,25 @@ fn the_answer_comes_first_and_properties_only_with_verbose() {
     assert!(long.stdout.contains("    host = "));
     assert!(short.stdout.lines().count() * 3 < long.stdout.lines().count());
 }
+
+#[test]
+fn a_unix_socket_worker_is_checked_and_shown_as_unix_path_with_port_0() {
+    let run = jkcheck("jkcheck/unix-socket", &["workers.properties"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        section(&run.stdout, "Errors:"),
+        ["workers.properties:6: 'worker.gone.host': the directory '/nonexistent-mod-jk-rs-dir' of the socket '/nonexistent-mod-jk-rs-dir/ajp.sock' does not exist; create it or correct the path"]
+    );
+    let run = jkcheck("jkcheck/unix-socket", &["good.properties"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        section(&run.stdout, "Warnings:"),
+        ["good.properties:4: 'worker.tc.port' is ignored: 'worker.tc.host' names a Unix domain socket"]
+    );
+    let block = worker_block(&run.stdout, "tc");
+    assert!(
+        block.contains(&"    host = unix:/tmp/ajp.sock"),
+        "{block:?}"
+    );
+    assert!(block.contains(&"    port = 0"), "{block:?}");
+}

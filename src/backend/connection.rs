@@ -1,13 +1,77 @@
-//! One TCP connection to an AJP13 backend with its receive buffer: writes whole packets and
-//! reads messages parsed in place (no copy, no allocation per message). While it streams a
-//! large body it borrows a large buffer (`large`), so one read takes in several body packets,
-//! and `read_run` hands the ones already buffered over together (one write to the client).
+//! One connection to an AJP13 backend, over TCP or a Unix domain socket, with its receive
+//! buffer: writes whole packets and reads messages parsed in place (no copy, no allocation per
+//! message). While it streams a large body it borrows a large buffer (`large`), so one read
+//! takes in several body packets, and `read_run` hands the ones already buffered over together
+//! (one write to the client).
 use super::lent_buffers;
 use super::BackendError;
 use crate::ajp::{self, Response, CPING_PACKET, HEADER_LEN};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+/// The socket under a connection: one branch per call, no indirection.
+enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.set_read_timeout(t),
+            Stream::Unix(s) => s.set_read_timeout(t),
+        }
+    }
+
+    fn shutdown(&self) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.shutdown(Shutdown::Both),
+            Stream::Unix(s) => s.shutdown(Shutdown::Both),
+        }
+    }
+}
+
+impl AsFd for Stream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Stream::Tcp(s) => s.as_fd(),
+            Stream::Unix(s) => s.as_fd(),
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write_vectored(bufs),
+            Stream::Unix(s) => s.write_vectored(bufs),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 /// Most body packets one `read_run` returns.
 pub const MAX_RUN: usize = 8;
@@ -30,7 +94,7 @@ impl<'a> Run<'a> {
 }
 
 pub struct Connection {
-    stream: TcpStream,
+    stream: Stream,
     /// Receive buffer: holds at least one whole packet (`max_packet` bytes); a large one
     /// while `own` is set.
     inbuf: Box<[u8]>,
@@ -69,7 +133,42 @@ impl Connection {
         if keepalive {
             set_keepalive(&stream)?;
         }
-        Ok(Connection {
+        Ok(Connection::over(
+            Stream::Tcp(stream),
+            socket_timeout,
+            max_packet,
+        ))
+    }
+
+    /// A connection to the Unix domain socket at `path`. With a connect timeout the connect
+    /// does not block: a listener whose backlog is full fails it at once instead of holding
+    /// the request.
+    pub fn connect_unix(
+        path: &Path,
+        connect_timeout: Option<Duration>,
+        socket_timeout: Option<Duration>,
+        max_packet: usize,
+    ) -> io::Result<Connection> {
+        let stream = match connect_timeout {
+            Some(t) if !t.is_zero() => {
+                let socket =
+                    socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+                socket.connect_timeout(&socket2::SockAddr::unix(path)?, t)?;
+                UnixStream::from(std::os::fd::OwnedFd::from(socket))
+            }
+            _ => UnixStream::connect(path)?,
+        };
+        stream.set_write_timeout(socket_timeout)?;
+        stream.set_read_timeout(socket_timeout)?;
+        Ok(Connection::over(
+            Stream::Unix(stream),
+            socket_timeout,
+            max_packet,
+        ))
+    }
+
+    fn over(stream: Stream, socket_timeout: Option<Duration>, max_packet: usize) -> Connection {
+        Connection {
             stream,
             inbuf: vec![0u8; max_packet.max(ajp::DEFAULT_MAX_PACKET)].into_boxed_slice(),
             own: None,
@@ -81,15 +180,17 @@ impl Connection {
             idle_since: Instant::now(),
             bytes_out: 0,
             bytes_in: 0,
-        })
+        }
     }
 
     /// This end's address: tells pooled connections apart in tests.
     #[cfg(test)]
     pub fn local_addr(&self) -> SocketAddr {
-        self.stream
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+        let unknown = SocketAddr::from(([0, 0, 0, 0], 0));
+        match &self.stream {
+            Stream::Tcp(s) => s.local_addr().unwrap_or(unknown),
+            Stream::Unix(_) => unknown,
+        }
     }
 
     pub fn idle_for(&self, now: Instant) -> Duration {
@@ -361,7 +462,7 @@ impl Connection {
 
     /// Closes the socket now (e.g. after a client vanished mid-body).
     pub fn close(self) {
-        let _ = self.stream.shutdown(Shutdown::Both);
+        let _ = self.stream.shutdown();
     }
 }
 

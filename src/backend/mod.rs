@@ -11,7 +11,7 @@ pub use connection::Connection;
 pub use error::BackendError;
 pub use pool::ConnectionPool;
 
-use crate::config::AjpWorker;
+use crate::config::{Address, AjpWorker};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -93,11 +93,30 @@ impl Backend {
         })
     }
 
+    /// A new connection (TCP or Unix socket), CPinged when `ping_mode` asks for it.
     pub fn connect(&self) -> Result<Connection, BackendError> {
         let s = &self.settings;
-        let addrs = self.addrs()?;
+        let mut conn = match s.address() {
+            Address::Tcp { .. } => self.connect_tcp()?,
+            Address::Unix(path) => Connection::connect_unix(
+                path,
+                s.socket_connect_timeout,
+                s.socket_timeout,
+                s.max_packet_size,
+            )
+            .map_err(|e| BackendError::Connect(format!("{}: {e}", s.host)))?,
+        };
+        if let Some(t) = connect_ping_timeout(s) {
+            conn.cping(t)?;
+        }
+        Ok(conn)
+    }
+
+    /// The first of the host's addresses that accepts a connection.
+    fn connect_tcp(&self) -> Result<Connection, BackendError> {
+        let s = &self.settings;
         let mut last = None;
-        for addr in addrs {
+        for addr in self.addrs()? {
             match Connection::connect(
                 *addr,
                 s.socket_connect_timeout,
@@ -105,12 +124,7 @@ impl Backend {
                 s.max_packet_size,
                 s.socket_keepalive,
             ) {
-                Ok(mut conn) => {
-                    if let Some(t) = connect_ping_timeout(s) {
-                        conn.cping(t)?;
-                    }
-                    return Ok(conn);
-                }
+                Ok(conn) => return Ok(conn),
                 Err(e) => last = Some(BackendError::Connect(format!("{addr}: {e}"))),
             }
         }
@@ -150,5 +164,94 @@ pub fn prepost_ping_timeout(s: &AjpWorker) -> Option<Duration> {
         Some(t) => Some(t),
         None if s.ping_mode.prepost => Some(s.ping_timeout),
         None => None,
+    }
+}
+
+#[cfg(test)]
+mod unix_tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixListener;
+    use std::path::PathBuf;
+
+    /// A fresh directory for one test's socket, removed on drop.
+    struct SocketDir(PathBuf);
+
+    impl SocketDir {
+        fn new(test: &str) -> SocketDir {
+            let dir = std::env::temp_dir().join(format!("jk-unix-{}-{test}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("socket dir");
+            SocketDir(dir)
+        }
+    }
+
+    impl Drop for SocketDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn worker_at(path: &std::path::Path) -> AjpWorker {
+        let mut w = AjpWorker::with_defaults("sock");
+        w.host = format!("unix:{}", path.display());
+        w.port = 0;
+        w.unix_socket = Some(path.to_owned());
+        w.socket_timeout = Some(Duration::from_secs(5));
+        w.socket_connect_timeout = Some(Duration::from_secs(2));
+        w.connection_pool_size = Some(2);
+        w
+    }
+
+    #[test]
+    fn a_unix_socket_connection_cpings_pools_and_notices_a_close() {
+        let dir = SocketDir::new("cping");
+        let path = dir.0.join("ajp.sock");
+        let listener = UnixListener::bind(&path).expect("bind");
+        let peer = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("accept");
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            let mut cping = [0u8; 5];
+            stream.read_exact(&mut cping).expect("cping");
+            assert_eq!(cping, crate::ajp::CPING_PACKET);
+            stream.write_all(&[b'A', b'B', 0, 1, 9]).expect("cpong");
+            // Wait for the test to say "close now" (one byte), then close.
+            let mut go = [0u8; 1];
+            let _ = stream.read(&mut go);
+        });
+        let mut w = worker_at(&path);
+        w.ping_mode.connect = true;
+        let backend = Backend::new(w, 4);
+        let first = backend.acquire(false).expect("connect and cping");
+        assert!(!first.reused);
+        assert!(backend.resolved_address().is_none());
+        backend.release(first.conn);
+        let mut again = backend.acquire(false).expect("pooled");
+        assert!(again.reused, "the pooled Unix connection is reused");
+        assert!(again.conn.is_alive());
+        again.conn.send(b"x").expect("send");
+        peer.join().expect("peer");
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!again.conn.is_alive(), "a closed peer is noticed");
+    }
+
+    #[test]
+    fn a_missing_socket_is_a_connect_error_naming_the_path() {
+        let dir = SocketDir::new("missing");
+        let path = dir.0.join("absent.sock");
+        for connect_timeout in [None, Some(Duration::from_secs(1))] {
+            let mut w = worker_at(&path);
+            w.socket_connect_timeout = connect_timeout;
+            let backend = Backend::new(w, 1);
+            match backend.connect() {
+                Err(BackendError::Connect(m)) => {
+                    assert!(m.starts_with(&format!("unix:{}: ", path.display())), "{m}");
+                }
+                Err(e) => panic!("expected a connect error, got {e}"),
+                Ok(_) => panic!("connected to a missing socket"),
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The typed ajp13 worker (mod_jk reference §2.4) with its lb-member side (§2.6): every
 //! property with mod_jk's default, unit and clamping rules.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::reader::{Reader, Unit};
@@ -11,6 +12,21 @@ pub const DEFAULT_PORT: u16 = 8009;
 pub const MIN_PACKET_SIZE: usize = 8192;
 pub const MAX_PACKET_SIZE: usize = 65536;
 const PACKET_SIZE_STEP: usize = 1024;
+
+/// The prefix of a `host` that names a Unix domain socket (as in mod_proxy's worker URLs).
+pub const UNIX_PREFIX: &str = "unix:";
+
+/// Longest Unix socket path (`sun_path` less its terminating NUL).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// Where a worker's connections go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Address<'a> {
+    /// A host name or address and a TCP port.
+    Tcp { host: &'a str, port: u16 },
+    /// The path of a Unix domain socket (`host=unix:/path`).
+    Unix(&'a Path),
+}
 
 /// Which CPing/CPong probes a worker sends (`ping_mode` letters C, P, I; A = all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,10 +101,13 @@ impl Activation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AjpWorker {
     pub name: String,
-    /// Host name or address, without brackets or an embedded `:port`.
+    /// Host name or address, without brackets or an embedded `:port`; `unix:/path` for a
+    /// Unix domain socket (then `unix_socket` holds the path).
     pub host: String,
-    /// 0 means "no contact": as an lb member it starts stopped.
+    /// 0 means "no contact": as an lb member it starts stopped. Always 0 with a Unix socket.
     pub port: u16,
+    /// The socket path when `host` is `unix:/path` (`port` is then unused).
+    pub unix_socket: Option<PathBuf>,
     /// Local address to bind outgoing connections to.
     pub source: Option<String>,
     pub prefer_ipv6: bool,
@@ -157,6 +176,7 @@ impl AjpWorker {
             name: name.to_owned(),
             host: "localhost".to_owned(),
             port: DEFAULT_PORT,
+            unix_socket: None,
             source: None,
             prefer_ipv6: false,
             socket_timeout: None,
@@ -190,6 +210,17 @@ impl AjpWorker {
         }
     }
 
+    /// Where connections go: the Unix socket when `host` names one, else `host` and `port`.
+    pub fn address(&self) -> Address<'_> {
+        match &self.unix_socket {
+            Some(path) => Address::Unix(path),
+            None => Address::Tcp {
+                host: &self.host,
+                port: self.port,
+            },
+        }
+    }
+
     /// Connections kept when the pool shrinks, given the pool size in effect.
     pub fn pool_minsize(&self, pool_size: usize) -> usize {
         match self.connection_pool_minsize {
@@ -206,6 +237,38 @@ pub fn round_packet_size(requested: i64) -> usize {
         .div_ceil(PACKET_SIZE_STEP)
         .saturating_mul(PACKET_SIZE_STEP);
     rounded.clamp(MIN_PACKET_SIZE, MAX_PACKET_SIZE)
+}
+
+/// Checks the path of `host=unix:<path>`: absolute, in a directory that exists. `Err` says
+/// what is wrong.
+fn check_socket_path(path: &Path) -> Result<(), String> {
+    if !path.is_absolute() {
+        return Err(format!(
+            "the socket path '{}' is not absolute: write unix:/full/path/to/ajp.sock",
+            path.display()
+        ));
+    }
+    // sun_path holds 108 bytes with the terminating NUL.
+    let len = path.as_os_str().len();
+    if len > MAX_SOCKET_PATH {
+        return Err(format!(
+            "the socket path is {len} bytes long; a Unix socket path has at most {MAX_SOCKET_PATH}"
+        ));
+    }
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Err(format!("'{}' names no socket file", path.display()));
+    };
+    if path.file_name().is_none() {
+        return Err(format!("'{}' names no socket file", path.display()));
+    }
+    if !dir.is_dir() {
+        return Err(format!(
+            "the directory '{}' of the socket '{}' does not exist; create it or correct the path",
+            dir.display(),
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Splits `host:port` or `[v6]:port`; a bare IPv6 address (several ':') stays whole.
@@ -245,6 +308,14 @@ pub(crate) fn build(reader: &mut Reader<'_, '_>) -> AjpWorker {
     let mut worker = AjpWorker::with_defaults(&name);
 
     // host, with an optional embedded port (workers.xml: "host can have a port embedded").
+    // A socket path is not a name: it may be longer than mod_jk's 60 characters.
+    if let Some(path) = reader
+        .text("host")
+        .and_then(|t| t.strip_prefix(UNIX_PREFIX))
+    {
+        build_unix(reader, &mut worker, PathBuf::from(path));
+        return build_rest(reader, worker);
+    }
     let mut embedded_port = None;
     if let Some(text) = reader.short_text("host") {
         let (host, port) = split_host_port(&text);
@@ -271,6 +342,30 @@ pub(crate) fn build(reader: &mut Reader<'_, '_>) -> AjpWorker {
         (_, Some(port)) | (Some(port), None) => port,
         (None, None) => DEFAULT_PORT,
     };
+    build_rest(reader, worker)
+}
+
+/// `host=unix:<path>`: the path checked, `port` ignored (with a warning when set).
+fn build_unix(reader: &mut Reader<'_, '_>, worker: &mut AjpWorker, path: PathBuf) {
+    if let Err(what) = check_socket_path(&path) {
+        let message = format!("{}: {what}", reader.key("host"));
+        reader.error("host", message);
+    }
+    if reader.is_set("port") {
+        let message = format!(
+            "{} is ignored: {} names a Unix domain socket",
+            reader.key("port"),
+            reader.key("host")
+        );
+        reader.warn("port", message);
+    }
+    worker.host = format!("{UNIX_PREFIX}{}", path.display());
+    worker.port = 0;
+    worker.unix_socket = Some(path);
+}
+
+/// Everything after the address.
+fn build_rest(reader: &mut Reader<'_, '_>, mut worker: AjpWorker) -> AjpWorker {
     worker.source = reader.short_text("source");
     worker.prefer_ipv6 = reader.bool("prefer_ipv6", false);
 
@@ -431,7 +526,7 @@ pub(crate) fn build(reader: &mut Reader<'_, '_>) -> AjpWorker {
     } else {
         Activation::Active
     };
-    if worker.port == 0 {
+    if worker.port == 0 && worker.unix_socket.is_none() {
         // mod_jk's provisioning trick: a member without a port waits, stopped, for the
         // status worker to give it one.
         worker.activation = Activation::Stopped;

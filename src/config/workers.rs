@@ -1115,6 +1115,75 @@ mod tests {
     }
 
     #[test]
+    fn unix_socket_host_names_a_path_and_ignores_the_port() {
+        let dir = std::env::temp_dir();
+        let sock = dir.join("ajp.sock");
+        let text = format!(
+            "worker.list=a,b\nworker.a.host=unix:{}\nworker.a.ping_mode=A\nworker.b.port=8010\n",
+            sock.display()
+        );
+        let workers = build(&text);
+        assert!(workers.warnings.is_empty(), "{:?}", workers.warnings);
+        let a = ajp(&workers, "a");
+        assert_eq!(a.address(), crate::config::Address::Unix(&sock));
+        assert_eq!(a.host, format!("unix:{}", sock.display()));
+        assert_eq!(a.port, 0);
+        assert_eq!(a.activation, Activation::Active, "port 0 does not stop it");
+        assert!(a.ping_mode.connect);
+        let b = ajp(&workers, "b");
+        assert_eq!(
+            b.address(),
+            crate::config::Address::Tcp {
+                host: "localhost",
+                port: 8010
+            }
+        );
+
+        let with_port = build(&format!(
+            "worker.list=a\nworker.a.host=unix:{}\nworker.a.port=8009\n",
+            sock.display()
+        ));
+        assert_eq!(ajp(&with_port, "a").port, 0);
+        assert_eq!(
+            warnings(&with_port),
+            ["w:3: 'worker.a.port' is ignored: 'worker.a.host' names a Unix domain socket"]
+        );
+    }
+
+    #[test]
+    fn unix_socket_path_must_be_absolute_in_an_existing_directory() {
+        let missing = std::env::temp_dir()
+            .join("no-such-dir-for-jk")
+            .join("ajp.sock");
+        let long = format!("/tmp/{}", "s".repeat(120));
+        let cases = [
+            (
+                "worker.list=a\nworker.a.host=unix:run/ajp.sock".to_owned(),
+                "w:2: 'worker.a.host': the socket path 'run/ajp.sock' is not absolute: write unix:/full/path/to/ajp.sock".to_owned(),
+            ),
+            (
+                format!("worker.list=a\nworker.a.host=unix:{}", missing.display()),
+                format!(
+                    "w:2: 'worker.a.host': the directory '{}' of the socket '{}' does not exist; create it or correct the path",
+                    missing.parent().expect("dir").display(),
+                    missing.display()
+                ),
+            ),
+            (
+                "worker.list=a\nworker.a.host=unix:/".to_owned(),
+                "w:2: 'worker.a.host': '/' names no socket file".to_owned(),
+            ),
+            (
+                format!("worker.list=a\nworker.a.host=unix:{long}"),
+                "w:2: 'worker.a.host': the socket path is 125 bytes long; a Unix socket path has at most 107".to_owned(),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(errors(&text), [expected], "{text}");
+        }
+    }
+
+    #[test]
     fn negative_timeout_means_none_with_warning() {
         let workers = build("worker.list=a\nworker.a.reply_timeout=-1");
         assert_eq!(ajp(&workers, "a").reply_timeout, None);

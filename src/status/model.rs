@@ -169,15 +169,18 @@ pub struct AjpConfig {
 }
 
 impl AjpConfig {
-    /// The configured values of `worker`; `address` is `host:port` until the shell puts
-    /// the resolved one in, `pool_size` is the given default when the worker sets none.
+    /// The configured values of `worker`; `address` is `host:port` (`unix:/path` for a Unix
+    /// socket) until the shell puts the resolved one in, `pool_size` is the given default when the worker sets none.
     pub fn from_worker(worker: &crate::config::AjpWorker, default_pool_size: u32) -> AjpConfig {
         let ms = |d: Option<std::time::Duration>| d.map_or(0, |d| d.as_millis() as u64);
         let secs = |d: Option<std::time::Duration>| d.map_or(0, |d| d.as_secs());
         AjpConfig {
             host: worker.host.clone(),
             port: worker.port,
-            address: format!("{}:{}", worker.host, worker.port),
+            address: match worker.unix_socket {
+                Some(_) => worker.host.clone(),
+                None => format!("{}:{}", worker.host, worker.port),
+            },
             source: worker.source.clone(),
             connection_pool_timeout_s: secs(worker.connection_pool_timeout),
             ping_timeout_ms: worker.ping_timeout.as_millis() as u64,
@@ -311,5 +314,25 @@ impl Snapshot {
                 let key = line.split('=').next().unwrap_or("").trim();
                 !(key.ends_with(".secret") || key.ends_with(".secretkey"))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unix_socket_worker_shows_its_path_as_host_and_address_with_port_0() {
+        let mut worker = crate::config::AjpWorker::with_defaults("sock");
+        worker.host = "unix:/run/tomcat/ajp.sock".to_owned();
+        worker.port = 0;
+        worker.unix_socket = Some("/run/tomcat/ajp.sock".into());
+        let shown = AjpConfig::from_worker(&worker, 4);
+        assert_eq!(
+            (shown.host.as_str(), shown.port, shown.address.as_str()),
+            ("unix:/run/tomcat/ajp.sock", 0, "unix:/run/tomcat/ajp.sock")
+        );
+        let tcp = AjpConfig::from_worker(&crate::config::AjpWorker::with_defaults("tcp"), 4);
+        assert_eq!(tcp.address, "localhost:8009");
     }
 }

@@ -1,7 +1,8 @@
 //! `ajp-responder`: the benchmark's AJP13 backend — a container that answers as fast as it can, so
 //! that a benchmark of httpd in front of it measures the front end, not the backend.
 //!
-//! `ajp-responder --port P [--host 127.0.0.1] [--name tomcatA]` serves until killed. Every
+//! `ajp-responder --port P [--host 127.0.0.1] [--name tomcatA] [--unix PATH]` serves until killed
+//! (with `--unix`, on a Unix domain socket at PATH too, mode 0666). Every
 //! FORWARD_REQUEST gets `200 OK`, `Content-Type: application/octet-stream`, a Content-Length and a
 //! body of `size` bytes (`?size=N` in the query string; 1024 when absent), in SEND_BODY_CHUNKs of
 //! Tomcat's maximum (8184 bytes); HEAD gets the headers only. An announced request body is read the
@@ -31,11 +32,13 @@ use ajp_wire::{
 };
 use std::io::{self, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::thread;
 
-const USAGE: &str = "usage: ajp-responder --port PORT [--host 127.0.0.1] [--name tomcatA]";
+const USAGE: &str =
+    "usage: ajp-responder --port PORT [--host 127.0.0.1] [--name tomcatA] [--unix PATH]";
 
 /// Packet size of Tomcat and mod_jk unless configured otherwise (AJP13 §6.1).
 const MAX_PACKET: usize = DEFAULT_MAX_PACKET;
@@ -323,6 +326,17 @@ fn serve_tcp(stream: TcpStream, pattern: Arc<Vec<u8>>, name: &str) {
     let Ok(reader) = stream.try_clone() else {
         return;
     };
+    serve_stream(reader, stream, pattern, name);
+}
+
+fn serve_unix(stream: UnixStream, pattern: Arc<Vec<u8>>, name: &str) {
+    let Ok(reader) = stream.try_clone() else {
+        return;
+    };
+    serve_stream(reader, stream, pattern, name);
+}
+
+fn serve_stream(reader: impl Read, stream: impl Write, pattern: Arc<Vec<u8>>, name: &str) {
     let mut connection =
         Connection::new(BufReader::with_capacity(64 * 1024, reader), stream, pattern);
     if let ConnectionEnd::Protocol(why) = connection.serve() {
@@ -331,13 +345,14 @@ fn serve_tcp(stream: TcpStream, pattern: Arc<Vec<u8>>, name: &str) {
 }
 
 fn main() -> ExitCode {
-    let arguments = match listen_args::parse_listen_args(std::env::args().skip(1), USAGE, &[]) {
-        Ok(arguments) => arguments,
-        Err(message) => {
-            eprintln!("{message}");
-            return ExitCode::from(2);
-        }
-    };
+    let arguments =
+        match listen_args::parse_listen_args(std::env::args().skip(1), USAGE, &["--unix"]) {
+            Ok(arguments) => arguments,
+            Err(message) => {
+                eprintln!("{message}");
+                return ExitCode::from(2);
+            }
+        };
     let listener = match TcpListener::bind(arguments.address) {
         Ok(listener) => listener,
         Err(error) => {
@@ -352,20 +367,49 @@ fn main() -> ExitCode {
     let _ = io::stdout().flush();
     let pattern = Arc::new(pattern_table());
     let name: Arc<str> = arguments.name.into();
-    for stream in listener.incoming() {
+    if let Some((_, path)) = arguments.extra.iter().find(|(flag, _)| flag == "--unix") {
+        if let Err(error) = listen_unix(path, Arc::clone(&pattern), Arc::clone(&name)) {
+            eprintln!("ajp-responder: cannot listen on {path}: {error}");
+            return ExitCode::FAILURE;
+        }
+        println!("listening on unix:{path} too");
+    }
+    accept_loop(listener.incoming(), serve_tcp, &pattern, &name);
+    ExitCode::SUCCESS
+}
+
+/// Serves every accepted connection with `serve` on a thread of its own.
+fn accept_loop<S: Send + 'static>(
+    incoming: impl Iterator<Item = io::Result<S>>,
+    serve: fn(S, Arc<Vec<u8>>, &str),
+    pattern: &Arc<Vec<u8>>,
+    name: &Arc<str>,
+) {
+    for stream in incoming {
         let Ok(stream) = stream else {
             // EMFILE and friends: back off instead of spinning.
             thread::sleep(std::time::Duration::from_millis(10));
             continue;
         };
-        let pattern = Arc::clone(&pattern);
-        let name = Arc::clone(&name);
+        let pattern = Arc::clone(pattern);
+        let name = Arc::clone(name);
         // AJP connections are few and long-lived (pooled by the front end): a thread each is cheapest.
         let _ = thread::Builder::new()
             .stack_size(256 * 1024)
-            .spawn(move || serve_tcp(stream, pattern, &name));
+            .spawn(move || serve(stream, pattern, &name));
     }
-    ExitCode::SUCCESS
+}
+
+/// Serves the Unix socket at `path` (replacing a stale file; mode 0666, as httpd's children may
+/// run as another user) on a thread of its own, a thread per connection.
+fn listen_unix(path: &str, pattern: Arc<Vec<u8>>, name: Arc<str>) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::remove_file(path);
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
+    thread::Builder::new()
+        .spawn(move || accept_loop(listener.incoming(), serve_unix, &pattern, &name))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -219,6 +219,17 @@ class Configuration(unittest.TestCase):
         self.assertIn("BalancerMember ajp://127.0.0.1:8010 route=tomcatB", proxy)
         self.assertIn("stickysession=JSESSIONID|jsessionid", proxy)
 
+    def test_unix_front_end_names_the_sockets_and_no_ports(self):
+        backends = [bench.Backend("tomcatA", "127.0.0.1", 8009, "/r/backend-tomcatA.sock"),
+                    bench.Backend("tomcatB", "127.0.0.1", 8010, "/r/backend-tomcatB.sock")]
+        props = bench.workers_properties(backends, "single", unix=True)
+        self.assertIn("worker.tomcatA.host=unix:/r/backend-tomcatA.sock\n", props)
+        self.assertNotIn(".port=", props)
+        tcp = bench.workers_properties(backends, "single")
+        self.assertEqual(tcp, bench.workers_properties(self.BACKENDS, "single"))
+        self.assertIn("JkMount /bench/* tomcatA", self.conf("mod_jk_rs_unix"))
+        self.assertNotIn("mod_jk_rs_unix", bench.DEFAULT_FRONT_ENDS)
+
     def test_prefork_has_a_process_for_every_connection(self):
         conf = self.conf("static", mpm="prefork")
         self.assertIn("MaxRequestWorkers 208", conf)

@@ -55,6 +55,8 @@ use ajp_wire::{
 use sha2::{Digest, Sha256};
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
@@ -231,7 +233,10 @@ fn one_line(value: &str) -> String {
 
 /// A running backend; it serves on background threads until [`AjpBackend::stop`] or drop.
 pub struct AjpBackend {
+    /// The TCP address; 0.0.0.0:0 for a backend on a Unix socket.
     addr: SocketAddr,
+    /// The socket file of a backend started with [`AjpBackend::start_unix`] (removed on stop).
+    unix_path: Option<PathBuf>,
     shared: Arc<Shared>,
     acceptor: Option<JoinHandle<()>>,
 }
@@ -250,19 +255,41 @@ impl AjpBackend {
         name: &str,
         options: BackendOptions,
     ) -> io::Result<AjpBackend> {
-        let max_packet = if options.max_packet == 0 {
-            DEFAULT_MAX_PACKET
-        } else {
-            options.max_packet
-        };
-        if !MAX_PACKET_RANGE.contains(&max_packet) {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("max_packet {max_packet} outside {MAX_PACKET_RANGE:?}"),
-            ));
-        }
+        let max_packet = max_packet(&options)?;
         let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
+        AjpBackend::serve(
+            Listener::Tcp(listener),
+            addr,
+            None,
+            name,
+            options,
+            max_packet,
+        )
+    }
+
+    /// Listens on a Unix domain socket at `path` (a stale file there is replaced), made
+    /// connectable by every user (mode 0666: httpd's children may run as another user).
+    pub fn start_unix(path: &Path, name: &str, options: BackendOptions) -> io::Result<AjpBackend> {
+        use std::os::unix::fs::PermissionsExt;
+        let max_packet = max_packet(&options)?;
+        let _ = std::fs::remove_file(path);
+        let listener = UnixListener::bind(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
+        let unspecified = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
+        let listener = Listener::Unix(listener);
+        let path = Some(path.to_owned());
+        AjpBackend::serve(listener, unspecified, path, name, options, max_packet)
+    }
+
+    fn serve(
+        listener: Listener,
+        addr: SocketAddr,
+        unix_path: Option<PathBuf>,
+        name: &str,
+        options: BackendOptions,
+        max_packet: usize,
+    ) -> io::Result<AjpBackend> {
         let shared = Arc::new(Shared {
             name: name.to_string(),
             max_packet,
@@ -282,6 +309,7 @@ impl AjpBackend {
             .spawn(move || accept_loop(listener, acceptor_shared))?;
         Ok(AjpBackend {
             addr,
+            unix_path,
             shared,
             acceptor: Some(acceptor),
         })
@@ -297,6 +325,11 @@ impl AjpBackend {
 
     pub fn name(&self) -> &str {
         &self.shared.name
+    }
+
+    /// The socket file of a backend on a Unix socket.
+    pub fn unix_path(&self) -> Option<&Path> {
+        self.unix_path.as_deref()
     }
 
     /// Everything received so far, in arrival order.
@@ -361,10 +394,19 @@ impl AjpBackend {
         };
         self.shared.stopping.store(true, Ordering::SeqCst);
         // The accept loop blocks in accept(); one connection wakes it to see the stop flag.
-        let _ = TcpStream::connect_timeout(&wake_address(self.addr), Duration::from_secs(2));
+        match &self.unix_path {
+            Some(path) => drop(UnixStream::connect(path)),
+            None => drop(TcpStream::connect_timeout(
+                &wake_address(self.addr),
+                Duration::from_secs(2),
+            )),
+        }
         let _ = acceptor.join();
+        if let Some(path) = &self.unix_path {
+            let _ = std::fs::remove_file(path);
+        }
         for (_, stream) in lock(&self.shared.open).iter() {
-            let _ = stream.shutdown(Shutdown::Both);
+            stream.shutdown();
         }
         let workers = std::mem::take(&mut *lock(&self.shared.workers));
         for worker in workers {
@@ -377,6 +419,22 @@ impl Drop for AjpBackend {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// The packet size `options` ask for (0 = AJP's default), if the backend can use it.
+fn max_packet(options: &BackendOptions) -> io::Result<usize> {
+    let max_packet = if options.max_packet == 0 {
+        DEFAULT_MAX_PACKET
+    } else {
+        options.max_packet
+    };
+    if !MAX_PACKET_RANGE.contains(&max_packet) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("max_packet {max_packet} outside {MAX_PACKET_RANGE:?}"),
+        ));
+    }
+    Ok(max_packet)
 }
 
 /// Where to connect to reach a listener bound to `addr` (a wildcard bind is reached via loopback).
@@ -400,7 +458,7 @@ struct Shared {
     requests: Mutex<Vec<RecordedRequest>>,
     protocol_errors: Mutex<Vec<String>>,
     /// Clones of the open connections, so stop() can close them under their threads.
-    open: Mutex<Vec<(usize, TcpStream)>>,
+    open: Mutex<Vec<(usize, Stream)>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -432,8 +490,79 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
-    for incoming in listener.incoming() {
+/// What the backend listens on.
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl Listener {
+    fn accept(&self) -> io::Result<Stream> {
+        match self {
+            Listener::Tcp(l) => {
+                let (stream, _) = l.accept()?;
+                let _ = stream.set_nodelay(true);
+                Ok(Stream::Tcp(stream))
+            }
+            Listener::Unix(l) => Ok(Stream::Unix(l.accept()?.0)),
+        }
+    }
+}
+
+/// One accepted connection, over TCP or a Unix socket.
+enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Stream {
+    fn try_clone(&self) -> io::Result<Stream> {
+        match self {
+            Stream::Tcp(s) => s.try_clone().map(Stream::Tcp),
+            Stream::Unix(s) => s.try_clone().map(Stream::Unix),
+        }
+    }
+
+    fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.set_read_timeout(t),
+            Stream::Unix(s) => s.set_read_timeout(t),
+        }
+    }
+
+    fn shutdown(&self) {
+        let _ = match self {
+            Stream::Tcp(s) => s.shutdown(Shutdown::Both),
+            Stream::Unix(s) => s.shutdown(Shutdown::Both),
+        };
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn accept_loop(listener: Listener, shared: Arc<Shared>) {
+    loop {
+        let incoming = listener.accept();
         if shared.stopping() {
             break;
         }
@@ -443,7 +572,6 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             continue;
         };
         let serial = shared.accepted.fetch_add(1, Ordering::SeqCst) + 1;
-        let _ = stream.set_nodelay(true);
         if let Ok(clone) = stream.try_clone() {
             lock(&shared.open).push((serial, clone));
         }
@@ -465,7 +593,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-fn serve_connection(shared: &Shared, stream: TcpStream, serial: usize) {
+fn serve_connection(shared: &Shared, stream: Stream, serial: usize) {
     if let Some(delay) = shared.options.accept_delay {
         if !shared.nap(delay) {
             return;
@@ -483,7 +611,7 @@ fn serve_connection(shared: &Shared, stream: TcpStream, serial: usize) {
             lock(&shared.protocol_errors).push(format!("connection {serial}: {why}"));
         }
     }
-    let _ = connection.stream.shutdown(Shutdown::Both);
+    connection.stream.shutdown();
 }
 
 enum ConnError {
@@ -518,7 +646,7 @@ enum AfterAnswer {
 
 struct Connection<'a> {
     shared: &'a Shared,
-    stream: TcpStream,
+    stream: Stream,
     serial: usize,
     /// Set by `fault=cpongless`.
     ignore_cping: bool,

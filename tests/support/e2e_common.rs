@@ -24,12 +24,14 @@ pub use dead_port::dead_port;
 /// How long a test waits for something that should happen at once (a log line, a recorded request).
 pub const PATIENCE: Duration = Duration::from_secs(5);
 
-/// One httpd with our module: workers (all `ajp13` on 127.0.0.1) and extra httpd.conf lines.
+/// One httpd with our module: workers (all `ajp13`, on 127.0.0.1 or a Unix socket) and extra
+/// httpd.conf lines.
 #[derive(Clone, Debug)]
 pub struct Site {
     pub mpm: Mpm,
-    /// (name, port, extra `attribute=value` lines), in worker.list order.
-    workers: Vec<(String, u16, Vec<String>)>,
+    /// (name, port on 127.0.0.1 or `None` when `host` is among the lines, extra
+    /// `attribute=value` lines), in worker.list order.
+    workers: Vec<(String, Option<u16>, Vec<String>)>,
     /// httpd.conf lines after `JkWorkersFile` (JkMount, Location blocks, …).
     conf: Vec<String>,
     files: Vec<(String, String)>,
@@ -52,9 +54,18 @@ impl Site {
     pub fn worker(mut self, name: &str, port: u16, props: &[&str]) -> Site {
         self.workers.push((
             name.to_string(),
-            port,
+            Some(port),
             props.iter().map(|p| p.to_string()).collect(),
         ));
+        self
+    }
+
+    /// Adds an ajp13 worker on the Unix domain socket `path` (`host=unix:<path>`), like
+    /// [`Site::worker`] otherwise.
+    pub fn unix_worker(mut self, name: &str, path: &std::path::Path, props: &[&str]) -> Site {
+        let mut lines = vec![format!("host=unix:{}", path.display())];
+        lines.extend(props.iter().map(|p| p.to_string()));
+        self.workers.push((name.to_string(), None, lines));
         self
     }
 
@@ -84,8 +95,10 @@ impl Site {
         );
         for (name, port, props) in &self.workers {
             let _ = writeln!(text, "worker.{name}.type=ajp13");
-            let _ = writeln!(text, "worker.{name}.host=127.0.0.1");
-            let _ = writeln!(text, "worker.{name}.port={port}");
+            if let Some(port) = port {
+                let _ = writeln!(text, "worker.{name}.host=127.0.0.1");
+                let _ = writeln!(text, "worker.{name}.port={port}");
+            }
             // Defaults a test did not set itself (a property given twice draws a warning).
             for default in ["socket_connect_timeout=1000", "reply_timeout=5000"] {
                 let key = default.split('=').next().unwrap_or(default);
