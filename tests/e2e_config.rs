@@ -1325,6 +1325,38 @@ fn request_errors_go_to_the_jk_log_file() {
     );
 }
 
+/// `JkLogLevel debug` with a JkLogFile: the request's story is in that file, as with mod_jk
+/// (mapping decision, connection, AJP exchange).
+#[test]
+fn jk_log_level_debug_traces_a_request_in_the_jk_log_file() {
+    let b1 = backend("b1");
+    let httpd = app_site(Mpm::Event, b1.port(), &[])
+        .conf("JkLogFile {dir}/mod_jk.log")
+        .conf("JkLogLevel debug")
+        .start();
+    let mut c = Checks::new();
+    check_forwarded(&mut c, &httpd, &Request::get("/app/story"), "/app/story");
+    let path = httpd.dir().join("mod_jk.log");
+    let mut text = String::new();
+    let _ = poll_until(Duration::from_secs(5), || {
+        text = std::fs::read_to_string(&path).unwrap_or_default();
+        text.contains("END_RESPONSE")
+    });
+    for line in [
+        "/app/story mapped to worker w1 by '/app/*'",
+        "worker w1: opened a new connection to 127.0.0.1:",
+        "worker w1: SEND_HEADERS: status 200",
+        "worker w1: END_RESPONSE: ",
+    ] {
+        c.check(
+            text.lines()
+                .any(|l| l.contains("[debug]") && l.contains(line)),
+            || format!("no debug line '{line}' in the JkLogFile: {text:?}"),
+        );
+    }
+    c.finish(&httpd);
+}
+
 /// `apachectl -t` shows warnings too (a deprecated property), with file:line, and still passes.
 #[test]
 fn config_test_shows_warnings_with_file_and_line() {

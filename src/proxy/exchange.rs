@@ -209,6 +209,20 @@ impl<'x, 'r> Exchange<'x, 'r> {
                 tries.fresh = true;
                 continue;
             };
+            let s = &backend.settings;
+            self.log(
+                Level::Debug,
+                format_args!(
+                    "{} connection to {}:{}",
+                    if reused {
+                        "reusing a pooled"
+                    } else {
+                        "opened a new"
+                    },
+                    s.host,
+                    s.port
+                ),
+            );
             let result = self.attempt(&mut conn, reused);
             let (w, r) = conn.take_traffic();
             self.traffic.0 += w;
@@ -314,7 +328,17 @@ impl<'x, 'r> Exchange<'x, 'r> {
                     self.streamed = true;
                     self.send_body_chunk(conn, requested as usize, max)?;
                 }
-                Response::EndResponse { reuse } => return self.finish(&p, reuse),
+                Response::EndResponse { reuse } => {
+                    self.log(
+                        Level::Debug,
+                        format_args!(
+                            "END_RESPONSE: {} body bytes, connection {}",
+                            p.written,
+                            if reuse { "reusable" } else { "to close" }
+                        ),
+                    );
+                    return self.finish(&p, reuse);
+                }
                 Response::CPong => {
                     return Err(self.failed(
                         BackendError::Unexpected("CPONG during a request"),
@@ -339,6 +363,10 @@ impl<'x, 'r> Exchange<'x, 'r> {
         }
         p.headers = true;
         p.status = h.status;
+        self.log(
+            Level::Debug,
+            format_args!("SEND_HEADERS: status {}", h.status),
+        );
         p.declared_len = match content_length(h) {
             Ok(len) => len,
             Err(()) => {
