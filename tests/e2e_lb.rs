@@ -801,3 +801,62 @@ fn an_oversized_request_is_a_413_that_touches_no_member() {
     );
     c.finish(&httpd);
 }
+
+/// The status page's `connected` counts the backend connections the children hold open, and a
+/// graceful restart does not carry the old children's count into the new generation.
+#[test]
+fn connected_counts_open_backend_connections_across_children() {
+    let b1 = backend("b1");
+    let props = lb_properties(&[member("b1", b1.port(), &[])], &[], &[])
+        + "worker.list=lb,stat1\nworker.stat1.type=status\n";
+    let mut cfg = HttpdConfig::with_module(Mpm::Event);
+    cfg.global =
+        "JkWorkersFile {dir}/workers.properties\nJkMount /app/* lb\nJkMount /jkstatus stat1\n"
+            .to_string();
+    cfg.files = vec![("workers.properties".to_string(), props)];
+    let httpd = Httpd::start(cfg).unwrap_or_else(|e| panic!("httpd did not start:\n{e}"));
+    let figure = |httpd: &Httpd, key: &str| -> u64 {
+        let list = e2e_common::must_get(httpd, "/jkstatus?mime=txt").text();
+        let line = list
+            .lines()
+            .find(|l| l.starts_with("Member: name=b1 "))
+            .unwrap_or_else(|| panic!("no member b1:\n{list}"))
+            .to_string();
+        line.split(' ')
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {key} in {line}"))
+    };
+    for i in 0..6 {
+        assert_eq!(
+            outcome(&httpd, &Request::get(&format!("/app/c{i}"))).map(|o| o.0),
+            Ok(200)
+        );
+    }
+    let connected = figure(&httpd, "connected");
+    assert!(
+        (1..=6).contains(&connected),
+        "connected={connected} after 6 requests"
+    );
+    assert!(figure(&httpd, "max_connected") >= connected);
+    httpd.graceful().expect("graceful restart");
+    assert!(
+        httpd.wait_for_error_log("resuming normal operations", e2e_common::PATIENCE),
+        "no restart"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut after = figure(&httpd, "connected");
+    while after != 0 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(100));
+        after = figure(&httpd, "connected");
+    }
+    assert_eq!(
+        after, 0,
+        "the new generation counts the old children's connections"
+    );
+    assert_eq!(
+        outcome(&httpd, &Request::get("/app/again")).map(|o| o.0),
+        Ok(200)
+    );
+    assert!(figure(&httpd, "connected") >= 1);
+}

@@ -4,13 +4,14 @@
 //! takes in several body packets, and `read_run` hands the ones already buffered over together
 //! (one write to the client).
 use super::lent_buffers;
-use super::BackendError;
+use super::{BackendError, OpenConnections};
 use crate::ajp::{self, Response, CPING_PACKET, HEADER_LEN};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The socket under a connection: one branch per call, no indirection.
@@ -112,6 +113,8 @@ pub struct Connection {
     /// Bytes written and read since the last `take_traffic` (lb Traffic method, statistics).
     bytes_out: u64,
     bytes_in: u64,
+    /// Where this connection counts as open, until it is dropped.
+    open: Option<Arc<OpenConnections>>,
 }
 
 impl Connection {
@@ -180,7 +183,14 @@ impl Connection {
             idle_since: Instant::now(),
             bytes_out: 0,
             bytes_in: 0,
+            open: None,
         }
+    }
+
+    /// Counts this connection as open in `open` until it is dropped.
+    pub(crate) fn count_in(&mut self, open: Arc<OpenConnections>) {
+        open.opened();
+        self.open = Some(open);
     }
 
     /// This end's address: tells pooled connections apart in tests.
@@ -468,6 +478,9 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        if let Some(open) = self.open.take() {
+            open.closed();
+        }
         if self.own.is_some() {
             lent_buffers::give_back(std::mem::take(&mut self.inbuf));
         }

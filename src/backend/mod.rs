@@ -3,17 +3,19 @@
 #![forbid(unsafe_code)]
 
 mod connection;
+mod counted;
 mod error;
 pub(crate) mod lent_buffers;
 mod pool;
 
 pub use connection::Connection;
+pub use counted::OpenConnections;
 pub use error::BackendError;
 pub use pool::ConnectionPool;
 
 use crate::config::{Address, AjpWorker};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// One AJP13 worker as a process sees it: its settings and its connection pool.
@@ -22,6 +24,8 @@ pub struct Backend {
     pool: ConnectionPool,
     /// Resolved once, on first use (a name that does not resolve yet at start-up may later).
     addrs: OnceLock<Vec<SocketAddr>>,
+    /// Where this worker's open connections are counted (set once the shared state exists).
+    open: OnceLock<Arc<OpenConnections>>,
 }
 
 /// A connection taken for one request, and whether it came from the pool (and so may be stale).
@@ -41,7 +45,18 @@ impl Backend {
             pool: ConnectionPool::new(size, settings.connection_pool_timeout),
             settings,
             addrs: OnceLock::new(),
+            open: OnceLock::new(),
         }
+    }
+
+    /// Counts this worker's connections in `open` from now on.
+    pub fn count_connections_in(&self, open: Arc<OpenConnections>) {
+        let _ = self.open.set(open);
+    }
+
+    /// Closes every idle pooled connection (a child process leaving).
+    pub fn close_idle(&self) {
+        while self.pool.take().is_some() {}
     }
 
     pub fn name(&self) -> &str {
@@ -106,6 +121,9 @@ impl Backend {
             )
             .map_err(|e| BackendError::Connect(format!("{}: {e}", s.host)))?,
         };
+        if let Some(open) = self.open.get() {
+            conn.count_in(Arc::clone(open));
+        }
         if let Some(t) = connect_ping_timeout(s) {
             conn.cping(t)?;
         }

@@ -9,7 +9,7 @@ use super::lb::LbService;
 use super::now_ms;
 use super::plain_worker::PlainWorker;
 use super::target::{Target, TargetError};
-use crate::backend::Backend;
+use crate::backend::{Backend, OpenConnections};
 use crate::balancer::{maintain_all, Balancer};
 use crate::config::{ConfigError, Properties, WorkerDef, Workers};
 use crate::directives::ServerSettings;
@@ -53,6 +53,22 @@ pub fn load_workers(main: &ServerSettings, server_root: &str) -> Result<Workers,
     Ok(workers)
 }
 
+/// The shared records worker `name` counts in: its plain record and its record in each lb.
+fn records_of(workers: &Workers, layout: &Layout, name: &str) -> Vec<usize> {
+    let mut records: Vec<usize> = layout.plain_index(name).into_iter().collect();
+    for (lb_name, def) in &workers.defs {
+        if let WorkerDef::Lb(lb) = def {
+            if lb.members.iter().any(|m| m == name) {
+                let index = layout
+                    .lb_index(lb_name)
+                    .and_then(|i| layout.member_index(i, name));
+                records.extend(index);
+            }
+        }
+    }
+    records
+}
+
 impl Runtime {
     /// Per-process state for `workers`, built in the parent before the children are forked:
     /// pools default to `default_pool_size` connections (the MPM's threads per child, as mod_jk);
@@ -84,6 +100,12 @@ impl Runtime {
                     Arc::new(Backend::new(w.clone(), default_pool_size)),
                 );
             }
+        }
+        for (name, backend) in &backends {
+            backend.count_connections_in(Arc::new(OpenConnections::new(
+                Arc::clone(&shared),
+                records_of(&workers, shared.layout(), name),
+            )));
         }
         let plain = backends
             .iter()
@@ -122,6 +144,14 @@ impl Runtime {
             lb_notes: true,
             next_inline_maintenance: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Closes this process's idle pooled connections (a child leaving), so the shared
+    /// `connected` figures stay true.
+    pub fn close_idle_connections(&self) {
+        for backend in self.backends.values() {
+            backend.close_idle();
+        }
     }
 
     pub fn backend(&self, name: &str) -> Option<&Backend> {

@@ -223,8 +223,17 @@ fn restore_edits(s: &Server<'_>, rt: &Runtime) {
     }
 }
 
+/// A child leaving closes its pooled connections, so the shared `connected` figures (the
+/// status page) do not keep counting them.
+fn close_pooled_connections() {
+    if let Some(rt) = runtime() {
+        rt.close_idle_connections();
+    }
+}
+
 pub fn child_init(pchild: Pool<'_>, s: Server<'_>) {
     // Connection pools start empty in every child: nothing was connected in the parent.
+    pchild.on_cleanup(close_pooled_connections);
     let interval = config_of(&s)
         .and_then(|m| m.settings.watchdog_interval)
         .unwrap_or(0);
