@@ -287,8 +287,14 @@ KeepAlive On
 MaxKeepAliveRequests 0
 KeepAliveTimeout 5
 {mpm_block(mpm, max_connections, threads)}
+# As every real configuration (Debian's apache2.conf among them): no .htaccess lookups, so the
+# static-file ceiling does not pay for six open() calls per request.
+<Directory />
+    AllowOverride None
+</Directory>
 DocumentRoot "{htdocs}"
 <Directory "{htdocs}">
+    AllowOverride None
     Require all granted
     ForceType application/octet-stream
     FileETag None
