@@ -9,7 +9,7 @@ use crate::directives::{Flag, OptionSet, VhostConfig};
 use crate::gather::{lb_hints, Cookies, Env, Gathered};
 use crate::httpd::{time, HttpdClient, Request, Status};
 use crate::jklog::{JkLogFile, Level, RequestFacts};
-use crate::proxy::{member_notes, Outcome, Served, Target};
+use crate::proxy::{member_notes, Outcome, Served};
 use crate::shm::SharedState;
 use std::ffi::CStr;
 use std::time::{Duration, Instant};
@@ -111,12 +111,7 @@ pub fn handle(mut req: Request<'_>) -> Status {
     }
     let started = Instant::now();
     req.set_note(NOTE_WORKER, worker.as_bytes());
-    let kind: &[u8] = if matches!(target, Target::Lb(_)) {
-        b"lb"
-    } else {
-        b"ajp13"
-    };
-    req.set_note(NOTE_TYPE, kind);
+    req.set_note(NOTE_TYPE, target.type_name().as_bytes());
     // The matching rule's extensions (reply_timeout, …) apply to mapped requests.
     let mapped = match cfg {
         Some(c) if req.note(NOTE_WORKER).is_some() => mapping_for_handler(&req, c),
@@ -159,8 +154,7 @@ pub fn handle(mut req: Request<'_>) -> Status {
     let mut req = client.into_request();
     let route = served.route();
     let elapsed = started.elapsed();
-    let lb_notes =
-        (rt.lb_notes && matches!(target, Target::Lb(_))).then_some((&*rt.shared, &served));
+    let lb_notes = (rt.lb_notes && target.is_lb()).then_some((&*rt.shared, &served));
     set_result_notes(&mut req, route, lb_notes, elapsed);
     if let Some(log) = jklog.as_deref().filter(|l| l.logs_requests()) {
         write_request_log(log, &req, &outcome, worker, route.unwrap_or(""), elapsed);

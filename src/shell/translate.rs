@@ -99,11 +99,15 @@ fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<Mapped>, Status
     let map = cfg.map(&rt.workers, unix_now(), &mut |msg| {
         request_log::log(req, Some(cfg), Level::Warn, &format!("mod_jk_rs: {msg}"))
     });
-    let normal = match &normalized {
-        Cow::Owned(n) => Some(n.clone()),
+    let Some(index) = map.find(&normalized) else {
+        return Ok(None);
+    };
+    // A borrowed result means the URI was normal already.
+    let normal = match normalized {
+        Cow::Owned(n) => Some(n),
         Cow::Borrowed(_) => None,
     };
-    Ok(map.find(&normalized).map(|index| Mapped {
+    Ok(Some(Mapped {
         map,
         index,
         normal,
