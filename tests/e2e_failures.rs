@@ -521,3 +521,78 @@ fn bigger_max_packet_size_carries_bigger_headers_and_chunks() {
         b1.protocol_errors()
     );
 }
+
+/// A backend that sends a little at a time never lets `reply_timeout` (the wait between
+/// packets) expire; `reply_deadline` bounds the whole reply: a 504 when the headers are not in
+/// by then, a cut-off response when they went out, and a log line naming the limit either way.
+/// Without the deadline the same dripping answer completes (the control).
+#[test]
+fn reply_deadline_cuts_off_a_dripping_backend() {
+    let b1 = backend("b1");
+    let httpd = app_site(
+        Mpm::Event,
+        b1.port(),
+        &["reply_timeout=1000", "reply_deadline=1500"],
+    )
+    .worker("nodeadline", b1.port(), &["reply_timeout=1000"])
+    .conf("JkMount /free/* nodeadline")
+    .start();
+    let mut c = Checks::new();
+
+    // Headers dripped a byte every 100 ms (~10 s in all): 504 once the 1.5 s are up.
+    let started = Instant::now();
+    let result = send(&httpd, &Request::get("/app/drip-head?driphead=100"));
+    let took = started.elapsed();
+    match result {
+        Err(e) => c.fail(format!("dripped headers: HTTP-level failure: {e}")),
+        Ok(resp) => c.equal(resp.status, 504, "status when the headers drip"),
+    }
+    c.check(
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(5),
+        || format!("the 504 came after {took:?}, want about 1.5 s"),
+    );
+
+    // Headers at once, then 100 body bytes one every 100 ms: the client sees a response that
+    // ends early, visibly broken, after about 1.5 s.
+    let started = Instant::now();
+    let result = send(
+        &httpd,
+        &Request::get("/app/drip-body?size=100&chunk=1&drip=100"),
+    );
+    let took = started.elapsed();
+    match result {
+        Err(_) => {}
+        Ok(resp) => c.fail(format!(
+            "a body cut off by the deadline looks complete: status {}, {} body bytes",
+            resp.status,
+            resp.body.len()
+        )),
+    }
+    c.check(took < Duration::from_secs(5), || {
+        format!("the dripping body was cut off only after {took:?}, want about 1.5 s")
+    });
+    let lines = module_log_lines(&httpd, "error", "reply_deadline");
+    c.check(lines.len() >= 2, || {
+        format!("want an error line naming reply_deadline per cut-off reply, got {lines:?}")
+    });
+    c.check(
+        lines
+            .iter()
+            .any(|l| l.contains("1500 ms") && l.contains("504")),
+        || format!("no line says the 1500 ms limit and the 504: {lines:?}"),
+    );
+
+    // The control: 20 body bytes 100 ms apart (2 s) pass reply_timeout=1000 without a deadline.
+    match send(&httpd, &Request::get("/free/drip?size=20&chunk=1&drip=100")) {
+        Err(e) => c.fail(format!(
+            "without reply_deadline the dripping reply failed: {e}"
+        )),
+        Ok(resp) => {
+            c.equal(resp.status, 200, "status without reply_deadline");
+            c.equal(resp.body.len(), 20, "body bytes without reply_deadline");
+        }
+    }
+    next_request_works(&httpd, &mut c, "drip");
+    no_crash(&httpd, &mut c);
+    c.finish(&httpd);
+}

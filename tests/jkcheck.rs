@@ -139,6 +139,7 @@ Workers:
     connection_pool_timeout = none
     connection_acquire_timeout = 200 ms
     reply_timeout = none
+    reply_deadline = none
     retries = 2
     retry_interval = 100 ms
     recovery_options = 0
@@ -172,6 +173,7 @@ Workers:
     connection_pool_timeout = none
     connection_acquire_timeout = 200 ms
     reply_timeout = none
+    reply_deadline = none
     retries = 2
     retry_interval = 100 ms
     recovery_options = 0
@@ -235,6 +237,7 @@ fn template_values_and_defaults_are_resolved_per_worker() {
             "    connection_pool_timeout = none",
             "    connection_acquire_timeout = 200 ms",
             "    reply_timeout = none",
+            "    reply_deadline = none",
             "    retries = 2",
             "    retry_interval = 100 ms",
             "    recovery_options = 0",

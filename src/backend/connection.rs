@@ -109,6 +109,11 @@ pub struct Connection {
     read_timeout: Option<Duration>,
     /// The socket timeout (`socket_timeout`), used when no reply timeout applies.
     socket_timeout: Option<Duration>,
+    /// The longest wait for the next bytes of the current reply (reply or socket timeout).
+    reply_wait: Option<Duration>,
+    /// When the current reply must be complete (`reply_deadline`); every read waits at most
+    /// until then.
+    deadline: Option<Instant>,
     idle_since: Instant,
     /// Bytes written and read since the last `take_traffic` (lb Traffic method, statistics).
     bytes_out: u64,
@@ -180,6 +185,8 @@ impl Connection {
             max_packet,
             read_timeout: socket_timeout,
             socket_timeout,
+            reply_wait: socket_timeout,
+            deadline: None,
             idle_since: Instant::now(),
             bytes_out: 0,
             bytes_in: 0,
@@ -272,10 +279,20 @@ impl Connection {
         t
     }
 
-    /// Sets how long a read may wait for the next packet: `Some(reply_timeout)`, or the
-    /// socket timeout when `None`.
-    pub fn set_reply_timeout(&mut self, reply: Option<Duration>) -> Result<(), BackendError> {
-        let wanted = reply.or(self.socket_timeout);
+    /// Sets the limits of the reply to the request just sent: each read waits at most
+    /// `reply` (`reply_timeout`; the socket timeout when `None`), and the whole reply must be
+    /// in by `deadline` (`reply_deadline`), however the backend paces its bytes.
+    pub fn set_reply_limits(
+        &mut self,
+        reply: Option<Duration>,
+        deadline: Option<Instant>,
+    ) -> Result<(), BackendError> {
+        self.reply_wait = reply.or(self.socket_timeout);
+        self.deadline = deadline;
+        self.apply_read_timeout(self.reply_wait)
+    }
+
+    fn apply_read_timeout(&mut self, wanted: Option<Duration>) -> Result<(), BackendError> {
         if wanted != self.read_timeout {
             self.stream
                 .set_read_timeout(wanted)
@@ -283,6 +300,20 @@ impl Connection {
             self.read_timeout = wanted;
         }
         Ok(())
+    }
+
+    /// Before a read under a deadline: the wait shrinks to the time left; none left is
+    /// [`BackendError::Deadline`].
+    fn wait_within(&mut self, at: Instant) -> Result<(), BackendError> {
+        let left = at.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(BackendError::Deadline);
+        }
+        let wait = match self.reply_wait {
+            Some(w) if w < left => w,
+            _ => left,
+        };
+        self.apply_read_timeout(Some(wait))
     }
 
     /// Reads until `inbuf[start..end]` holds at least `need` bytes.
@@ -299,6 +330,9 @@ impl Connection {
             self.start = 0;
         }
         while self.end - self.start < need {
+            if let Some(at) = self.deadline {
+                self.wait_within(at)?;
+            }
             match self.stream.read(&mut self.inbuf[self.end..]) {
                 Ok(0) => {
                     return Err(BackendError::Closed {
@@ -311,7 +345,10 @@ impl Connection {
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    return Err(BackendError::Timeout)
+                    return Err(match self.deadline {
+                        Some(at) if Instant::now() >= at => BackendError::Deadline,
+                        _ => BackendError::Timeout,
+                    });
                 }
                 Err(e) => return Err(BackendError::Recv(e)),
             }
@@ -443,6 +480,8 @@ impl Connection {
         self.send(&CPING_PACKET)
             .map_err(|e| BackendError::Ping(e.to_string()))?;
         let saved = self.read_timeout;
+        // A CPing has its own limit, whatever the last reply's deadline was.
+        self.deadline = None;
         self.stream
             .set_read_timeout(Some(timeout))
             .map_err(|e| BackendError::Ping(e.to_string()))?;

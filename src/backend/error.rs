@@ -18,6 +18,8 @@ pub enum BackendError {
     Closed { mid_packet: bool },
     /// No packet within the reply (or socket) timeout.
     Timeout,
+    /// The reply was not complete within `reply_deadline`.
+    Deadline,
     /// The backend sent something that is not valid AJP13.
     Protocol(ProtocolError),
     /// The backend sent a valid message where it makes no sense (e.g. body before headers).
@@ -39,6 +41,7 @@ impl fmt::Display for BackendError {
                 write!(f, "backend closed the connection in the middle of a packet")
             }
             BackendError::Timeout => write!(f, "backend reply timeout"),
+            BackendError::Deadline => write!(f, "reply not complete within reply_deadline"),
             BackendError::Protocol(e) => write!(f, "invalid AJP13 from backend: {e}"),
             BackendError::Unexpected(m) => write!(f, "unexpected AJP13 message from backend: {m}"),
         }

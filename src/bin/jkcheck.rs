@@ -447,6 +447,7 @@ fn ajp_properties(w: &AjpWorker, is_member: bool) -> PropertyList {
             opt(w.connection_acquire_timeout, millis),
         ),
         ("reply_timeout", opt(w.reply_timeout, millis)),
+        ("reply_deadline", opt(w.reply_deadline, millis)),
         ("retries", w.retries.to_string()),
         ("retry_interval", millis(w.retry_interval)),
         ("recovery_options", w.recovery_options.to_string()),

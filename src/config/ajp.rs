@@ -138,6 +138,10 @@ pub struct AjpWorker {
     pub connection_acquire_timeout: Option<Duration>,
     /// Longest wait between two packets from Tomcat (ms).
     pub reply_timeout: Option<Duration>,
+    /// mod_jk_rs only: longest time the whole reply may take, from the moment the backend has
+    /// the whole request to END_RESPONSE (ms in the file; 0 or unset: no limit). Unlike
+    /// `reply_timeout` it cannot be defeated by a backend that sends a little at a time.
+    pub reply_deadline: Option<Duration>,
     /// Attempts including the first; default 2, min 1.
     pub retries: u32,
     /// Pause between attempts; default 100 ms.
@@ -193,6 +197,7 @@ impl AjpWorker {
             connection_pool_timeout: None,
             connection_acquire_timeout: Some(Duration::from_millis(200)),
             reply_timeout: None,
+            reply_deadline: None,
             retries: 2,
             retry_interval: Duration::from_millis(100),
             recovery_options: 0,
@@ -469,6 +474,7 @@ fn build_rest(reader: &mut Reader<'_, '_>, mut worker: AjpWorker) -> AjpWorker {
 
     // retries and failures
     worker.reply_timeout = reader.timeout("reply_timeout", Unit::Millis).flatten();
+    worker.reply_deadline = reader.timeout("reply_deadline", Unit::Millis).flatten();
     worker.retries = reader.count_at_least("retries", 2, 1);
     worker.retry_interval = reader.duration("retry_interval", Unit::Millis, worker.retry_interval);
     worker.connection_acquire_timeout = match reader

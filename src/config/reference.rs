@@ -26,6 +26,9 @@ fn ours(name: &str) -> &'static str {
         "persist" => {
             "mod_jk_rs only: the file that keeps the status page's edits across a full restart"
         }
+        "reply_deadline" => {
+            "mod_jk_rs only: the longest a whole reply may take (ms; 0: no limit), even from a backend that sends a little at a time"
+        }
         _ => "",
     }
 }

@@ -89,6 +89,7 @@ pub(crate) const ATTRIBUTES: &[Attribute] = &[
     attr("connection_pool_timeout", AJP),
     attr("connection_acquire_timeout", AJP),
     attr("reply_timeout", AJP),
+    attr("reply_deadline", AJP),
     attr("retries", AJP | LB),
     attr("retry_interval", AJP | LB),
     attr("lb_retries", AJP | LB),

@@ -1085,7 +1085,9 @@ mod tests {
              worker.a.retries=3\n\
              worker.a.retry_interval=50\n\
              worker.a.reply_timeout=300000\n\
+             worker.a.reply_deadline=60000\n\
              worker.a.connection_pool_timeout=600\n\
+             worker.b.reply_deadline=0\n\
              worker.b.socket_timeout=5\n\
              worker.b.socket_connect_timeout=0\n\
              worker.b.connect_timeout=1500\n\
@@ -1104,12 +1106,14 @@ mod tests {
             Some(Duration::from_millis(150))
         );
         assert_eq!(a.reply_timeout, Some(Duration::from_secs(300)));
+        assert_eq!(a.reply_deadline, Some(Duration::from_secs(60)));
         assert_eq!(a.connection_pool_timeout, Some(Duration::from_secs(600)));
         let b = ajp(&workers, "b");
         assert_eq!(b.socket_connect_timeout, None);
         assert_eq!(b.connect_timeout, Some(Duration::from_millis(1500)));
         assert!(!b.ping_mode.connect);
         assert_eq!(b.connection_acquire_timeout, None);
+        assert_eq!(b.reply_deadline, None, "0 is no limit");
         let c = ajp(&workers, "c");
         assert_eq!(c.connection_ping_interval, Some(Duration::from_secs(30)));
     }

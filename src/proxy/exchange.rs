@@ -16,6 +16,7 @@ use crate::ajp::{
 use crate::backend::{prepost_ping_timeout, Backend, BackendError, Connection};
 use crate::jklog::Level;
 use std::fmt;
+use std::time::Instant;
 
 /// What the response reading has seen so far.
 #[derive(Default)]
@@ -302,11 +303,7 @@ impl<'x, 'r> Exchange<'x, 'r> {
                 Failure::Retry(e)
             });
         }
-        let reply_timeout = self
-            .req
-            .reply_timeout
-            .unwrap_or(self.backend.settings.reply_timeout);
-        if let Err(e) = conn.set_reply_timeout(reply_timeout) {
+        if let Err(e) = self.start_reply_clock(conn) {
             return Err(self.failed(e, &p, reused));
         }
         let max = self.backend.settings.max_packet_size;
@@ -348,6 +345,16 @@ impl<'x, 'r> Exchange<'x, 'r> {
                 }
             }
         }
+    }
+
+    /// The backend has the whole request (or the body so far): the reply's limits start now,
+    /// `reply_timeout` for each wait (the mount's, else the worker's) and `reply_deadline` for
+    /// the whole.
+    fn start_reply_clock(&self, conn: &mut Connection) -> Result<(), BackendError> {
+        let settings = &self.backend.settings;
+        let wait = self.req.reply_timeout.unwrap_or(settings.reply_timeout);
+        let deadline = settings.reply_deadline.map(|d| Instant::now() + d);
+        conn.set_reply_limits(wait, deadline)
     }
 
     /// SEND_HEADERS: status and headers to the client, unless `fail_on_status` turns them into
@@ -510,6 +517,9 @@ impl<'x, 'r> Exchange<'x, 'r> {
         let head = body_packet_header(got as u16);
         self.body[..6].copy_from_slice(&head);
         conn.send(&self.body[..6 + got])
+            .map_err(|e| Failure::Final(self.backend_gone_mid_request(e), AttemptKind::Backend))?;
+        // The time the client took to send this piece is not the backend's.
+        self.start_reply_clock(conn)
             .map_err(|e| Failure::Final(self.backend_gone_mid_request(e), AttemptKind::Backend))
     }
 

@@ -92,7 +92,7 @@ pub(super) fn status_for(e: &BackendError) -> u16 {
         | BackendError::Connect(_)
         | BackendError::Ping(_)
         | BackendError::Send(_) => 503,
-        BackendError::Timeout => 504,
+        BackendError::Timeout | BackendError::Deadline => 504,
         _ => 502,
     }
 }
@@ -193,6 +193,17 @@ impl Exchange<'_, '_> {
                 self.log(
                     Level::Error,
                     format_args!("no reply within the reply timeout: 504"),
+                );
+                Failure::Final(Outcome::Status(504), AttemptKind::Timeout)
+            }
+            BackendError::Deadline => {
+                let limit = self.backend.settings.reply_deadline.unwrap_or_default();
+                self.log(
+                    Level::Error,
+                    format_args!(
+                        "the reply took longer than reply_deadline ({} ms): 504",
+                        limit.as_millis()
+                    ),
                 );
                 Failure::Final(Outcome::Status(504), AttemptKind::Timeout)
             }

@@ -24,6 +24,8 @@
 //! | `chunk=K` | SEND_BODY_CHUNK data size (default `max_packet - 8`, Tomcat's maximum) |
 //! | `sleep=MS`, `sleepbody=MS` | sleep before answering (before any fault too); between headers and body |
 //! | `flush=1` | an empty SEND_BODY_CHUNK (explicit flush) before every body chunk |
+//! | `drip=MS` | pause MS before every body chunk (with `chunk=1`: a byte at a time) |
+//! | `driphead=MS` | write the SEND_HEADERS packet a byte at a time, MS apart |
 //! | `reuse=0` | END_RESPONSE with reuse=0, then close |
 //! | `close=1` | END_RESPONSE with reuse=1, then close anyway (a stale pooled connection) |
 //! | `strnames=1` | send every response header name as a string, never as a 0xA0xx code |
@@ -818,7 +820,11 @@ impl Connection<'_> {
         let headers = self.standard_headers("text/plain", Some(text.len() as u64));
         let reason = reason_phrase(status);
         self.send_headers(status, reason, &headers, false, MAGIC_FROM_CONTAINER)?;
-        self.send_body(&Body::Text(text.as_bytes().to_vec()), None, false, false)?;
+        self.send_body(
+            &Body::Text(text.as_bytes().to_vec()),
+            &ResponsePlan::default(),
+            false,
+        )?;
         self.send_end(u8::from(reuse))
     }
 
@@ -889,6 +895,16 @@ impl Connection<'_> {
             let packet =
                 self.headers_packet(plan.status, reason, &headers, plan.string_names, claimed)?;
             self.stream.write_all(&packet)?;
+        } else if let Some(pause) = plan.drip_head {
+            let packet =
+                self.headers_packet(plan.status, reason, &headers, plan.string_names, 0)?;
+            for byte in packet.chunks(1) {
+                if !self.shared.nap(pause) {
+                    return Ok(AfterAnswer::Close);
+                }
+                self.stream.write_all(byte)?;
+                self.stream.flush()?;
+            }
         } else {
             self.send_headers(plan.status, reason, &headers, plan.string_names, magic)?;
         }
@@ -915,10 +931,14 @@ impl Connection<'_> {
                     packet.finish()
                 })?,
                 Some(Fault::Truncated) => {
-                    self.send_body(&body, plan.chunk, plan.flush, true)?;
+                    self.send_body(&body, plan, true)?;
                     return Ok(AfterAnswer::Close);
                 }
-                _ => self.send_body(&body, plan.chunk, plan.flush, false)?,
+                _ => {
+                    if !self.send_body(&body, plan, false)? {
+                        return Ok(AfterAnswer::Close);
+                    }
+                }
             }
         } else if plan.fault == Some(Fault::Truncated) {
             return Ok(AfterAnswer::Close);
@@ -1000,13 +1020,14 @@ impl Connection<'_> {
 
     /// SEND_BODY_CHUNKs of `chunk` bytes (default Tomcat's maximum, max_packet - 8); `truncated`
     /// stops after half the body.
+    /// `plan.drip` pauses before each chunk; false when the backend was stopped meanwhile.
     fn send_body(
         &mut self,
         body: &Body,
-        chunk: Option<usize>,
-        flush: bool,
+        plan: &ResponsePlan,
         truncated: bool,
-    ) -> Result<(), ConnError> {
+    ) -> Result<bool, ConnError> {
+        let (chunk, flush) = (plan.chunk, plan.flush);
         let chunk = chunk
             .unwrap_or(ajp_wire::max_body_chunk(self.shared.max_packet))
             .clamp(1, MAX_PAYLOAD - 4);
@@ -1019,6 +1040,11 @@ impl Connection<'_> {
         let mut sent = 0;
         while sent < total {
             let len = (total - sent).min(chunk as u64) as usize;
+            if let Some(pause) = plan.drip {
+                if !self.shared.nap(pause) {
+                    return Ok(false);
+                }
+            }
             if flush {
                 self.send(|out| ajp_wire::send_body_chunk(out, b""))?;
             }
@@ -1026,7 +1052,7 @@ impl Connection<'_> {
             self.send(|out| ajp_wire::send_body_chunk(out, &data))?;
             sent += len as u64;
         }
-        Ok(())
+        Ok(true)
     }
 
     fn send_end(&mut self, reuse: u8) -> Result<(), ConnError> {
@@ -1157,6 +1183,8 @@ struct ResponsePlan {
     chunk: Option<usize>,
     sleep: Option<Duration>,
     sleep_body: Option<Duration>,
+    drip: Option<Duration>,
+    drip_head: Option<Duration>,
     flush: bool,
     reuse: bool,
     close: bool,
@@ -1164,9 +1192,9 @@ struct ResponsePlan {
     fault: Option<Fault>,
 }
 
-impl ResponsePlan {
-    fn from_query(query: &str) -> Result<ResponsePlan, String> {
-        let mut plan = ResponsePlan {
+impl Default for ResponsePlan {
+    fn default() -> ResponsePlan {
+        ResponsePlan {
             status: 200,
             reason: None,
             headers: Vec::new(),
@@ -1175,12 +1203,20 @@ impl ResponsePlan {
             chunk: None,
             sleep: None,
             sleep_body: None,
+            drip: None,
+            drip_head: None,
             flush: false,
             reuse: true,
             close: false,
             string_names: false,
             fault: None,
-        };
+        }
+    }
+}
+
+impl ResponsePlan {
+    fn from_query(query: &str) -> Result<ResponsePlan, String> {
+        let mut plan = ResponsePlan::default();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let value = percent_decode(value);
@@ -1217,6 +1253,8 @@ impl ResponsePlan {
                 }
                 "sleep" => plan.sleep = Some(Duration::from_millis(number("sleep")?)),
                 "sleepbody" => plan.sleep_body = Some(Duration::from_millis(number("sleepbody")?)),
+                "drip" => plan.drip = Some(Duration::from_millis(number("drip")?)),
+                "driphead" => plan.drip_head = Some(Duration::from_millis(number("driphead")?)),
                 "flush" => plan.flush = flag("flush", &value)?,
                 "reuse" => plan.reuse = flag("reuse", &value)?,
                 "close" => plan.close = flag("close", &value)?,
