@@ -524,7 +524,7 @@ fn bigger_max_packet_size_carries_bigger_headers_and_chunks() {
 
 /// A backend that sends a little at a time never lets `reply_timeout` (the wait between
 /// packets) expire; `reply_deadline` bounds the whole reply: a 504 when the headers are not in
-/// by then, a cut-off response when they went out, and a log line naming the limit either way.
+/// by then (or the answer is small and still held back), a cut-off response when they went out, and a log line naming the limit either way.
 /// Without the deadline the same dripping answer completes (the control).
 #[test]
 fn reply_deadline_cuts_off_a_dripping_backend() {
@@ -552,12 +552,22 @@ fn reply_deadline_cuts_off_a_dripping_backend() {
         || format!("the 504 came after {took:?}, want about 1.5 s"),
     );
 
-    // Headers at once, then 100 body bytes one every 100 ms: the client sees a response that
-    // ends early, visibly broken, after about 1.5 s.
+    // A small answer (100 bytes, one every 100 ms) is held until its end, so nothing went out
+    // yet: a clean 504.
+    match send(
+        &httpd,
+        &Request::get("/app/drip-small?size=100&chunk=1&drip=100"),
+    ) {
+        Err(e) => c.fail(format!("dripped small body: HTTP-level failure: {e}")),
+        Ok(resp) => c.equal(resp.status, 504, "status when a small body drips"),
+    }
+
+    // Headers at once, then a streamed body (9000 bytes), a byte every 100 ms: the client sees
+    // a response that ends early, visibly broken, after about 1.5 s.
     let started = Instant::now();
     let result = send(
         &httpd,
-        &Request::get("/app/drip-body?size=100&chunk=1&drip=100"),
+        &Request::get("/app/drip-body?size=9000&chunk=1&drip=100"),
     );
     let took = started.elapsed();
     match result {
@@ -572,7 +582,7 @@ fn reply_deadline_cuts_off_a_dripping_backend() {
         format!("the dripping body was cut off only after {took:?}, want about 1.5 s")
     });
     let lines = module_log_lines(&httpd, "error", "reply_deadline");
-    c.check(lines.len() >= 2, || {
+    c.check(lines.len() >= 3, || {
         format!("want an error line naming reply_deadline per cut-off reply, got {lines:?}")
     });
     c.check(

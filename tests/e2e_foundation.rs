@@ -980,3 +980,66 @@ fn only_the_module_records_are_exported() {
     names.sort();
     assert_eq!(names, ["jk_module", "jk_rs_module"]);
 }
+
+/// A `Range` request on a small answer gets httpd's `206 Partial Content`, as with mod_jk: the
+/// whole small body goes down the output filters with its end, so the byte-range filter applies.
+/// A large answer streams (the filter steps aside: 200 and the whole body), as a chunked one
+/// does. Holding a small answer back until the exchange is over also means the worker is free
+/// (busy_limit 1) before the client sees the answer: back-to-back requests are never refused.
+#[test]
+fn range_requests_on_small_answers_get_206() {
+    let b1 = backend("b1");
+    let httpd = app_site(Mpm::Event, b1.port(), &["busy_limit=1"]).start();
+    let mut c = Checks::new();
+    let whole = must_get(&httpd, "/app/small?size=636");
+    c.equal(whole.status, 200, "status without Range");
+    c.equal(whole.body.len(), 636, "body without Range");
+    let ranged = |path: &str, range: &str| {
+        e2e_common::must_send(&httpd, &Request::get(path).header("Range", range))
+    };
+    let part = ranged("/app/small?size=636", "bytes=0-10");
+    c.equal(part.status, 206, "status of bytes=0-10 on 636 bytes");
+    c.equal(
+        part.header("Content-Range"),
+        Some("bytes 0-10/636"),
+        "Content-Range",
+    );
+    c.equal(part.body.as_slice(), &whole.body[..11], "the 11 bytes");
+    let tail = ranged("/app/small?size=636", "bytes=-6");
+    c.equal(tail.status, 206, "status of bytes=-6");
+    c.equal(tail.body.as_slice(), &whole.body[630..], "the last 6 bytes");
+    let beyond = ranged("/app/small?size=636", "bytes=700-800");
+    c.equal(beyond.status, 416, "status of a range past the end");
+
+    let large = ranged("/app/large?size=200000", "bytes=0-10");
+    c.equal(
+        large.status,
+        200,
+        "status of a Range on a streamed 200000-byte answer",
+    );
+    c.equal(large.body.len(), 200_000, "body of the streamed answer");
+    let chunked = ranged("/app/chunked?size=636&nocl=1", "bytes=0-10");
+    c.equal(
+        chunked.status,
+        200,
+        "status of a Range on an answer without Content-Length",
+    );
+    c.equal(
+        chunked.body.len(),
+        636,
+        "body of the answer without Content-Length",
+    );
+
+    for i in 0..20 {
+        let resp = send(&httpd, &Request::get(&format!("/app/next-{i}?size=100")));
+        match resp {
+            Ok(r) => c.equal(
+                r.status,
+                200,
+                &format!("back-to-back request {i} (busy_limit 1)"),
+            ),
+            Err(e) => c.fail(format!("back-to-back request {i}: {e}")),
+        }
+    }
+    c.finish(&httpd);
+}

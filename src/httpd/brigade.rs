@@ -111,6 +111,35 @@ impl<'r> Brigade<'r> {
         Ok(())
     }
 
+    /// Copies `parts` into the brigade without passing it: they go out with the next
+    /// [`send`](Self::send), in the same pass. `Err` if APR refused the copy.
+    pub(crate) fn keep(&mut self, parts: &[&[u8]]) -> Result<(), ()> {
+        for data in parts {
+            // SAFETY: the brigade is live; with no flush function apr_brigade_write only copies
+            // `data` into heap buckets from the brigade's allocator (it never passes the
+            // brigade), so nothing refers to `data` once it returns.
+            let rv = unsafe {
+                ffi::apr_brigade_write(
+                    self.raw.as_ptr(),
+                    None,
+                    std::ptr::null_mut(),
+                    data.as_ptr().cast(),
+                    data.len() as ffi::apr_size_t,
+                )
+            };
+            if rv != ffi::APR_SUCCESS as ffi::apr_status_t {
+                return Err(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets whatever [`keep`](Self::keep) copied in.
+    pub(crate) fn forget(&mut self) {
+        // SAFETY: the brigade is live; its buckets are ours (never passed).
+        unsafe { ffi::apr_brigade_cleanup(self.raw.as_ptr().cast()) };
+    }
+
     /// Reads at most `buf.len()` body bytes through `req`'s input filters (blocking) into
     /// `buf`: how many, and whether the body ended.
     pub(crate) fn read(

@@ -187,6 +187,21 @@ impl Client for HttpdClient<'_> {
         self.send(parts, tail)
     }
 
+    fn keep_body_parts(&mut self, parts: &[&[u8]]) -> Result<bool, ClientError> {
+        let req = &self.req;
+        self.output
+            .get_or_insert_with(|| Brigade::new(req))
+            .keep(parts)
+            .map(|()| true)
+            .map_err(|()| ClientError::Gone)
+    }
+
+    fn forget_kept(&mut self) {
+        if let Some(output) = &mut self.output {
+            output.forget();
+        }
+    }
+
     fn flush(&mut self) -> Result<(), ClientError> {
         self.send(&[], Tail::Flush)
     }

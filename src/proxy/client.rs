@@ -40,6 +40,16 @@ pub trait Client {
     fn write_body_parts(&mut self, parts: &[&[u8]]) -> Result<(), ClientError> {
         parts.iter().try_for_each(|part| self.write_body(part))
     }
+    /// Keeps a small response's body (copied) to go out with the end of the response, in one
+    /// pass through the output filters: httpd's byte-range filter then sees the whole answer
+    /// and can serve a `Range` request, as it does for mod_jk's buffered small answers. Nothing
+    /// reaches the network before `flush` or the end. `Ok(false)`: written at once instead
+    /// (the default).
+    fn keep_body_parts(&mut self, parts: &[&[u8]]) -> Result<bool, ClientError> {
+        self.write_body_parts(parts).map(|()| false)
+    }
+    /// Forgets what `keep_body_parts` kept (the attempt failed before anything went out).
+    fn forget_kept(&mut self) {}
     fn flush(&mut self) -> Result<(), ClientError>;
     /// The backend failed after part of the response went out: make the client see a broken
     /// response (no chunk terminator, connection closed) rather than a complete-looking one.

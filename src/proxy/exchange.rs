@@ -33,7 +33,14 @@ pub(super) struct Progress {
     written: u64,
     /// `use_server_errors`: the backend's body is dropped and httpd renders the error page.
     swallow_body: bool,
+    /// Body was kept back to go out with the end of the response (see `pass_body`).
+    pub(super) kept: bool,
 }
+
+/// A response whose Content-Length is at most this goes out whole, with its end, in one pass
+/// (what httpd's `ap_rwrite` buffers for mod_jk: APR_BUCKET_BUFF_SIZE), so output filters that
+/// need the whole answer (byte ranges) apply; larger ones stream.
+const KEEP_LIMIT: u64 = 8000;
 
 /// One request's exchange with one or more backends (several when an lb fails over).
 pub struct Exchange<'x, 'r> {
@@ -292,9 +299,22 @@ impl<'x, 'r> Exchange<'x, 'r> {
     }
 
     /// One attempt on one connection. Ok carries the outcome and whether the connection may be
-    /// reused.
+    /// reused. A failed attempt leaves nothing kept back for the client.
     fn attempt(&mut self, conn: &mut Connection, reused: bool) -> Result<(Outcome, bool), Failure> {
         let mut p = Progress::default();
+        let result = self.exchange_on(conn, reused, &mut p);
+        if result.is_err() && p.kept {
+            self.client.forget_kept();
+        }
+        result
+    }
+
+    fn exchange_on(
+        &mut self,
+        conn: &mut Connection,
+        reused: bool,
+        p: &mut Progress,
+    ) -> Result<(Outcome, bool), Failure> {
         if let Err(e) = conn.send_parts(&[&self.buf[..], &self.body[..self.first_body]]) {
             // The write itself failed: the backend cannot have read a whole request.
             return Err(if reused {
@@ -304,7 +324,7 @@ impl<'x, 'r> Exchange<'x, 'r> {
             });
         }
         if let Err(e) = self.start_reply_clock(conn) {
-            return Err(self.failed(e, &p, reused));
+            return Err(self.failed(e, p, reused));
         }
         let max = self.backend.settings.max_packet_size;
         loop {
@@ -313,13 +333,13 @@ impl<'x, 'r> Exchange<'x, 'r> {
             let gather = p.headers && !p.swallow_body && !self.req.flush_packets;
             let run = match conn.read_run(gather) {
                 Ok(r) => r,
-                Err(e) => return Err(self.failed(e, &p, reused)),
+                Err(e) => return Err(self.failed(e, p, reused)),
             };
             let msg = run.first;
             p.answered = true;
             match msg {
-                Response::SendHeaders(h) => self.relay_headers(&h, &mut p, reused)?,
-                Response::BodyChunk(data) => self.relay_body(data, run.body(), &mut p, reused)?,
+                Response::SendHeaders(h) => self.relay_headers(&h, p, reused)?,
+                Response::BodyChunk(data) => self.relay_body(data, run.body(), p, reused)?,
                 Response::GetBodyChunk { requested } => {
                     p.body_streamed = true;
                     self.streamed = true;
@@ -334,12 +354,12 @@ impl<'x, 'r> Exchange<'x, 'r> {
                             if reuse { "reusable" } else { "to close" }
                         ),
                     );
-                    return self.finish(&p, reuse);
+                    return self.finish(p, reuse);
                 }
                 Response::CPong => {
                     return Err(self.failed(
                         BackendError::Unexpected("CPONG during a request"),
-                        &p,
+                        p,
                         reused,
                     ));
                 }
@@ -448,9 +468,7 @@ impl<'x, 'r> Exchange<'x, 'r> {
             fit += 1;
         }
         if fit > 0 {
-            p.committed = true;
-            self.committed = true;
-            if self.client.write_body_parts(&parts[..fit]).is_err() {
+            if self.pass_body(&parts[..fit], total, p).is_err() {
                 self.log(
                     Level::Info,
                     format_args!("client went away during the response"),
@@ -468,6 +486,44 @@ impl<'x, 'r> Exchange<'x, 'r> {
         }
         if self.req.flush_packets {
             self.flush_client()?;
+        }
+        Ok(())
+    }
+
+    /// Hands body parts to the client, `total` bytes with them. A small answer is kept back
+    /// whole, and the part that completes a declared body is kept back too: it goes out with
+    /// the end of the response, after the exchange is over, so a client never sees an answer
+    /// complete while its worker still counts it busy (and byte ranges apply to small answers).
+    /// The rest is written at once (streamed).
+    fn pass_body(
+        &mut self,
+        parts: &[&[u8]],
+        total: u64,
+        p: &mut Progress,
+    ) -> Result<(), ClientError> {
+        let small = !p.committed && p.declared_len.is_some_and(|n| n <= KEEP_LIMIT);
+        let keep_from = if self.req.flush_packets {
+            parts.len()
+        } else if small {
+            0
+        } else if p.declared_len == Some(total) {
+            parts.len() - 1
+        } else {
+            parts.len()
+        };
+        let (now, later) = parts.split_at(keep_from);
+        if !now.is_empty() {
+            p.committed = true;
+            self.committed = true;
+            self.client.write_body_parts(now)?;
+        }
+        if !later.is_empty() {
+            if self.client.keep_body_parts(later)? {
+                p.kept = true;
+            } else {
+                p.committed = true;
+                self.committed = true;
+            }
         }
         Ok(())
     }
@@ -544,6 +600,9 @@ impl<'x, 'r> Exchange<'x, 'r> {
                     ),
                 );
                 if p.committed {
+                    if p.kept {
+                        self.client.forget_kept();
+                    }
                     self.client.abort();
                     return Ok((Outcome::Sent, false));
                 }

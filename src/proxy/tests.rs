@@ -32,6 +32,9 @@ enum Event {
     Write(Vec<u8>),
     Flush,
     Abort,
+    /// Body kept back to go out with the end (`keep_body_parts`), and kept body forgotten.
+    Kept(Vec<u8>),
+    Forgot,
 }
 
 /// A `Client` that serves a request body from memory and records everything the service does.
@@ -54,6 +57,9 @@ struct FakeClient {
     passes: Vec<usize>,
     events: Vec<Event>,
     logs: RefCell<Vec<(Level, String)>>,
+    /// Keeps small bodies back as httpd's client does (off: the trait's default, written at once).
+    keeps: bool,
+    kept: Vec<u8>,
 }
 
 impl FakeClient {
@@ -73,7 +79,14 @@ impl FakeClient {
             passes: Vec::new(),
             events: Vec::new(),
             logs: RefCell::new(Vec::new()),
+            keeps: false,
+            kept: Vec::new(),
         }
+    }
+
+    fn keeping(mut self) -> FakeClient {
+        self.keeps = true;
+        self
     }
 
     fn header(mut self, name: &str, value: &str) -> FakeClient {
@@ -180,7 +193,24 @@ impl Client for FakeClient {
         parts.iter().try_for_each(|part| self.write_body(part))
     }
 
+    fn keep_body_parts(&mut self, parts: &[&[u8]]) -> Result<bool, ClientError> {
+        if !self.keeps {
+            return self.write_body_parts(parts).map(|()| false);
+        }
+        let data = parts.concat();
+        self.kept.extend_from_slice(&data);
+        self.events.push(Event::Kept(data));
+        Ok(true)
+    }
+
+    fn forget_kept(&mut self) {
+        self.kept.clear();
+        self.events.push(Event::Forgot);
+    }
+
     fn flush(&mut self) -> Result<(), ClientError> {
+        let kept = std::mem::take(&mut self.kept);
+        self.written.extend_from_slice(&kept);
         self.events.push(Event::Flush);
         Ok(())
     }
@@ -1729,4 +1759,101 @@ fn content_length_that_is_not_a_number_gives_502_and_relays_nothing() {
     assert!(join(peer), "the connection must be dropped");
     assert_eq!(client.status, None, "no headers relayed");
     assert!(client.written.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small answers kept back to go out whole
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_small_answer_is_kept_back_whole_and_a_large_one_streams() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        answer(&mut s, 200, &pattern(636), true);
+        let _ = read_forward_request(&mut s);
+        let large = pattern(9000);
+        let wire = [
+            send_headers(200, "OK", &[("Content-Length", "9000")]),
+            body_chunk(&large[..4500]),
+            body_chunk(&large[4500..]),
+            end_response(true),
+        ];
+        send(&mut s, &wire.concat());
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut small = FakeClient::new().keeping();
+    assert_eq!(forward(&backend, &get(), &mut small), Outcome::Sent);
+    assert_eq!(small.kept, pattern(636), "the whole small body kept back");
+    assert!(
+        small.written.is_empty(),
+        "nothing of it written before the end"
+    );
+    let mut large = FakeClient::new().keeping();
+    assert_eq!(forward(&backend, &get(), &mut large), Outcome::Sent);
+    // Over 8000 bytes the body streams; only the packet that completes it is kept back.
+    assert_eq!(large.written, pattern(9000)[..4500]);
+    assert_eq!(large.kept, pattern(9000)[4500..]);
+    join(peer);
+}
+
+#[test]
+fn the_kept_end_of_a_streamed_body_is_forgotten_when_the_backend_then_fails() {
+    let large = pattern(9000);
+    let wire = [
+        send_headers(200, "OK", &[("Content-Length", "9000")]),
+        body_chunk(&large[..4500]),
+        body_chunk(&large[4500..]),
+        // A second SEND_HEADERS instead of END_RESPONSE: invalid.
+        send_headers(200, "OK", &[]),
+    ]
+    .concat();
+    let (port, peer) = answering(&[wire]);
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new().keeping();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert!(client.kept.is_empty(), "the kept end was forgotten");
+    assert_eq!(
+        client.written,
+        large[..4500],
+        "only the streamed part went out"
+    );
+    let forgot_then_aborted = client
+        .events
+        .windows(2)
+        .any(|w| w == [Event::Forgot, Event::Abort]);
+    assert!(forgot_then_aborted, "{:?}", &client.events[1..]);
+    join(peer);
+}
+
+#[test]
+fn a_kept_body_is_forgotten_when_the_backend_fails_before_the_end() {
+    // Headers and the whole small body, then the backend closes without END_RESPONSE.
+    let wire = [
+        send_headers(200, "OK", &[("Content-Length", "5")]),
+        body_chunk(b"hello"),
+    ]
+    .concat();
+    let (port, peer) = peer(move |listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(&mut s, &wire);
+        // Dropped here: closed without END_RESPONSE.
+    });
+    let mut w = worker(port);
+    w.retries = 1;
+    let backend = Backend::new(w, 4);
+    let mut client = FakeClient::new().keeping();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(502));
+    assert!(client.kept.is_empty(), "the kept body was forgotten");
+    assert!(client.written.is_empty(), "nothing reached the client");
+    assert_eq!(
+        client.events,
+        [
+            Event::Headers(200),
+            Event::Kept(b"hello".to_vec()),
+            Event::Forgot
+        ]
+    );
+    join(peer);
 }
