@@ -180,14 +180,17 @@ impl<'a> Iterator for CookieValues<'a, '_> {
                 continue;
             }
             let rest = header.get(start + name.len()..).unwrap_or("");
-            let rest = rest.trim_start_matches(|c: char| c.is_ascii() && is_space(c as u8));
-            let Some(value) = rest.strip_prefix('=') else {
+            let spaces = rest.bytes().take_while(|&b| is_space(b)).count();
+            let Some(value) = rest.get(spaces..).and_then(|r| r.strip_prefix('=')) else {
                 continue;
             };
             if value.is_empty() {
                 continue;
             }
-            let end = value.find([';', ',']).unwrap_or(value.len());
+            let end = value
+                .bytes()
+                .position(|b| b == b';' || b == b',')
+                .unwrap_or(value.len());
             self.from = header.len() - value.len() + end;
             let raw = value.get(..end).unwrap_or("");
             let unquoted = match raw.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {

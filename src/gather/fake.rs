@@ -92,9 +92,9 @@ impl Source<'static> for FakeRequest {
     fn header(&self, name: &CStr) -> Option<&'static [u8]> {
         lookup(&self.headers, name.to_bytes())
     }
-    fn header_values(&self, name: &[u8], out: &mut dyn FnMut(&'static str)) {
+    fn header_values(&self, name: &CStr, out: &mut dyn FnMut(&'static str)) {
         for (k, v) in &self.headers {
-            if k.as_bytes().eq_ignore_ascii_case(name) {
+            if k.as_bytes().eq_ignore_ascii_case(name.to_bytes()) {
                 out(v);
             }
         }

@@ -42,7 +42,7 @@ impl<'r> Cookies<'r> {
 
     pub fn of<S: Source<'r>>(src: &S) -> Cookies<'r> {
         let mut c = Cookies::none();
-        src.header_values(b"cookie", &mut |v| c.push(v));
+        src.header_values(c"Cookie", &mut |v| c.push(v));
         c
     }
 

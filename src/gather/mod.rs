@@ -29,8 +29,9 @@ pub trait Source<'r> {
     /// Whether any environment variable's name starts with `prefix` (ASCII case-insensitive).
     fn env_has_prefix(&self, prefix: &[u8]) -> bool;
     fn header(&self, name: &CStr) -> Option<&'r [u8]>;
-    /// Every value of request header `name` (case-insensitive), in arrival order.
-    fn header_values(&self, name: &[u8], out: &mut dyn FnMut(&'r str));
+    /// The values of request header `name` (case-insensitive), in arrival order; a source may
+    /// hand them over joined with ", " as one.
+    fn header_values(&self, name: &CStr, out: &mut dyn FnMut(&'r str));
     fn method(&self) -> &'r [u8];
     fn protocol(&self) -> &'r [u8];
     /// The decoded, normalised path (`r->uri`).

@@ -27,6 +27,24 @@ pub(crate) enum Tail {
     Error(u16),
 }
 
+/// The EOS went down the filters: httpd must not send another at the end of the request.
+/// `ap_pass_brigade` notes that only when EOS is the brigade's last bucket, and ours ends with
+/// FLUSH; without this, httpd's finalize sends a second EOS through every filter. As
+/// `ap_pass_brigade` does, the requests this one was internally redirected from are marked too.
+///
+/// # Safety
+/// `r` and its `prev` chain must be live request_recs.
+unsafe fn mark_eos_sent(r: *mut ffi::request_rec) {
+    let mut at = r;
+    while !at.is_null() {
+        // SAFETY: per the contract, every request of the chain is live.
+        unsafe {
+            (*at).eos_sent = 1;
+            at = (*at).prev;
+        }
+    }
+}
+
 /// A failure reading the request body.
 pub(crate) enum ReadFailure {
     /// An input filter already answered the client (`AP_FILTER_ERROR`).
@@ -105,6 +123,11 @@ impl<'r> Brigade<'r> {
             ffi::apr_brigade_cleanup(self.raw.as_ptr().cast());
             (rv, (*(*r).connection).aborted != 0)
         };
+        if tail == Tail::EndAndFlush {
+            // SAFETY: r and the requests it was redirected from (prev) are live for the whole
+            // request; nothing else writes these fields while the handler runs.
+            unsafe { mark_eos_sent(r) };
+        }
         if rv != ffi::APR_SUCCESS as ffi::apr_status_t || aborted {
             return Err(());
         }

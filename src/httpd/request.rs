@@ -280,16 +280,20 @@ impl<'r> Request<'r> {
         }
     }
 
-    /// Every value of request header `name` (case-insensitive), in arrival order.
-    pub fn header_values(&self, name: &[u8], out: &mut dyn FnMut(&'r str)) {
-        let _ = self.entries(self.rec().headers_in, &mut |k, v| {
-            if k.eq_ignore_ascii_case(name) {
-                if let Ok(t) = std::str::from_utf8(v) {
-                    out(t);
-                }
-            }
-            Ok::<(), ()>(())
-        });
+    /// Every value of request header `name`, as one text joined with ", " when the header
+    /// came more than once (httpd's `apr_table_getm`: one hashed lookup, not a scan of every
+    /// header; the joining allocates from the request pool, and only then).
+    pub fn header_values(&self, name: &CStr, out: &mut dyn FnMut(&'r str)) {
+        let r = self.rec();
+        if r.headers_in.is_null() {
+            return;
+        }
+        // SAFETY: the table and the pool are the request's; name is NUL-terminated; the result
+        // is NULL or a NUL-terminated string from the table or the request pool.
+        let p = unsafe { ffi::apr_table_getm(r.pool, r.headers_in, name.as_ptr()) };
+        if let Some(text) = self.field(p).and_then(|v| std::str::from_utf8(v).ok()) {
+            out(text);
+        }
     }
 
     /// Calls `f` for every request header in arrival order.

@@ -13,7 +13,7 @@ impl<'r> Source<'r> for Request<'r> {
     fn header(&self, name: &CStr) -> Option<&'r [u8]> {
         self.header_in(name)
     }
-    fn header_values(&self, name: &[u8], out: &mut dyn FnMut(&'r str)) {
+    fn header_values(&self, name: &CStr, out: &mut dyn FnMut(&'r str)) {
         Request::header_values(self, name, out)
     }
     fn method(&self) -> &'r [u8] {

@@ -46,6 +46,23 @@ BACKEND_NAMES = ("tomcatA", "tomcatB")
 # The URL space every front end serves: proxied to the backends, or files for `static`.
 MOUNT_PREFIX = "/bench/"
 SESSION_COOKIE = "JSESSIONID=5C0FFEE5C0FFEE5C0FFEE5C0FFEE5C0F.tomcatA"
+# What Chromium sends for a page of a site where the user is logged in (with Host: 12 headers),
+# for the `browser` scenario (tests/bench/README.md lists them).
+BROWSER_HEADERS = (
+    ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                   "Chrome/131.0.0.0 Safari/537.36"),
+    ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+               "*/*;q=0.8"),
+    ("Accept-Language", "en-US,en;q=0.9,de;q=0.8"),
+    ("Accept-Encoding", "gzip, deflate, br"),
+    ("Referer", "http://127.0.0.1/bench/index.html"),
+    ("Cookie", SESSION_COOKIE + "; _ga=GA1.1.1234567890.1700000000; theme=dark"),
+    ("Upgrade-Insecure-Requests", "1"),
+    ("Sec-Fetch-Dest", "document"),
+    ("Sec-Fetch-Mode", "navigate"),
+    ("Sec-Fetch-Site", "same-origin"),
+    ("Cache-Control", "max-age=0"),
+)
 
 # Threaded MPMs: every process and thread exists from the start and none is ever stopped, so the
 # CPU and RSS figures never include process start-up and the process count is the same for all.
@@ -76,6 +93,7 @@ class Scenario:
     keepalive: bool = True
     post_bytes: int = 0  # request body bytes (POST when > 0)
     sticky: bool = False  # send a session cookie naming tomcatA
+    browser: bool = False  # send what a browser sends (BROWSER_HEADERS), the session cookie too
     # Milliseconds each connection waits between an answer and its next request (wrk's delay()):
     # an offered load below every front end's capacity, the same for all, so latency is compared
     # at equal load instead of at each front end's own saturation point.
@@ -99,6 +117,8 @@ SCENARIOS = (
     Scenario("post-1m", "POST 1 MiB, 1 KiB answer, keep-alive", 1 * KIB, post_bytes=1 * MIB),
     Scenario("c200", "GET 1 KiB, keep-alive, 200 connections", 1 * KIB, connections=200),
     Scenario("sticky", "GET 1 KiB with a session cookie for tomcatA", 1 * KIB, sticky=True),
+    Scenario("browser", "GET 1 KiB as a logged-in browser asks: 12 headers, session cookie for tomcatA",
+             1 * KIB, browser=True),
     Scenario("c200-paced",
              "c200 at equal load: each connection pauses 0-50 ms (25 on average) between requests",
              1 * KIB, connections=200, pace_ms=25),
@@ -511,6 +531,8 @@ def build_request(scenario, port, path=None, body=None):
         headers.append("Connection: close")
     if scenario.sticky:
         headers.append(f"Cookie: {SESSION_COOKIE}")
+    if scenario.browser:
+        headers += [f"{name}: {value}" for name, value in BROWSER_HEADERS]
     if scenario.post_bytes:
         headers += ["Content-Type: application/octet-stream",
                     f"Content-Length: {scenario.post_bytes}"]
@@ -632,6 +654,8 @@ def wrk_script(scenario):
         lines.append('wrk.headers["Connection"] = "close"')
     if scenario.sticky:
         lines.append(f'wrk.headers["Cookie"] = "{SESSION_COOKIE}"')
+    if scenario.browser:
+        lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in BROWSER_HEADERS]
     if scenario.pace_ms:
         # Uniform in [0, 2 x pace] ms: connections that paused alike would stay in step and
         # arrive as one burst per pause. The same seed gives every front end the same pauses.
