@@ -1043,3 +1043,64 @@ fn range_requests_on_small_answers_get_206() {
     }
     c.finish(&httpd);
 }
+
+/// `request_body_buffer`: a client that sends its upload slowly holds no backend connection
+/// while it sends (the backend is contacted once the body is in), and the body arrives intact,
+/// the part past the first 64 KiB through a temporary file. Without it the backend is
+/// connected from the first packet on (the control).
+#[test]
+fn request_body_buffer_keeps_a_slow_upload_off_the_backend() {
+    let buffered = backend("buffered");
+    let streamed = backend("streamed");
+    let httpd = Site::new(Mpm::Event)
+        .worker("wb", buffered.port(), &["request_body_buffer=1000000"])
+        .worker("ws", streamed.port(), &[])
+        .conf("JkMount /buf/* wb")
+        .conf("JkMount /str/* ws")
+        .start();
+    let mut c = Checks::new();
+    let body = noise(100_000, 7);
+    for (path, b, buffers) in [("/buf/up", &buffered, true), ("/str/up", &streamed, false)] {
+        let mut conn = Connection::open(httpd.addr()).expect("connect");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/octet-stream\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        );
+        conn.send_raw(head.as_bytes()).expect("head");
+        conn.send_raw(&body[..30_000]).expect("first part");
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        let during = b.connections_accepted();
+        conn.send_raw(&body[30_000..]).expect("rest");
+        match conn.read_response(false) {
+            Err(e) => c.fail(format!("{path}: {e}")),
+            Ok(resp) => c.equal(resp.status, 200, &format!("{path}: status")),
+        }
+        if buffers {
+            c.equal(
+                during,
+                0,
+                "backend connections while the client was still sending (buffered)",
+            );
+        } else {
+            c.check(during >= 1, || {
+                format!("{path}: without the buffer the backend was not contacted during the upload ({during})")
+            });
+        }
+        let seen = requests_for(b, path);
+        c.equal(seen.len(), 1, &format!("{path}: requests the backend saw"));
+        if let Some(r) = seen.first() {
+            c.equal(
+                r.body_len,
+                body.len() as u64,
+                &format!("{path}: body length"),
+            );
+            c.equal(
+                r.body_sha256.as_str(),
+                sha256_hex(&body).as_str(),
+                &format!("{path}: body SHA-256"),
+            );
+        }
+    }
+    c.finish(&httpd);
+}

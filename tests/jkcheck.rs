@@ -100,6 +100,7 @@ Workers:
     recover_time = 60 s
     error_escalation_time = 30 s
     max_reply_timeouts = 0
+    request_body_buffer = 0
     session_cookie = JSESSIONID
     session_path = ;jsessionid
     set_session_cookie = false
@@ -140,6 +141,7 @@ Workers:
     connection_acquire_timeout = 200 ms
     reply_timeout = none
     reply_deadline = none
+    request_body_buffer = 0
     retries = 2
     retry_interval = 100 ms
     recovery_options = 0
@@ -174,6 +176,7 @@ Workers:
     connection_acquire_timeout = 200 ms
     reply_timeout = none
     reply_deadline = none
+    request_body_buffer = 0
     retries = 2
     retry_interval = 100 ms
     recovery_options = 0
@@ -238,6 +241,7 @@ fn template_values_and_defaults_are_resolved_per_worker() {
             "    connection_acquire_timeout = 200 ms",
             "    reply_timeout = none",
             "    reply_deadline = none",
+            "    request_body_buffer = 0",
             "    retries = 2",
             "    retry_interval = 100 ms",
             "    recovery_options = 0",
@@ -298,6 +302,7 @@ fn lb_lists_its_members_with_route_domain_lbfactor_and_activation() {
             "    recover_time = 60 s",
             "    error_escalation_time = 30 s",
             "    max_reply_timeouts = 0",
+            "    request_body_buffer = 0",
             "    session_cookie = JSESSIONID",
             "    session_path = ;jsessionid",
             "    set_session_cookie = false",

@@ -142,6 +142,9 @@ pub struct AjpWorker {
     /// the whole request to END_RESPONSE (ms in the file; 0 or unset: no limit). Unlike
     /// `reply_timeout` it cannot be defeated by a backend that sends a little at a time.
     pub reply_deadline: Option<Duration>,
+    /// mod_jk_rs only: bytes of a request body read from the client before the backend is
+    /// contacted (0: none, the default; the body streams as in mod_jk).
+    pub request_body_buffer: u64,
     /// Attempts including the first; default 2, min 1.
     pub retries: u32,
     /// Pause between attempts; default 100 ms.
@@ -198,6 +201,7 @@ impl AjpWorker {
             connection_acquire_timeout: Some(Duration::from_millis(200)),
             reply_timeout: None,
             reply_deadline: None,
+            request_body_buffer: 0,
             retries: 2,
             retry_interval: Duration::from_millis(100),
             recovery_options: 0,
@@ -475,6 +479,7 @@ fn build_rest(reader: &mut Reader<'_, '_>, mut worker: AjpWorker) -> AjpWorker {
     // retries and failures
     worker.reply_timeout = reader.timeout("reply_timeout", Unit::Millis).flatten();
     worker.reply_deadline = reader.timeout("reply_deadline", Unit::Millis).flatten();
+    worker.request_body_buffer = u64::from(reader.count("request_body_buffer", 0));
     worker.retries = reader.count_at_least("retries", 2, 1);
     worker.retry_interval = reader.duration("retry_interval", Unit::Millis, worker.retry_interval);
     worker.connection_acquire_timeout = match reader

@@ -97,6 +97,8 @@ pub struct LbWorker {
     pub error_escalation_time: Duration,
     /// Reply timeouts tolerated before the member is put in error; default 0.
     pub max_reply_timeouts: u32,
+    /// mod_jk_rs only: bytes of a request body read before a member is contacted (0: none).
+    pub request_body_buffer: u64,
     /// default `JSESSIONID`
     pub session_cookie: String,
     /// default `;jsessionid`
@@ -127,6 +129,7 @@ impl LbWorker {
             recover_time: Duration::from_secs(60),
             error_escalation_time: Duration::from_secs(30),
             max_reply_timeouts: 0,
+            request_body_buffer: 0,
             session_cookie: "JSESSIONID".to_owned(),
             session_path: ";jsessionid".to_owned(),
             set_session_cookie: false,
@@ -177,6 +180,7 @@ pub(crate) fn build(reader: &mut Reader<'_, '_>, members: Vec<String>) -> LbWork
         Duration::from_secs(u64::from(recover_secs / 2)),
     );
     lb.max_reply_timeouts = reader.count("max_reply_timeouts", 0);
+    lb.request_body_buffer = u64::from(reader.count("request_body_buffer", 0));
     if let Some(cookie) = reader.short_text("session_cookie") {
         lb.session_cookie = cookie;
     }

@@ -29,6 +29,9 @@ fn ours(name: &str) -> &'static str {
         "reply_deadline" => {
             "mod_jk_rs only: the longest a whole reply may take (ms; 0: no limit), even from a backend that sends a little at a time"
         }
+        "request_body_buffer" => {
+            "mod_jk_rs only: bytes of a request body read before a backend is contacted (0: none), so slow uploads hold no Tomcat thread"
+        }
         _ => "",
     }
 }

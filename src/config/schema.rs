@@ -90,6 +90,7 @@ pub(crate) const ATTRIBUTES: &[Attribute] = &[
     attr("connection_acquire_timeout", AJP),
     attr("reply_timeout", AJP),
     attr("reply_deadline", AJP),
+    attr("request_body_buffer", AJP | LB),
     attr("retries", AJP | LB),
     attr("retry_interval", AJP | LB),
     attr("lb_retries", AJP | LB),

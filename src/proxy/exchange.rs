@@ -9,6 +9,7 @@ use super::buffers::{grow, Buffers};
 use super::client::{Client, ClientError, Outcome};
 use super::failure::{status_for, AttemptKind, Failure, Retries};
 use super::request::{encode_request, BodyKind, RequestInfo};
+use super::spool::Spool;
 use crate::ajp::{
     self, body_packet_header, max_body_chunk, EncodeError, Response, SendHeaders,
     END_OF_BODY_PACKET,
@@ -61,6 +62,9 @@ pub struct Exchange<'x, 'r> {
     pub(super) maybe_acted: bool,
     /// Bytes (written to, read from) backends since the last `take_traffic`.
     traffic: (u64, u64),
+    /// `request_body_buffer`: how much body `prepare` reads ahead (0: none), and what it read.
+    body_buffer: u64,
+    spool: Option<Spool>,
 }
 
 impl<'x, 'r> Exchange<'x, 'r> {
@@ -82,7 +86,15 @@ impl<'x, 'r> Exchange<'x, 'r> {
             committed: false,
             maybe_acted: false,
             traffic: (0, 0),
+            body_buffer: 0,
+            spool: None,
         }
+    }
+
+    /// `request_body_buffer`: `prepare` reads up to `limit` body bytes before any backend is
+    /// contacted.
+    pub fn buffer_body(&mut self, limit: u64) {
+        self.body_buffer = limit;
     }
 
     /// Whether another backend may still take this request (nothing streamed, nothing sent).
@@ -123,13 +135,18 @@ impl<'x, 'r> Exchange<'x, 'r> {
             _ => 0,
         };
         self.first_body = 0;
+        self.read_ahead()?;
         if self.remaining > 0 {
             let want = (self
                 .remaining
                 .min(max_body_chunk(ajp::DEFAULT_MAX_PACKET) as u64))
                 as usize;
             grow(self.body, 6 + want);
-            let got = match read_full(self.client, &mut self.body[6..6 + want]) {
+            let got = match read_full(
+                self.client,
+                self.spool.as_mut(),
+                &mut self.body[6..6 + want],
+            ) {
                 Ok(n) => n,
                 Err(e) => return Err(self.client_read_failed(e)),
             };
@@ -151,7 +168,32 @@ impl<'x, 'r> Exchange<'x, 'r> {
         Ok(())
     }
 
-    /// Serves the request on the current backend, with that worker's own retries; `route` and
+    /// `request_body_buffer`: the body (up to the limit) from the client now, before a backend
+    /// is contacted, so a slow uploader holds no backend connection while it sends.
+    fn read_ahead(&mut self) -> Result<(), Outcome> {
+        let limit = match self.req.body {
+            _ if self.body_buffer == 0 => return Ok(()),
+            BodyKind::None => return Ok(()),
+            BodyKind::Length(n) => n.min(self.body_buffer),
+            BodyKind::Chunked => self.body_buffer,
+        };
+        match Spool::fill(self.client, limit, self.body) {
+            Ok(spool) => {
+                self.log(
+                    Level::Debug,
+                    format_args!(
+                        "read {} request body bytes ahead (request_body_buffer {})",
+                        spool.held(),
+                        self.body_buffer
+                    ),
+                );
+                self.spool = Some(spool);
+                Ok(())
+            }
+            Err(e) => Err(self.client_read_failed(e)),
+        }
+    }
+
     /// Serves the request on the current backend, with that worker's own retries; `route` and
     /// `activation` go out as attributes. Returns the outcome and how the last try ended.
     pub fn serve(&mut self, route: Option<&[u8]>, activation: &[u8]) -> (Outcome, AttemptKind) {
@@ -551,7 +593,11 @@ impl<'x, 'r> Exchange<'x, 'r> {
         let mut got = 0;
         if want > 0 {
             grow(self.body, 6 + want);
-            got = match read_full(self.client, &mut self.body[6..6 + want]) {
+            got = match read_full(
+                self.client,
+                self.spool.as_mut(),
+                &mut self.body[6..6 + want],
+            ) {
                 Ok(n) => n,
                 Err(e) => {
                     // Tell the backend the body ended, and never reuse this connection: its
@@ -639,11 +685,19 @@ impl<'x, 'r> Exchange<'x, 'r> {
     }
 }
 
-/// Reads until `buf` is full or the body ends.
-fn read_full(client: &mut dyn Client, buf: &mut [u8]) -> Result<usize, ClientError> {
+/// Reads until `buf` is full or the body ends: from what `spool` read ahead first, if any.
+fn read_full(
+    client: &mut dyn Client,
+    mut spool: Option<&mut Spool>,
+    buf: &mut [u8],
+) -> Result<usize, ClientError> {
     let mut got = 0;
     while got < buf.len() {
-        match client.read_body(&mut buf[got..])? {
+        let n = match spool.as_deref_mut() {
+            Some(spool) => spool.read(client, &mut buf[got..])?,
+            None => client.read_body(&mut buf[got..])?,
+        };
+        match n {
             0 => break,
             n => got += n,
         }

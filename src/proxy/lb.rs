@@ -22,6 +22,8 @@ pub struct LbService {
     pub balancer: Balancer,
     pub members: Vec<Arc<Backend>>,
     pub shared: Arc<SharedState>,
+    /// `request_body_buffer` of the lb: bytes of a body read before a member is contacted.
+    pub body_buffer: u64,
 }
 
 /// One member's figures as mod_jk's `JK_LB_FIRST_*` / `JK_LB_LAST_*` notes show them
@@ -77,6 +79,7 @@ impl LbService {
         });
         with_buffers(|bufs| {
             let mut x = Exchange::new(first, req, client, bufs);
+            x.buffer_body(self.body_buffer);
             match x.prepare() {
                 Err(outcome) => Served::answer(outcome),
                 Ok(()) => self.fail_over(&mut x, &mut plan, hints),

@@ -22,6 +22,7 @@ mod lb;
 mod plain_worker;
 mod request;
 pub mod runtime;
+mod spool;
 mod target;
 
 pub use client::{Client, ClientError, HeaderVisitor, Outcome};

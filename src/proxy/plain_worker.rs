@@ -61,6 +61,7 @@ pub(super) fn serve(
 ) -> Outcome {
     with_buffers(|bufs| {
         let mut x = Exchange::new(backend, req, client, bufs);
+        x.buffer_body(backend.settings.request_body_buffer);
         if let Err(outcome) = x.prepare() {
             return outcome;
         }

@@ -158,6 +158,7 @@ impl Runtime {
                         balancer,
                         members,
                         shared: Arc::clone(&shared),
+                        body_buffer: lb.request_body_buffer,
                     },
                 );
             }

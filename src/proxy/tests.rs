@@ -1857,3 +1857,81 @@ fn a_kept_body_is_forgotten_when_the_backend_fails_before_the_end() {
     );
     join(peer);
 }
+
+// ---------------------------------------------------------------------------------------------
+// request_body_buffer
+// ---------------------------------------------------------------------------------------------
+
+/// A peer that takes a Content-Length body of `total` bytes (first packet unasked, then asking
+/// 8186 at a time) and answers 200; returns the body it got.
+fn body_taker(total: usize) -> (u16, JoinHandle<Vec<u8>>) {
+    peer(move |listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        let mut got = read_body_packet(&mut s);
+        while got.len() < total {
+            send(&mut s, &get_body_chunk(8186));
+            got.extend(read_body_packet(&mut s));
+        }
+        answer(&mut s, 200, b"ok", true);
+        got
+    })
+}
+
+#[test]
+fn a_buffered_body_larger_than_memory_arrives_whole_through_the_temporary_file() {
+    for (total, limit) in [(150_000, 1_000_000), (150_000, 150_000), (10_000, 1000)] {
+        let body = pattern(total);
+        let (port, peer) = body_taker(total);
+        let mut w = worker(port);
+        w.request_body_buffer = limit;
+        let backend = Backend::new(w, 4);
+        let mut client = FakeClient::new()
+            .header("Content-Length", &total.to_string())
+            .body(body.clone(), 3000);
+        let req = request(b"POST", BodyKind::Length(total as u64));
+        assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+        assert_eq!(client.written, b"ok");
+        assert_eq!(client.read_pos, total);
+        assert!(
+            join(peer) == body,
+            "body of {total} bytes with a {limit}-byte buffer"
+        );
+        assert!(
+            client.logs_containing("request body bytes ahead") == 1,
+            "{}",
+            client.log_text()
+        );
+    }
+}
+
+#[test]
+fn a_buffered_chunked_body_is_still_sent_when_asked_and_ends_empty() {
+    let body = pattern(20_000);
+    let expected = body.clone();
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        let mut got = Vec::new();
+        loop {
+            send(&mut s, &get_body_chunk(8186));
+            let data = read_body_packet(&mut s);
+            if data.is_empty() {
+                break;
+            }
+            got.extend(data);
+        }
+        answer(&mut s, 200, b"ok", true);
+        got
+    });
+    let mut w = worker(port);
+    w.request_body_buffer = 100_000;
+    let backend = Backend::new(w, 4);
+    let mut client = FakeClient::new()
+        .header("Transfer-Encoding", "chunked")
+        .body(body, 700);
+    let req = request(b"POST", BodyKind::Chunked);
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"ok");
+    assert!(join(peer) == expected);
+}
