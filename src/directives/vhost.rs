@@ -105,6 +105,8 @@ pub struct VhostConfig {
     fixed: Vec<MountRule>,
     file: Option<MountFile>,
     current: RwLock<Arc<MountMap>>,
+    /// Without a JkMountFile the map never changes: requests take it from here, with no lock.
+    steady: Option<Arc<MountMap>>,
 }
 
 fn mtime_secs(path: &Path) -> u64 {
@@ -206,6 +208,7 @@ impl VhostConfig {
             Some((true, name)) => Some(name.clone().unwrap_or_else(|| ";jsessionid".into())),
             _ => None,
         };
+        let map = Arc::new(map);
         let cfg = VhostConfig {
             options,
             env: EnvNames::from_settings(own),
@@ -220,9 +223,10 @@ impl VhostConfig {
             }),
             auto_alias,
             log: std::sync::OnceLock::new(),
+            steady: file.is_none().then(|| Arc::clone(&map)),
             fixed,
             file,
-            current: RwLock::new(Arc::new(map)),
+            current: RwLock::new(map),
         };
         Ok((cfg, warnings))
     }
@@ -230,9 +234,19 @@ impl VhostConfig {
     /// The URI map to use now. With a JkMountFile, its mtime is checked at most once per
     /// `JkMountFileReload` seconds (by one thread); a changed file replaces its own rules. A
     /// broken file keeps the previous map and reports why through `log`.
-    pub fn map(&self, workers: &Workers, now: u64, log: &mut dyn FnMut(&str)) -> Arc<MountMap> {
+    /// `now` (seconds since the epoch) is asked for only when there is a file to check.
+    pub fn map(
+        &self,
+        workers: &Workers,
+        now: &dyn Fn() -> u64,
+        log: &mut dyn FnMut(&str),
+    ) -> Arc<MountMap> {
+        if let Some(map) = &self.steady {
+            return Arc::clone(map);
+        }
         if let Some(f) = &self.file {
             let due = f.next_check.load(Ordering::Relaxed);
+            let now = now();
             if !f.reload.is_zero()
                 && now >= due
                 && f.next_check
@@ -357,7 +371,7 @@ mod tests {
             &settings(&[(Directive::Mount, &["/v/*", "b"])], false),
         );
         let (cfg, _) = VhostConfig::build(&w, &main, &vhost, false).unwrap();
-        let map = cfg.map(&w, 0, &mut |_| {});
+        let map = cfg.map(&w, &|| 0, &mut |_| {});
         assert!(map.map("/m/x").is_none());
         assert_eq!(map.map("/v/x").unwrap().worker, "b");
     }
@@ -374,11 +388,14 @@ mod tests {
         );
         let vhost = ServerSettings::merge(&main, &settings(&[], false));
         let (cfg, _) = VhostConfig::build(&w, &main, &vhost, false).unwrap();
-        assert_eq!(cfg.map(&w, 0, &mut |_| {}).map("/m/x").unwrap().worker, "a");
+        assert_eq!(
+            cfg.map(&w, &|| 0, &mut |_| {}).map("/m/x").unwrap().worker,
+            "a"
+        );
         let off =
             ServerSettings::merge(&main, &settings(&[(Directive::MountCopy, &["Off"])], false));
         let (cfg, _) = VhostConfig::build(&w, &main, &off, false).unwrap();
-        assert!(cfg.map(&w, 0, &mut |_| {}).map("/m/x").is_none());
+        assert!(cfg.map(&w, &|| 0, &mut |_| {}).map("/m/x").is_none());
     }
 
     #[test]
@@ -393,23 +410,26 @@ mod tests {
         let (cfg, _) = VhostConfig::build(&w, &main, &main, true).unwrap();
         let t0 = unix_now();
         assert_eq!(
-            cfg.map(&w, t0, &mut |_| {}).map("/one/x").unwrap().worker,
+            cfg.map(&w, &|| t0, &mut |_| {})
+                .map("/one/x")
+                .unwrap()
+                .worker,
             "a"
         );
         std::fs::write(&file, "/two/*=b\n").unwrap();
         // Pretend the file is older/newer: force a different mtime value.
         cfg.file.as_ref().unwrap().mtime.store(1, Ordering::Relaxed);
         assert!(
-            cfg.map(&w, t0, &mut |_| {}).map("/two/x").is_none(),
+            cfg.map(&w, &|| t0, &mut |_| {}).map("/two/x").is_none(),
             "not before the interval"
         );
-        let m = cfg.map(&w, t0 + 6, &mut |_| {});
+        let m = cfg.map(&w, &|| t0 + 6, &mut |_| {});
         assert!(m.map("/one/x").is_none());
         assert_eq!(m.map("/two/x").unwrap().worker, "b");
         std::fs::write(&file, "/three/*=b\nnot a rule\n").unwrap();
         cfg.file.as_ref().unwrap().mtime.store(1, Ordering::Relaxed);
         let mut logged = Vec::new();
-        let m = cfg.map(&w, t0 + 12, &mut |l| logged.push(l.to_string()));
+        let m = cfg.map(&w, &|| t0 + 12, &mut |l| logged.push(l.to_string()));
         assert_eq!(
             m.map("/two/x").unwrap().worker,
             "b",

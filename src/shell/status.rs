@@ -193,7 +193,7 @@ pub fn serve(
             return refuse(req, vhost, status, request.mime, &e, &env);
         }
     }
-    let map = vhost.map(|v| v.map(&rt.workers, since_epoch.as_secs(), &mut |_| {}));
+    let map = vhost.map(|v| v.map(&rt.workers, &|| since_epoch.as_secs(), &mut |_| {}));
     let env = SnapshotEnv {
         mount_rules: map.as_deref().map_or(&[][..], |m| m.rules()),
         ..env

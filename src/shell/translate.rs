@@ -96,7 +96,7 @@ fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<Mapped>, Status
         }
         Err(_) => return Ok(None),
     };
-    let map = cfg.map(&rt.workers, unix_now(), &mut |msg| {
+    let map = cfg.map(&rt.workers, &unix_now, &mut |msg| {
         request_log::log(req, Some(cfg), Level::Warn, &format!("mod_jk_rs: {msg}"))
     });
     let Some(index) = map.find(&normalized) else {
