@@ -93,8 +93,10 @@ impl<'x, 'r> Exchange<'x, 'r> {
 
     /// Switches to another backend (an lb member) for the next `serve`.
     pub fn set_backend(&mut self, backend: &'x Backend) {
-        self.backend = backend;
-        self.live = backend.live();
+        if !std::ptr::eq(self.backend, backend) {
+            self.backend = backend;
+            self.live = backend.live();
+        }
     }
 
     pub fn client(&mut self) -> &mut dyn Client {
