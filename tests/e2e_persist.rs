@@ -1,6 +1,7 @@
 //! Run-time edits that survive a full restart (`worker.<status>.persist`, beyond mod_jk):
 //! a drain made through the status page is journaled, a new httpd started from nothing
-//! replays it, and a damaged journal is refused whole with a log line.
+//! replays it, and a damaged journal is refused whole with a log line; a member's new port
+//! and reply timeout come back the same way.
 
 #[path = "support/ajp_backend.rs"]
 mod ajp_backend;
@@ -18,9 +19,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// A directory that outlives one httpd (children run as www-data: writable by all).
-fn state_dir() -> PathBuf {
+fn state_dir(test: &str) -> PathBuf {
     let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let dir = base.join(format!("persist-{}", std::process::id()));
+    let dir = base.join(format!("persist-{}-{test}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
@@ -58,7 +59,7 @@ fn member_line(httpd: &Httpd, member: &str) -> String {
 fn a_drain_survives_a_full_restart_and_a_damaged_journal_is_refused() {
     let (b1, b2) = (backend("b1"), backend("b2"));
     let ports = (b1.port(), b2.port());
-    let dir = state_dir();
+    let dir = state_dir("drain");
     let journal = dir.join("edits.journal");
 
     let first = start(ports, &journal);
@@ -89,5 +90,47 @@ fn a_drain_survives_a_full_restart_and_a_damaged_journal_is_refused() {
         third.error_log()
     );
     third.stop();
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_members_new_port_and_reply_timeout_survive_a_full_restart() {
+    let (b1, b2, b3) = (backend("b1"), backend("b2"), backend("b3"));
+    let ports = (b1.port(), b2.port());
+    let dir = state_dir("port");
+    let journal = dir.join("edits.journal");
+
+    let first = start(ports, &journal);
+    let query = format!(
+        "/jkstatus?cmd=update&mime=txt&w=lb&sw=b1&vaprt={}&vart=3000",
+        b3.port()
+    );
+    let answer = must_get(&first, &query).text();
+    assert!(answer.contains("Result: type=OK"), "{answer}");
+    let text = fs::read_to_string(&journal).expect("the journal was written");
+    let line = format!("w=lb&sw=b1&vaprt={}&vart=3000", b3.port());
+    assert!(text.contains(&line), "{text}");
+    first.stop();
+
+    let second = start(ports, &journal);
+    let b1_line = member_line(&second, "b1");
+    assert!(
+        b1_line.contains(&format!(" port={} ", b3.port())),
+        "{b1_line}"
+    );
+    assert!(b1_line.contains(" reply_timeout=3000 "), "{b1_line}");
+    let resp = must_get(&second, "/app/x;jsessionid=s.b1");
+    assert_eq!(
+        (resp.status, resp.header("X-Backend")),
+        (200, Some("b3")),
+        "b1's route goes to its new port"
+    );
+    assert!(
+        b1.requests().is_empty(),
+        "the old port got {:?}",
+        b1.requests()
+    );
+    second.stop();
+    drop(b2);
     let _ = fs::remove_dir_all(&dir);
 }

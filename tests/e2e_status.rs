@@ -480,7 +480,7 @@ fn an_edit_survives_a_graceful_restart() {
     let mut c = Checks::new();
     for query in [
         "cmd=update&w=lb&vlt=20",
-        "cmd=update&w=lb&sw=b2&vwf=3&vwa=2",
+        "cmd=update&w=lb&sw=b2&vwf=3&vwa=2&vart=1234",
     ] {
         let text = lab.get(&format!("/jkstatus?{query}&mime=txt")).text();
         c.equal(text.trim_end(), OK, query);
@@ -508,6 +508,13 @@ fn an_edit_survives_a_graceful_restart() {
         ("b2", "activation"),
         "STP",
         "b2 activation after graceful",
+    );
+    expect_member(
+        &mut c,
+        &lab,
+        ("b2", "reply_timeout"),
+        "1234",
+        "b2 reply_timeout after graceful",
     );
     c.finish(&lab.httpd);
 }

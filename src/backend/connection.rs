@@ -120,6 +120,9 @@ pub struct Connection {
     bytes_in: u64,
     /// Where this connection counts as open, until it is dropped.
     open: Option<Arc<OpenConnections>>,
+    /// The worker's address epoch it was opened in (see `live.rs`): one of an older epoch
+    /// goes to an old address or has a buffer for an old packet size, and is not reused.
+    epoch: u64,
 }
 
 impl Connection {
@@ -191,7 +194,16 @@ impl Connection {
             bytes_out: 0,
             bytes_in: 0,
             open: None,
+            epoch: 0,
         }
+    }
+
+    pub(crate) fn set_epoch(&mut self, epoch: u64) {
+        self.epoch = epoch;
+    }
+
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     /// Counts this connection as open in `open` until it is dropped.

@@ -1,29 +1,35 @@
 //! The backend side of one AJP worker in this process: where it lives, its pool of reusable
-//! connections, and the connection type that reads AJP messages off a socket.
+//! connections, the connection type that reads AJP messages off a socket, and the settings a
+//! request uses (`live.rs`: the configured ones with the status page's run-time edits).
 #![forbid(unsafe_code)]
 
 mod connection;
 mod counted;
 mod error;
 pub(crate) mod lent_buffers;
+mod live;
 mod pool;
 
 pub use connection::Connection;
 pub use counted::OpenConnections;
 pub use error::BackendError;
+pub use live::LiveSettings;
 pub use pool::ConnectionPool;
 
-use crate::config::{Address, AjpWorker};
+use crate::config::AjpWorker;
+use crate::shm::SharedState;
+use live::{Destination, Live};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// One AJP13 worker as a process sees it: its settings and its connection pool.
 pub struct Backend {
+    /// The configuration as read; what the status page can change at run time is taken from
+    /// [`Backend::live`] instead.
     pub settings: AjpWorker,
     pool: ConnectionPool,
-    /// Resolved once, on first use (a name that does not resolve yet at start-up may later).
-    addrs: OnceLock<Vec<SocketAddr>>,
+    live: Live,
     /// Where this worker's open connections are counted (set once the shared state exists).
     open: OnceLock<Arc<OpenConnections>>,
 }
@@ -43,8 +49,8 @@ impl Backend {
             .max(1);
         Backend {
             pool: ConnectionPool::new(size, settings.connection_pool_timeout),
+            live: Live::new(&settings),
             settings,
-            addrs: OnceLock::new(),
             open: OnceLock::new(),
         }
     }
@@ -52,6 +58,25 @@ impl Backend {
     /// Counts this worker's connections in `open` from now on.
     pub fn count_connections_in(&self, open: Arc<OpenConnections>) {
         let _ = self.open.set(open);
+    }
+
+    /// Takes the run-time settings from record `index` of `shared` from now on (the worker's
+    /// first record: the status page writes every record of a worker alike).
+    pub fn follow_settings_in(&self, shared: Arc<SharedState>, index: usize) {
+        self.live.follow(shared, index);
+    }
+
+    /// The settings for the next request: this process's copy, refreshed first if the
+    /// worker's shared record changed (a new address or packet size also closes the idle
+    /// connections of the old one).
+    pub fn live(&self) -> LiveSettings {
+        if let Some(refreshed) = self.live.check() {
+            self.pool.set_idle_timeout(refreshed.idle_timeout);
+            if refreshed.new_epoch {
+                self.close_idle();
+            }
+        }
+        self.live.current()
     }
 
     /// Closes every idle pooled connection (a child process leaving).
@@ -68,17 +93,27 @@ impl Backend {
     }
 
     /// The first address connections go to, once this process has resolved the host (the
-    /// status page's `address`); `None` before the first connection.
+    /// status page's `address`); `None` before the first connection to it.
     pub fn resolved_address(&self) -> Option<SocketAddr> {
-        self.addrs.get().and_then(|a| a.first().copied())
+        let destination = self.live.destination();
+        destination.addrs.get().and_then(|a| a.first().copied())
     }
 
-    fn addrs(&self) -> Result<&[SocketAddr], BackendError> {
-        if let Some(a) = self.addrs.get() {
+    /// `host:port` new connections go to now (`unix:/path` for a Unix socket).
+    pub fn address_text(&self) -> String {
+        if self.settings.unix_socket.is_some() {
+            return self.settings.host.clone();
+        }
+        let destination = self.live.destination();
+        format!("{}:{}", destination.host, destination.port)
+    }
+
+    fn addrs<'d>(&self, d: &'d Destination) -> Result<&'d [SocketAddr], BackendError> {
+        if let Some(a) = d.addrs.get() {
             return Ok(a);
         }
-        let host = self.settings.host.as_str();
-        let mut found: Vec<SocketAddr> = (host, self.settings.port)
+        let host = d.host.as_str();
+        let mut found: Vec<SocketAddr> = (host, d.port)
             .to_socket_addrs()
             .map_err(|e| BackendError::Resolve(format!("{host}: {e}")))?
             .collect();
@@ -90,56 +125,61 @@ impl Backend {
         if found.is_empty() {
             return Err(BackendError::Resolve(format!("{host}: no address")));
         }
-        Ok(self.addrs.get_or_init(|| found))
+        Ok(d.addrs.get_or_init(|| found))
     }
 
-    /// A pooled connection if one is idle, else a new one (with the connect-time CPing when
-    /// `ping_mode` asks for it).
-    pub fn acquire(&self, fresh: bool) -> Result<Acquired, BackendError> {
+    /// A pooled connection of the current epoch if one is idle (older ones are closed), else
+    /// a new one (with the connect-time CPing when `live` asks for it).
+    pub fn acquire(&self, fresh: bool, live: &LiveSettings) -> Result<Acquired, BackendError> {
         if !fresh {
-            if let Some(conn) = self.pool.take() {
-                return Ok(Acquired { conn, reused: true });
+            let epoch = self.live.epoch();
+            while let Some(conn) = self.pool.take() {
+                if conn.epoch() == epoch {
+                    return Ok(Acquired { conn, reused: true });
+                }
             }
         }
-        let conn = self.connect()?;
+        let conn = self.connect(live)?;
         Ok(Acquired {
             conn,
             reused: false,
         })
     }
 
-    /// A new connection (TCP or Unix socket), CPinged when `ping_mode` asks for it.
-    pub fn connect(&self) -> Result<Connection, BackendError> {
+    /// A new connection (TCP or Unix socket), CPinged when `live` asks for it.
+    pub fn connect(&self, live: &LiveSettings) -> Result<Connection, BackendError> {
         let s = &self.settings;
-        let mut conn = match s.address() {
-            Address::Tcp { .. } => self.connect_tcp()?,
-            Address::Unix(path) => Connection::connect_unix(
+        let d = self.live.destination();
+        let mut conn = match &s.unix_socket {
+            None => self.connect_tcp(&d)?,
+            Some(path) => Connection::connect_unix(
                 path,
                 s.socket_connect_timeout,
                 s.socket_timeout,
-                s.max_packet_size,
+                d.max_packet_size,
             )
             .map_err(|e| BackendError::Connect(format!("{}: {e}", s.host)))?,
         };
+        conn.set_epoch(d.epoch);
         if let Some(open) = self.open.get() {
             conn.count_in(Arc::clone(open));
         }
-        if let Some(t) = connect_ping_timeout(s) {
+        if let Some(t) = connect_ping_timeout(live) {
             conn.cping(t)?;
         }
         Ok(conn)
     }
 
-    /// The first of the host's addresses that accepts a connection.
-    fn connect_tcp(&self) -> Result<Connection, BackendError> {
+    /// The first of the destination's addresses that accepts a connection.
+    fn connect_tcp(&self, d: &Destination) -> Result<Connection, BackendError> {
         let s = &self.settings;
         let mut last = None;
-        for addr in self.addrs()? {
+        for addr in self.addrs(d)? {
             match Connection::connect(
                 *addr,
                 s.socket_connect_timeout,
                 s.socket_timeout,
-                s.max_packet_size,
+                d.max_packet_size,
                 s.socket_keepalive,
             ) {
                 Ok(conn) => return Ok(conn),
@@ -151,24 +191,29 @@ impl Backend {
 
     /// Idle-connection care for this worker (see [`ConnectionPool::maintain`]).
     pub fn maintain(&self, now: std::time::Instant) -> (usize, usize) {
-        let s = &self.settings;
-        let keep = s.pool_minsize(self.pool.capacity());
-        let ping = s.ping_mode.interval.then(|| {
-            let interval = s.connection_ping_interval.unwrap_or(s.ping_timeout * 10);
-            (interval, s.ping_timeout)
+        let live = self.live();
+        let keep = self.settings.pool_minsize(self.pool.capacity());
+        let ping = live.ping_mode.interval.then(|| {
+            let interval = live
+                .connection_ping_interval
+                .unwrap_or(live.ping_timeout * 10);
+            (interval, live.ping_timeout)
         });
         self.pool.maintain(now, keep, ping)
     }
 
-    /// Gives a connection back after a clean END_RESPONSE with reuse.
+    /// Gives a connection back after a clean END_RESPONSE with reuse; one of an older epoch
+    /// (the address or packet size changed meanwhile) is closed instead.
     pub fn release(&self, conn: Connection) {
-        self.pool.put(conn);
+        if conn.epoch() == self.live.epoch() {
+            self.pool.put(conn);
+        }
     }
 }
 
 /// CPing after connect: `connect_timeout` > 0 enables it, `ping_mode` C enables it with
 /// `ping_timeout` (reference §2.4).
-fn connect_ping_timeout(s: &AjpWorker) -> Option<Duration> {
+fn connect_ping_timeout(s: &LiveSettings) -> Option<Duration> {
     match s.connect_timeout {
         Some(t) => Some(t),
         None if s.ping_mode.connect => Some(s.ping_timeout),
@@ -177,7 +222,7 @@ fn connect_ping_timeout(s: &AjpWorker) -> Option<Duration> {
 }
 
 /// CPing before each request on a reused connection (`prepost_timeout` or `ping_mode` P).
-pub fn prepost_ping_timeout(s: &AjpWorker) -> Option<Duration> {
+pub fn prepost_ping_timeout(s: &LiveSettings) -> Option<Duration> {
     match s.prepost_timeout {
         Some(t) => Some(t),
         None if s.ping_mode.prepost => Some(s.ping_timeout),
@@ -242,11 +287,12 @@ mod unix_tests {
         let mut w = worker_at(&path);
         w.ping_mode.connect = true;
         let backend = Backend::new(w, 4);
-        let first = backend.acquire(false).expect("connect and cping");
+        let live = backend.live();
+        let first = backend.acquire(false, &live).expect("connect and cping");
         assert!(!first.reused);
         assert!(backend.resolved_address().is_none());
         backend.release(first.conn);
-        let mut again = backend.acquire(false).expect("pooled");
+        let mut again = backend.acquire(false, &live).expect("pooled");
         assert!(again.reused, "the pooled Unix connection is reused");
         assert!(again.conn.is_alive());
         again.conn.send(b"x").expect("send");
@@ -263,7 +309,7 @@ mod unix_tests {
             let mut w = worker_at(&path);
             w.socket_connect_timeout = connect_timeout;
             let backend = Backend::new(w, 1);
-            match backend.connect() {
+            match backend.connect(&backend.live()) {
                 Err(BackendError::Connect(m)) => {
                     assert!(m.starts_with(&format!("unix:{}: ", path.display())), "{m}");
                 }

@@ -5,6 +5,7 @@
 //! request through every idle connection: each backend thread woken cold, none ever idle long
 //! enough to be closed.
 use super::Connection;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -13,9 +14,12 @@ pub struct ConnectionPool {
     /// system call, no drop, no allocation: the capacity is reserved up front).
     idle: Mutex<Vec<Connection>>,
     capacity: usize,
-    /// `connection_pool_timeout`: idle connections older than this are closed, not reused.
-    idle_timeout: Option<Duration>,
+    /// `connection_pool_timeout` in ms (`NO_TIMEOUT`: none): idle connections older than
+    /// this are closed, not reused. The status page may change it at run time.
+    idle_timeout_ms: AtomicU64,
 }
+
+const NO_TIMEOUT: u64 = u64::MAX;
 
 impl ConnectionPool {
     pub fn new(size: usize, idle_timeout: Option<Duration>) -> ConnectionPool {
@@ -23,7 +27,20 @@ impl ConnectionPool {
         ConnectionPool {
             idle: Mutex::new(Vec::with_capacity(capacity)),
             capacity,
-            idle_timeout,
+            idle_timeout_ms: AtomicU64::new(timeout_ms(idle_timeout)),
+        }
+    }
+
+    /// A new `connection_pool_timeout` (status page).
+    pub fn set_idle_timeout(&self, idle_timeout: Option<Duration>) {
+        self.idle_timeout_ms
+            .store(timeout_ms(idle_timeout), Ordering::Relaxed);
+    }
+
+    fn idle_timeout(&self) -> Option<Duration> {
+        match self.idle_timeout_ms.load(Ordering::Relaxed) {
+            NO_TIMEOUT => None,
+            ms => Some(Duration::from_millis(ms)),
         }
     }
 
@@ -50,7 +67,7 @@ impl ConnectionPool {
         loop {
             let conn = self.idle().pop()?;
             let expired = self
-                .idle_timeout
+                .idle_timeout()
                 .is_some_and(|limit| conn.idle_for(Instant::now()) > limit);
             if !expired && conn.is_alive() {
                 return Some(conn);
@@ -87,12 +104,13 @@ impl ConnectionPool {
         // Oldest first; requests meanwhile see only what is returned after this point.
         let checked: Vec<Connection> = self.idle().drain(..).collect();
         let (mut closed, mut failed) = (0, 0);
+        let idle_timeout = self.idle_timeout();
         let total = checked.len();
         let mut survivors = Vec::with_capacity(total);
         for (index, mut conn) in checked.into_iter().enumerate() {
             let idle = conn.idle_for(now);
             let younger = total - index - 1;
-            if self.idle_timeout.is_some_and(|limit| idle > limit) && younger >= keep {
+            if idle_timeout.is_some_and(|limit| idle > limit) && younger >= keep {
                 closed += 1;
                 continue;
             }
@@ -126,6 +144,14 @@ impl ConnectionPool {
         drop(excess);
         (closed, failed)
     }
+}
+
+fn timeout_ms(timeout: Option<Duration>) -> u64 {
+    timeout.map_or(NO_TIMEOUT, |t| {
+        u64::try_from(t.as_millis())
+            .unwrap_or(NO_TIMEOUT - 1)
+            .min(NO_TIMEOUT - 1)
+    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::ajp::{
     self, body_packet_header, max_body_chunk, EncodeError, Response, SendHeaders,
     END_OF_BODY_PACKET,
 };
-use crate::backend::{prepost_ping_timeout, Backend, BackendError, Connection};
+use crate::backend::{prepost_ping_timeout, Backend, BackendError, Connection, LiveSettings};
 use crate::jklog::Level;
 use std::fmt;
 use std::time::Instant;
@@ -46,6 +46,9 @@ const KEEP_LIMIT: u64 = 8000;
 /// One request's exchange with one or more backends (several when an lb fails over).
 pub struct Exchange<'x, 'r> {
     pub(super) backend: &'x Backend,
+    /// The current backend's settings as they are for this request (status page edits
+    /// included), taken when the backend is chosen.
+    pub(super) live: LiveSettings,
     pub(super) req: &'x RequestInfo<'r>,
     pub(super) client: &'x mut dyn Client,
     buf: &'x mut Vec<u8>,
@@ -75,6 +78,7 @@ impl<'x, 'r> Exchange<'x, 'r> {
         bufs: &'x mut Buffers,
     ) -> Self {
         Exchange {
+            live: backend.live(),
             backend,
             req,
             client,
@@ -109,7 +113,10 @@ impl<'x, 'r> Exchange<'x, 'r> {
 
     /// Switches to another backend (an lb member) for the next `serve`.
     pub fn set_backend(&mut self, backend: &'x Backend) {
-        self.backend = backend;
+        if !std::ptr::eq(self.backend, backend) {
+            self.backend = backend;
+            self.live = backend.live();
+        }
     }
 
     pub fn client(&mut self) -> &mut dyn Client {
@@ -210,14 +217,13 @@ impl<'x, 'r> Exchange<'x, 'r> {
         route: Option<&[u8]>,
         activation: &[u8],
     ) -> Result<(), (Outcome, AttemptKind)> {
-        let settings = &self.backend.settings;
         let mut routed = *self.req;
         routed.route = route;
         routed.activation = activation;
-        let secret = settings.secret.as_deref();
+        let secret = self.backend.settings.secret.as_deref();
         match encode_request(
             self.buf,
-            settings.max_packet_size,
+            self.live.max_packet_size,
             &routed,
             &*self.client,
             secret,
@@ -246,9 +252,10 @@ impl<'x, 'r> Exchange<'x, 'r> {
     /// again per the worker's `retries` while that is safe (see [`Failure`]).
     pub fn send(&mut self) -> (Outcome, AttemptKind) {
         let backend = self.backend;
-        let mut tries = Retries::new(backend.settings.retries);
+        let live = self.live;
+        let mut tries = Retries::new(live.retries);
         loop {
-            let (conn, reused) = match backend.acquire(tries.fresh) {
+            let (conn, reused) = match backend.acquire(tries.fresh, &live) {
                 Ok(acquired) => (acquired.conn, acquired.reused),
                 Err(e) => match self.give_up_or_wait(&mut tries, &e, 503) {
                     Some(answer) => return answer,
@@ -259,20 +266,20 @@ impl<'x, 'r> Exchange<'x, 'r> {
                 tries.fresh = true;
                 continue;
             };
-            let s = &backend.settings;
-            self.log(
-                Level::Debug,
-                format_args!(
-                    "{} connection to {}:{}",
-                    if reused {
-                        "reusing a pooled"
-                    } else {
-                        "opened a new"
-                    },
-                    s.host,
-                    s.port
-                ),
-            );
+            if self.client.log_enabled(Level::Debug) {
+                self.log(
+                    Level::Debug,
+                    format_args!(
+                        "{} connection to {}",
+                        if reused {
+                            "reusing a pooled"
+                        } else {
+                            "opened a new"
+                        },
+                        backend.address_text()
+                    ),
+                );
+            }
             let result = self.attempt(&mut conn, reused);
             let (w, r) = conn.take_traffic();
             self.traffic.0 += w;
@@ -289,7 +296,7 @@ impl<'x, 'r> Exchange<'x, 'r> {
         if !reused {
             return Some(conn);
         }
-        if let Some(t) = prepost_ping_timeout(&self.backend.settings) {
+        if let Some(t) = prepost_ping_timeout(&self.live) {
             if let Err(e) = conn.cping(t) {
                 self.log(
                     Level::Info,
@@ -368,7 +375,7 @@ impl<'x, 'r> Exchange<'x, 'r> {
         if let Err(e) = self.start_reply_clock(conn) {
             return Err(self.failed(e, p, reused));
         }
-        let max = self.backend.settings.max_packet_size;
+        let max = self.live.max_packet_size;
         loop {
             // Body packets already buffered together go to the client together, once the
             // headers are out and the body is really sent (FlushPackets: each one by itself).
@@ -413,9 +420,12 @@ impl<'x, 'r> Exchange<'x, 'r> {
     /// `reply_timeout` for each wait (the mount's, else the worker's) and `reply_deadline` for
     /// the whole.
     fn start_reply_clock(&self, conn: &mut Connection) -> Result<(), BackendError> {
-        let settings = &self.backend.settings;
-        let wait = self.req.reply_timeout.unwrap_or(settings.reply_timeout);
-        let deadline = settings.reply_deadline.map(|d| Instant::now() + d);
+        let wait = self.req.reply_timeout.unwrap_or(self.live.reply_timeout);
+        let deadline = self
+            .backend
+            .settings
+            .reply_deadline
+            .map(|d| Instant::now() + d);
         conn.set_reply_limits(wait, deadline)
     }
 

@@ -125,7 +125,7 @@ impl Exchange<'_, '_> {
             Level::Info,
             format_args!("{e} (attempt {attempts} of {retries}), retrying"),
         );
-        std::thread::sleep(self.backend.settings.retry_interval);
+        std::thread::sleep(self.live.retry_interval);
         None
     }
 
@@ -147,7 +147,7 @@ impl Exchange<'_, '_> {
     /// without answering: idempotent methods only (safer than mod_jk); `recovery_options` bit 1
     /// forbids even that, bits 8 and 16 re-allow HEAD and GET (reference §2.4).
     pub(super) fn may_resend(&self) -> bool {
-        let options = self.backend.settings.recovery_options;
+        let options = self.live.recovery_options;
         match self.req.method {
             b"HEAD" if options & 8 != 0 => true,
             b"GET" if options & 16 != 0 => true,

@@ -129,10 +129,12 @@ impl Runtime {
             }
         }
         for (name, backend) in &backends {
-            backend.count_connections_in(Arc::new(OpenConnections::new(
-                Arc::clone(&shared),
-                records_of(&workers, shared.layout(), name),
-            )));
+            let records = records_of(&workers, shared.layout(), name);
+            if let Some(&first) = records.first() {
+                backend.follow_settings_in(Arc::clone(&shared), first);
+            }
+            backend
+                .count_connections_in(Arc::new(OpenConnections::new(Arc::clone(&shared), records)));
         }
         let plain = backends
             .iter()

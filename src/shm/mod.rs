@@ -8,6 +8,7 @@
 //! (probing a pid) and the test-only `process.rs`.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod ajp_settings;
 mod error;
 mod layout;
 mod lock;
@@ -19,6 +20,7 @@ mod retained;
 mod shared_state;
 mod text;
 
+pub use ajp_settings::{AjpSettings, AJP_WORDS};
 pub use error::ShmError;
 pub use layout::{factors_lcm, lb_multiplier, Layout, LbSpec, MemberSpec};
 pub use lock::{ShmLock, ShmLockGuard, GIVE_UP_AFTER};

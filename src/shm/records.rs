@@ -5,6 +5,7 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+use super::ajp_settings::{AjpSettings, AJP_WORDS};
 use super::error::ShmError;
 use super::lock::ShmLock;
 use super::text::{Sequence, SharedText, ShortText};
@@ -12,8 +13,9 @@ use crate::config::{Activation, AjpWorker, LbLock, LbMethod, LbWorker};
 
 /// First eight bytes of every mapping.
 pub const MAGIC: [u8; 8] = *b"JKRSSHM\0";
-/// Bumped whenever a record changes shape or meaning (2: `Header::handover`).
-pub const LAYOUT_VERSION: u32 = 2;
+/// Bumped whenever a record changes shape or meaning (2: `Header::handover`; 3: the
+/// connection settings and host of `MemberRecord`).
+pub const LAYOUT_VERSION: u32 = 3;
 /// `MemberRecord::lb` of a plain ajp13 worker (one that belongs to no lb).
 pub const NO_LB: u32 = u32::MAX;
 
@@ -174,6 +176,19 @@ pub mod edited {
     pub const ROUTE: u64 = 1 << 4;
     pub const DOMAIN: u64 = 1 << 5;
     pub const REDIRECT: u64 = 1 << 6;
+    /// The connection settings of an ajp13 worker (`vahst` … `vacpi`).
+    pub const HOST: u64 = 1 << 7;
+    pub const PORT: u64 = 1 << 8;
+    pub const CONNECTION_POOL_TIMEOUT: u64 = 1 << 9;
+    pub const PING_TIMEOUT: u64 = 1 << 10;
+    pub const CONNECT_TIMEOUT: u64 = 1 << 11;
+    pub const PREPOST_TIMEOUT: u64 = 1 << 12;
+    pub const REPLY_TIMEOUT: u64 = 1 << 13;
+    pub const AJP_RETRIES: u64 = 1 << 14;
+    pub const AJP_RETRY_INTERVAL: u64 = 1 << 15;
+    pub const RECOVERY_OPTIONS: u64 = 1 << 16;
+    pub const MAX_PACKET_SIZE: u64 = 1 << 17;
+    pub const CONNECTION_PING_INTERVAL: u64 = 1 << 18;
 }
 
 /// Bit `bit` if `old` and `new` differ.
@@ -418,8 +433,8 @@ fn decrement(counter: &AtomicU32) {
     let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
 }
 
-/// The member settings the status page can change at run time (`vwa`, `vwf`, `vwd`, `vwn`,
-/// `vwc`, `vwr`, `vabl`).
+/// The settings the status page can change at run time: the member's (`vwa`, `vwf`, `vwd`,
+/// `vwn`, `vwc`, `vwr`) and the ajp13 worker's (`vabl`, and `vahst` … `vacpi` in `ajp`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemberSettings {
     pub activation: Activation,
@@ -431,6 +446,7 @@ pub struct MemberSettings {
     pub route: ShortText,
     pub domain: ShortText,
     pub redirect: ShortText,
+    pub ajp: AjpSettings,
 }
 
 impl MemberSettings {
@@ -444,6 +460,7 @@ impl MemberSettings {
             route: ShortText::new(&worker.route)?,
             domain: ShortText::new(&worker.domain)?,
             redirect: ShortText::new(&worker.redirect)?,
+            ajp: AjpSettings::from_config(worker),
         })
     }
 }
@@ -491,11 +508,14 @@ pub struct MemberRecord {
     pub connected: AtomicU32,
     pub max_connected: AtomicU32,
     busy_limit: AtomicU32,
-    _reserved: [AtomicU32; 2],
+    /// [`AjpSettings`] but the host, as [`AjpSettings::words`] orders them.
+    ajp: [AtomicU32; AJP_WORDS],
+    _reserved: [AtomicU32; 1],
     name: SharedText,
     route: SharedText,
     domain: SharedText,
     redirect: SharedText,
+    host: SharedText,
 }
 
 impl MemberRecord {
@@ -557,7 +577,20 @@ impl MemberRecord {
             route: self.route.load(),
             domain: self.domain.load(),
             redirect: self.redirect.load(),
+            ajp: self.load_ajp(),
         })
+    }
+
+    /// A consistent copy of the connection settings (what a process refreshes its own copy
+    /// from when [`MemberRecord::sequence`] moved).
+    pub fn ajp_settings(&self) -> AjpSettings {
+        self.sequence.read(|| self.load_ajp())
+    }
+
+    /// Call inside [`Sequence::read`].
+    fn load_ajp(&self) -> AjpSettings {
+        let words = std::array::from_fn(|i| self.ajp[i].load(Ordering::Relaxed));
+        AjpSettings::from_words(self.host.load(), words)
     }
 
     /// Applies a run-time edit: `edit` changes a copy, written back under the seqlock if
@@ -574,7 +607,8 @@ impl MemberRecord {
             | changed(old.busy_limit, new.busy_limit, edited::BUSY_LIMIT)
             | changed(old.route, new.route, edited::ROUTE)
             | changed(old.domain, new.domain, edited::DOMAIN)
-            | changed(old.redirect, new.redirect, edited::REDIRECT);
+            | changed(old.redirect, new.redirect, edited::REDIRECT)
+            | new.ajp.differences(&old.ajp);
         if bits == 0 {
             return false;
         }
@@ -611,6 +645,10 @@ impl MemberRecord {
         self.route.store(&s.route);
         self.domain.store(&s.domain);
         self.redirect.store(&s.redirect);
+        self.host.store(&s.ajp.host);
+        for (slot, word) in self.ajp.iter().zip(s.ajp.words()) {
+            slot.store(word, Ordering::Relaxed);
+        }
     }
 
     /// Notes one more request in flight; returns the new count.
@@ -712,6 +750,7 @@ impl MemberRecord {
         take(&mut s.route, o.route, bits, edited::ROUTE);
         take(&mut s.domain, o.domain, bits, edited::DOMAIN);
         take(&mut s.redirect, o.redirect, bits, edited::REDIRECT);
+        s.ajp = s.ajp.taking(&o.ajp, bits);
         self.store_settings(&s);
         self.edited.store(bits, Ordering::Relaxed);
         for (to, from) in [
@@ -801,7 +840,7 @@ mod tests {
     fn records_have_the_documented_sizes_and_cache_line_alignment() {
         assert_eq!(size_of::<Header>(), 64);
         assert_eq!(size_of::<LbRecord>(), 192);
-        assert_eq!(size_of::<MemberRecord>(), 448);
+        assert_eq!(size_of::<MemberRecord>(), 576);
         assert_eq!(align_of::<Header>(), 64);
         assert_eq!(align_of::<LbRecord>(), 64);
         assert_eq!(align_of::<MemberRecord>(), 64);
@@ -874,12 +913,15 @@ mod tests {
             offset_of!(MemberRecord, connected),
             offset_of!(MemberRecord, max_connected),
             offset_of!(MemberRecord, busy_limit),
+            offset_of!(MemberRecord, ajp),
         ];
         assert_eq!(u32_fields, std::array::from_fn(|i| 120 + i * 4));
-        assert_eq!(offset_of!(MemberRecord, name), 168);
-        assert_eq!(offset_of!(MemberRecord, route), 232);
-        assert_eq!(offset_of!(MemberRecord, domain), 296);
-        assert_eq!(offset_of!(MemberRecord, redirect), 360);
+        assert_eq!(offset_of!(MemberRecord, _reserved), 160 + AJP_WORDS * 4);
+        assert_eq!(offset_of!(MemberRecord, name), 208);
+        assert_eq!(offset_of!(MemberRecord, route), 272);
+        assert_eq!(offset_of!(MemberRecord, domain), 336);
+        assert_eq!(offset_of!(MemberRecord, redirect), 400);
+        assert_eq!(offset_of!(MemberRecord, host), 464);
     }
 
     #[test]

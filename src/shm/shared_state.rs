@@ -302,6 +302,7 @@ mod tests {
     use super::*;
     use crate::config::{Activation, AjpWorker, LbWorker};
     use crate::shm::process::in_child;
+    use crate::shm::records::edited;
     use crate::shm::records::MAGIC;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     use std::path::PathBuf;
@@ -361,9 +362,9 @@ mod tests {
         assert_eq!(layout.member_offset(0), Some(64 + 192));
         for i in 0..4 {
             let record = shared.member(i).expect("member");
-            assert_eq!(address(record) - base, 64 + 192 + i * 448);
+            assert_eq!(address(record) - base, 64 + 192 + i * 576);
         }
-        assert_eq!(shared.size(), 64 + 192 + 4 * 448);
+        assert_eq!(shared.size(), 64 + 192 + 4 * 576);
         let header = shared.header();
         assert_eq!(header.magic(), MAGIC);
         assert_eq!(header.layout_version(), crate::shm::LAYOUT_VERSION);
@@ -535,6 +536,33 @@ mod tests {
             new.member(0).map(|r| r.elected.load(Ordering::Relaxed)),
             Some(42)
         );
+    }
+
+    #[test]
+    fn a_graceful_restart_keeps_edited_connection_settings_and_takes_the_rest_from_the_file() {
+        let old = SharedState::create(None, &layout(&[member("a")], &[])).expect("old");
+        let a = old.member(0).expect("a");
+        let before = a.sequence.peek();
+        assert!(a.update_settings(|s| {
+            s.ajp.port = 8010;
+            s.ajp.host = crate::shm::ShortText::new("10.1.1.1").expect("fits");
+            s.ajp.reply_timeout_ms = 700;
+        }));
+        assert_ne!(a.sequence.peek(), before, "an edit moves the sequence");
+        let bits = a.edited();
+        assert_eq!(bits, edited::PORT | edited::HOST | edited::REPLY_TIMEOUT);
+        let mut changed_in_file = member("a");
+        changed_in_file.retries = 4;
+        changed_in_file.port = 9000;
+        let new_layout = layout(&[changed_in_file], &[]);
+        let new = SharedState::adopt(&old, None, &new_layout).expect("new");
+        let s = new.member(0).expect("a").ajp_settings();
+        assert_eq!(
+            (s.host.as_str(), s.port, s.reply_timeout_ms),
+            ("10.1.1.1", 8010, 700)
+        );
+        assert_eq!(s.retries, 4, "not edited: the file's new value");
+        assert_eq!(new.member(0).expect("a").edited(), bits);
     }
 
     #[test]

@@ -35,9 +35,21 @@ const STUCK_FOR_AT_LEAST: Duration = Duration::from_millis(200);
 pub struct Sequence(AtomicU64);
 
 impl Sequence {
+    /// A sequence at rest, for a record of this process's own memory (a per-process copy of
+    /// shared settings uses the same seqlock).
+    pub const fn new() -> Sequence {
+        Sequence(AtomicU64::new(0))
+    }
+
     /// The current value; changes whenever the record is edited.
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Acquire)
+    }
+
+    /// The current value with a relaxed load: the per-request "did anything change?" check
+    /// (the copy that follows a change is read with [`Sequence::read`], which orders itself).
+    pub fn peek(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
     }
 
     /// Number of finished edits.
@@ -116,6 +128,12 @@ impl Sequence {
     /// Sets the value outright; only while nobody else can see the record (initialisation).
     pub(crate) fn reset(&self, value: u64) {
         self.0.store(value & !1, Ordering::Relaxed);
+    }
+}
+
+impl Default for Sequence {
+    fn default() -> Self {
+        Sequence::new()
     }
 }
 

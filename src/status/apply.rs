@@ -15,8 +15,10 @@ use crate::config::{StatusWorker, MAX_NAME_LEN};
 pub trait StatusTarget {
     fn set_balancer(&mut self, lb: &str, setting: &super::edits::LbSetting) -> bool;
     fn set_member(&mut self, lb: &str, member: &str, setting: &MemberSetting) -> bool;
-    /// `worker` is a plain ajp13 worker or an lb member (members are ajp13 workers).
-    fn set_ajp(&mut self, worker: &str, setting: &AjpSetting) -> bool;
+    /// Sets the connection settings of `worker`, a plain ajp13 worker or an lb member
+    /// (members are ajp13 workers), all or none: a new host and port are resolved together
+    /// first. `Err(UpdateFailed)` when the worker has no record; the other errors name why.
+    fn set_ajp(&mut self, worker: &str, settings: &[AjpSetting]) -> Result<(), StatusError>;
     /// Zero the statistics of an lb and its members, one member, or a plain worker.
     fn reset(&mut self, worker: &str, member: Option<&str>) -> bool;
     /// A member in error goes to recovering now; `false` when it is not in error.
@@ -76,12 +78,16 @@ fn update(
     match resolved {
         Target::Ajp(worker) => {
             for setting in &edits.ajp {
-                check_length(&Setting::Ajp(setting.clone()), &worker.name)?;
-                if !target.set_ajp(&worker.name, setting) {
-                    return Err(StatusError::UpdateFailed);
-                }
+                check_length(
+                    &Setting::Ajp(setting.clone()),
+                    &worker.name,
+                    &worker.ajp.host,
+                )?;
             }
-            Ok(())
+            if edits.ajp.is_empty() {
+                return Ok(());
+            }
+            target.set_ajp(&worker.name, &edits.ajp)
         }
         Target::Balancer {
             lb,
@@ -129,7 +135,9 @@ fn update(
     }
 }
 
-/// Applies member and ajp settings to one member; lb settings have no place here.
+/// Applies member and ajp settings to one member; lb settings have no place here. Lengths
+/// are checked first and the connection settings (all or none) go before the member's own,
+/// so a refused host leaves the member as it was.
 fn apply_member(
     target: &mut impl StatusTarget,
     lb: &str,
@@ -138,29 +146,44 @@ fn apply_member(
     wildcard: bool,
 ) -> Result<(), StatusError> {
     for setting in settings {
-        check_length(setting, &member.name)?;
-        let done = match setting {
-            Setting::Member(s) => target.set_member(lb, &member.name, s),
-            Setting::Ajp(s) => target.set_ajp(&member.name, s),
-            Setting::Lb(_) => true,
-        };
-        if !done {
-            return Err(StatusError::UpdateFailedFor {
-                member: member.name.clone(),
-                wildcard,
-            });
+        check_length(setting, &member.name, &member.ajp.host)?;
+    }
+    let failed = || StatusError::UpdateFailedFor {
+        member: member.name.clone(),
+        wildcard,
+    };
+    let ajp: Vec<AjpSetting> = settings
+        .iter()
+        .filter_map(|s| match s {
+            Setting::Ajp(a) => Some(a.clone()),
+            _ => None,
+        })
+        .collect();
+    if !ajp.is_empty() {
+        target.set_ajp(&member.name, &ajp).map_err(|e| match e {
+            StatusError::UpdateFailed => failed(),
+            other => other,
+        })?;
+    }
+    for setting in settings {
+        if let Setting::Member(s) = setting {
+            if !target.set_member(lb, &member.name, s) {
+                return Err(failed());
+            }
         }
     }
     Ok(())
 }
 
-/// Routes, redirects, domains and host names live in 64-byte shared-memory strings.
-fn check_length(setting: &Setting, worker: &str) -> Result<(), StatusError> {
+/// Routes, redirects, domains and host names live in 64-byte shared-memory strings; the
+/// host in force (`host`), which the edit form sends back, may be longer (a Unix socket
+/// path) and stays as it is.
+fn check_length(setting: &Setting, worker: &str, host: &str) -> Result<(), StatusError> {
     let (what, value) = match setting {
         Setting::Member(MemberSetting::Route(v)) => ("route", v),
         Setting::Member(MemberSetting::Redirect(v)) => ("redirect", v),
         Setting::Member(MemberSetting::Domain(v)) => ("domain", v),
-        Setting::Ajp(AjpSetting::Host(v)) => ("host name", v),
+        Setting::Ajp(AjpSetting::Host(v)) if v != host => ("host name", v),
         _ => return Ok(()),
     };
     if value.len() <= MAX_NAME_LEN {

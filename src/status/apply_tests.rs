@@ -23,9 +23,11 @@ impl StatusTarget for Recorder {
         self.calls.push(format!("member {lb}/{member} {setting:?}"));
         !self.refuse.iter().any(|r| r == member)
     }
-    fn set_ajp(&mut self, worker: &str, setting: &AjpSetting) -> bool {
-        self.calls.push(format!("ajp {worker} {setting:?}"));
-        true
+    fn set_ajp(&mut self, worker: &str, settings: &[AjpSetting]) -> Result<(), StatusError> {
+        for setting in settings {
+            self.calls.push(format!("ajp {worker} {setting:?}"));
+        }
+        Ok(())
     }
     fn reset(&mut self, worker: &str, member: Option<&str>) -> bool {
         self.calls.push(format!("reset {worker} {member:?}"));
@@ -87,12 +89,71 @@ fn wildcard_updates_every_matching_member_member_and_ajp_fields() {
     assert_eq!(
         calls,
         [
-            "lbcluster/TomcatA",
             "TomcatA",
-            "lbcluster/TomcatB",
-            "TomcatB"
-        ]
+            "lbcluster/TomcatA",
+            "TomcatB",
+            "lbcluster/TomcatB"
+        ],
+        "each member's connection settings (all or none) go first"
     );
+}
+
+#[test]
+fn a_refused_connection_setting_leaves_the_members_own_settings_alone() {
+    struct RefusesHosts(Vec<String>);
+    impl StatusTarget for RefusesHosts {
+        fn set_balancer(&mut self, _: &str, _: &LbSetting) -> bool {
+            true
+        }
+        fn set_member(&mut self, lb: &str, member: &str, s: &MemberSetting) -> bool {
+            self.0.push(format!("member {lb}/{member} {s:?}"));
+            true
+        }
+        fn set_ajp(&mut self, worker: &str, _: &[AjpSetting]) -> Result<(), StatusError> {
+            Err(StatusError::Unresolvable {
+                address: "nowhere.invalid:8009".into(),
+                worker: worker.into(),
+            })
+        }
+        fn reset(&mut self, _: &str, _: Option<&str>) -> bool {
+            true
+        }
+        fn recover(&mut self, _: &str, _: &str) -> bool {
+            true
+        }
+    }
+    let mut target = RefusesHosts(Vec::new());
+    let snapshot = testdata::with_plain_worker();
+    let status = StatusWorker::with_defaults("stat1");
+    let query = "cmd=update&w=lbcluster&sw=TomcatA&vwa=1&vahst=nowhere.invalid";
+    let error = execute(
+        &parse_query(query).unwrap(),
+        &snapshot,
+        &status,
+        &mut target,
+    );
+    assert_eq!(
+        error.unwrap_err().to_string(),
+        "Update failed (at least partially): could not resolve address 'nowhere.invalid:8009' for sub worker 'TomcatA'."
+    );
+    assert!(target.0.is_empty(), "{:?}", target.0);
+}
+
+#[test]
+fn the_host_in_force_passes_even_when_longer_than_a_record_holds() {
+    let mut target = Recorder::default();
+    let mut snapshot = testdata::with_plain_worker();
+    let path = format!("unix:/{}/ajp.sock", "d".repeat(70));
+    snapshot.ajp_workers[0].ajp.host = path.clone();
+    let status = StatusWorker::with_defaults("stat1");
+    let query = format!("cmd=update&w=solo&vahst={path}&vart=5");
+    let request = parse_query(&query).unwrap();
+    assert_eq!(execute(&request, &snapshot, &status, &mut target), Ok(()));
+    let longer = parse_query(&format!("cmd=update&w=solo&vahst={path}x")).unwrap();
+    assert!(matches!(
+        execute(&longer, &snapshot, &status, &mut target),
+        Err(StatusError::TooLong { .. })
+    ));
 }
 
 #[test]
@@ -186,6 +247,8 @@ fn read_only_refuses_every_change_and_the_edit_form() {
     let mut target = Recorder::default();
     for query in [
         "cmd=update&w=lbcluster&vlt=1",
+        "cmd=update&w=lbcluster&sw=TomcatA&vart=100",
+        "cmd=update&w=solo&vaprt=8010",
         "cmd=reset&w=lbcluster",
         "cmd=edit&w=lbcluster",
     ] {

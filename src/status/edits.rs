@@ -167,7 +167,10 @@ impl EditField {
     }
 
     /// Parses a value in mod_jk's spellings: numbers, `vlm` 0..4 or r/t/b/s/n, `vll` 0/o or
-    /// 1/p, `vwa` 0/a, 1/d, 2/s, booleans as in workers.properties.
+    /// 1/p, `vwa` 0/a, 1/d, 2/s, booleans as in workers.properties. Connection values out of
+    /// mod_jk's range are refused (mod_jk ignores them silently): `var` 0, a `vamps` outside
+    /// 8192..65536 once rounded up to a multiple of 1024 (as mod_jk rounds it), a `vahst`
+    /// that is empty or has blanks.
     pub fn parse(self, value: &str) -> Result<Setting, StatusError> {
         let invalid = || StatusError::InvalidValue {
             param: self.param().to_owned(),
@@ -200,7 +203,7 @@ impl EditField {
             F::MemberRedirect => Setting::Member(M::Redirect(text())),
             F::MemberDomain => Setting::Member(M::Domain(text())),
             F::MemberDistance => Setting::Member(M::Distance(n()?)),
-            F::AjpHost => Setting::Ajp(A::Host(text())),
+            F::AjpHost => Setting::Ajp(A::Host(host(value).ok_or_else(invalid)?)),
             F::AjpPort => {
                 let port = u16::try_from(n()?).map_err(|_| invalid())?;
                 Setting::Ajp(A::Port(port))
@@ -210,14 +213,34 @@ impl EditField {
             F::AjpConnectTimeout => Setting::Ajp(A::ConnectTimeout(ms()?)),
             F::AjpPrepostTimeout => Setting::Ajp(A::PrepostTimeout(ms()?)),
             F::AjpReplyTimeout => Setting::Ajp(A::ReplyTimeout(ms()?)),
-            F::AjpRetries => Setting::Ajp(A::Retries(n()?)),
+            F::AjpRetries => Setting::Ajp(A::Retries(n().and_then(at_least_one(invalid))?)),
             F::AjpRetryInterval => Setting::Ajp(A::RetryInterval(ms()?)),
             F::AjpConnectionPingInterval => Setting::Ajp(A::ConnectionPingInterval(secs()?)),
             F::AjpRecoveryOptions => Setting::Ajp(A::RecoveryOptions(n()?)),
             F::AjpBusyLimit => Setting::Ajp(A::BusyLimit(n()?)),
-            F::AjpMaxPacketSize => Setting::Ajp(A::MaxPacketSize(n()?)),
+            F::AjpMaxPacketSize => {
+                Setting::Ajp(A::MaxPacketSize(packet_size(n()?).ok_or_else(invalid)?))
+            }
         })
     }
+}
+
+/// A host name or address (the port goes in `vaprt`); the edit form sends a Unix-socket
+/// worker's `unix:/path` back as it is, which only counts if it is unchanged.
+fn host(value: &str) -> Option<String> {
+    let host = value.trim();
+    let plain = !host.is_empty() && !host.contains(|c: char| c.is_whitespace() || c.is_control());
+    plain.then(|| host.to_owned())
+}
+
+fn at_least_one(invalid: impl Fn() -> StatusError) -> impl Fn(u32) -> Result<u32, StatusError> {
+    move |n| if n >= 1 { Ok(n) } else { Err(invalid()) }
+}
+
+/// mod_jk's `max_packet_size` rule: rounded up to a multiple of 1024, then 8192..=65536.
+fn packet_size(requested: u32) -> Option<u32> {
+    let rounded = requested.checked_next_multiple_of(1024)?;
+    (8192..=65536).contains(&rounded).then_some(rounded)
 }
 
 fn bool_value(value: &str, invalid: impl Fn() -> StatusError) -> Result<bool, StatusError> {

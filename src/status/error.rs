@@ -42,6 +42,15 @@ pub enum StatusError {
         value: String,
         worker: String,
     },
+    /// A new host or port of an ajp13 worker that does not resolve (nothing is changed).
+    Unresolvable {
+        address: String,
+        worker: String,
+    },
+    /// Ours: a new host or port for a worker on a Unix domain socket, whose address is fixed.
+    AddressFixed {
+        worker: String,
+    },
     /// Ours: a value that is not a number, a keyword or a port where one is expected.
     InvalidValue {
         param: String,
@@ -101,6 +110,18 @@ impl fmt::Display for StatusError {
                 return write!(
                     f,
                     "Update failed (at least partially): new {what} '{value}' too long for sub worker '{worker}', see log file for details."
+                )
+            }
+            StatusError::Unresolvable { address, worker } => {
+                return write!(
+                    f,
+                    "Update failed (at least partially): could not resolve address '{address}' for sub worker '{worker}'."
+                )
+            }
+            StatusError::AddressFixed { worker } => {
+                return write!(
+                    f,
+                    "Update failed (at least partially): sub worker '{worker}' uses a Unix domain socket; its host and port cannot change at run time."
                 )
             }
             StatusError::InvalidValue { param, value } => {

@@ -11,7 +11,8 @@ use super::super::{execute, parse_query, Command, Snapshot};
 use super::{snapshot, Change, LiveTarget, SnapshotEnv};
 use crate::config::{Activation, StatusWorker};
 use crate::proxy::Runtime;
-use crate::shm::edited;
+use crate::proxy::Target;
+use crate::shm::{edited, MemberSettings};
 use std::fmt::Write as _;
 
 /// The first line of every journal (format 1).
@@ -37,10 +38,20 @@ fn activation_name(a: Activation) -> &'static str {
     }
 }
 
-/// The edits in force, one update query per lb and per member that the page edited.
+/// The edits in force, one update query per lb, per member and per plain ajp13 worker
+/// that the page edited.
 pub fn current(rt: &Runtime) -> Vec<String> {
     let mut lines = Vec::new();
     for name in &rt.workers.list {
+        if let Ok(Target::Ajp(worker)) = rt.target(name) {
+            if let Some(record) = worker.record() {
+                let q = ajp_query(record.edited(), &record.settings());
+                if !q.is_empty() {
+                    lines.push(format!("w={}{q}", encode(name)));
+                }
+            }
+            continue;
+        }
         let (Some(service), Some(def)) = (rt.lb(name), rt.workers.lb(name)) else {
             continue;
         };
@@ -105,13 +116,72 @@ pub fn current(rt: &Runtime) -> Vec<String> {
             add(edited::REDIRECT, "vwr", s.redirect.as_str());
             add(edited::DOMAIN, "vwc", s.domain.as_str());
             add(edited::DISTANCE, "vwd", &s.distance.to_string());
-            add(edited::BUSY_LIMIT, "vabl", &s.busy_limit.to_string());
+            q.push_str(&ajp_query(bits, &s));
             if !q.is_empty() {
                 lines.push(format!("w={}&sw={}{q}", encode(name), encode(member)));
             }
         }
     }
     lines
+}
+
+/// The connection settings among `bits` as `&vabl=…&vahst=…` (empty when none).
+fn ajp_query(bits: u64, s: &MemberSettings) -> String {
+    let a = &s.ajp;
+    let fields: [(u64, &str, String); 13] = [
+        (edited::BUSY_LIMIT, "vabl", s.busy_limit.to_string()),
+        (edited::HOST, "vahst", a.host.to_string()),
+        (edited::PORT, "vaprt", a.port.to_string()),
+        (
+            edited::CONNECTION_POOL_TIMEOUT,
+            "vacpt",
+            a.connection_pool_timeout_s.to_string(),
+        ),
+        (edited::PING_TIMEOUT, "vapng", a.ping_timeout_ms.to_string()),
+        (
+            edited::CONNECT_TIMEOUT,
+            "vact",
+            a.connect_timeout_ms.to_string(),
+        ),
+        (
+            edited::PREPOST_TIMEOUT,
+            "vapt",
+            a.prepost_timeout_ms.to_string(),
+        ),
+        (
+            edited::REPLY_TIMEOUT,
+            "vart",
+            a.reply_timeout_ms.to_string(),
+        ),
+        (edited::AJP_RETRIES, "var", a.retries.to_string()),
+        (
+            edited::AJP_RETRY_INTERVAL,
+            "vari",
+            a.retry_interval_ms.to_string(),
+        ),
+        (
+            edited::RECOVERY_OPTIONS,
+            "varo",
+            a.recovery_options.to_string(),
+        ),
+        (
+            edited::MAX_PACKET_SIZE,
+            "vamps",
+            a.max_packet_size.to_string(),
+        ),
+        (
+            edited::CONNECTION_PING_INTERVAL,
+            "vacpi",
+            a.connection_ping_interval_s.to_string(),
+        ),
+    ];
+    let mut q = String::new();
+    for (bit, param, value) in fields {
+        if bits & bit != 0 {
+            let _ = write!(q, "&{param}={}", encode(&value));
+        }
+    }
+    q
 }
 
 /// `%`-encodes what a query value cannot hold as is.
@@ -186,12 +256,20 @@ pub fn replay(
         let request = parse_query(&format!("cmd=update&mime=txt&{line}"))
             .map_err(|e| at(e.error.to_string()))?;
         let worker = request.worker.as_deref().unwrap_or("");
-        let Some(service) = rt.lb(worker) else {
-            return Err(at(format!("no lb worker '{worker}' in this configuration")));
-        };
-        if let Some(member) = request.member.as_deref() {
-            if service.balancer.member_index(member).is_none() {
-                return Err(at(format!("'{member}' is not a member of '{worker}'")));
+        let plain = matches!(rt.target(worker), Ok(Target::Ajp(w)) if w.record().is_some());
+        match rt.lb(worker) {
+            Some(service) => {
+                if let Some(member) = request.member.as_deref() {
+                    if service.balancer.member_index(member).is_none() {
+                        return Err(at(format!("'{member}' is not a member of '{worker}'")));
+                    }
+                }
+            }
+            None if plain && request.member.is_none() => {}
+            None => {
+                return Err(at(format!(
+                    "no lb or ajp13 worker '{worker}' in this configuration"
+                )))
             }
         }
         if request.command != Command::Update {
@@ -200,7 +278,7 @@ pub fn replay(
         requests.push(request);
     }
     let replayer = StatusWorker::with_defaults("journal");
-    let mut target = LiveTarget::new(rt, env.now_ms);
+    let mut target = LiveTarget::replaying(rt, env.now_ms);
     for request in &requests {
         execute(request, &snap, &replayer, &mut target)
             .map_err(|e| JournalError(format!("replay stopped: {e}")))?;

@@ -5,6 +5,7 @@
 //!
 //! Times in shared memory are milliseconds since the Unix epoch; the model's are seconds.
 
+mod ajp_edit;
 mod journal;
 mod target;
 
@@ -25,7 +26,7 @@ use crate::balancer::State;
 use crate::config::WorkerDef;
 use crate::mount::MountRule;
 use crate::proxy::{LbService, PlainWorker, Runtime, Target};
-use crate::shm::{LbSettings, MemberRecord};
+use crate::shm::{LbSettings, MemberRecord, MemberSettings};
 use std::sync::atomic::Ordering::Relaxed;
 
 /// What only the shell knows when it fills a snapshot.
@@ -200,7 +201,7 @@ fn member(name: &str, record: &MemberRecord, backend: &Backend) -> Member {
     Member {
         name: name.to_owned(),
         worker_type: "ajp13".to_owned(),
-        ajp: ajp_config(backend, settings.busy_limit),
+        ajp: ajp_config(backend, Some(&settings)),
         activation: settings.activation,
         lbfactor: settings.lb_factor,
         route: settings.route.to_string(),
@@ -223,11 +224,11 @@ fn member(name: &str, record: &MemberRecord, backend: &Backend) -> Member {
 fn ajp_worker(name: &str, worker: &PlainWorker, env: &SnapshotEnv<'_>) -> AjpWorker {
     let backend = worker.backend();
     let record = worker.record();
-    let busy_limit = record.map_or(backend.settings.busy_limit, MemberRecord::busy_limit);
+    let settings = record.map(MemberRecord::settings);
     AjpWorker {
         name: name.to_owned(),
         worker_type: "ajp13".to_owned(),
-        ajp: ajp_config(backend, busy_limit),
+        ajp: ajp_config(backend, settings.as_ref()),
         state: record.map_or(State::OkIdle, |r| State::from_code(r.state.load(Relaxed))),
         used: record.map_or(0, |r| r.elected.load(Relaxed)),
         errors: record.map_or(0, |r| r.errors.load(Relaxed)),
@@ -238,13 +239,36 @@ fn ajp_worker(name: &str, worker: &PlainWorker, env: &SnapshotEnv<'_>) -> AjpWor
     }
 }
 
-/// The configured connection settings, with what is live instead: the busy limit from
-/// shared memory, the pool's real size, and the address once this process resolved it.
-fn ajp_config(backend: &Backend, busy_limit: u32) -> AjpConfig {
+/// The connection settings in force: the run-time ones of the worker's shared record
+/// (`settings`; the configuration for a worker without one), the pool's real size, and the
+/// address once this process resolved it.
+fn ajp_config(backend: &Backend, settings: Option<&MemberSettings>) -> AjpConfig {
     let pool_size = u32::try_from(backend.pool().capacity()).unwrap_or(u32::MAX);
     let mut ajp = AjpConfig::from_worker(&backend.settings, pool_size);
     ajp.pool_size = pool_size;
-    ajp.busy_limit = busy_limit;
+    if let Some(s) = settings {
+        let a = &s.ajp;
+        if !a.host.is_empty() {
+            ajp.host = a.host.to_string();
+        }
+        if backend.settings.unix_socket.is_none() {
+            ajp.port = a.port;
+            ajp.address = format!("{}:{}", ajp.host, a.port);
+        }
+        ajp.connection_pool_timeout_s = a.connection_pool_timeout_s.into();
+        ajp.ping_timeout_ms = a.ping_timeout_ms.into();
+        ajp.connect_timeout_ms = a.connect_timeout_ms.into();
+        ajp.prepost_timeout_ms = a.prepost_timeout_ms.into();
+        ajp.reply_timeout_ms = a.reply_timeout_ms.into();
+        ajp.retries = a.retries;
+        ajp.retry_interval_ms = a.retry_interval_ms.into();
+        ajp.connection_ping_interval_s = a.connection_ping_interval_s.into();
+        ajp.recovery_options = a.recovery_options;
+        ajp.busy_limit = s.busy_limit;
+        ajp.max_packet_size = a.max_packet_size;
+    }
+    // This process's copy follows the record; the address it resolved is the current one's.
+    backend.live();
     if let Some(address) = backend.resolved_address() {
         ajp.address = address.to_string();
     }

@@ -1,19 +1,15 @@
 //! [`LiveTarget`]: the status page's edits applied to the runtime's shared memory, where
 //! every child sees them at once and a graceful restart keeps them.
 //!
-//! Live: the lb settings (`vlr vlri vlt vlee vlx vls vlf vlm vll`), the member settings
-//! (`vwa vwf vwn vwr vwc vwd`), `vabl` (busy_limit, members and plain workers), reset and
-//! recover. The other connection settings (`vahst vaprt vacpt vapng vact vapt vart var vari
-//! varo vamps vacpi`) are fixed per configuration generation: each process's `Backend`
-//! holds them, immutable, and they are not in shared memory. Setting one to the value it
-//! already has succeeds (the edit forms send every field); any other value is refused, which
-//! the page answers with mod_jk's "Update failed".
+//! Live, all of them: the lb settings (`vlr vlri vlt vlee vlx vls vlf vlm vll`), the member
+//! settings (`vwa vwf vwn vwr vwc vwd`), the connection settings of members and plain workers
+//! (`vahst vaprt vacpt vapng vact vapt vart var vari varo vabl vamps vacpi`, in
+//! `ajp_edit.rs`), reset and recover.
 
 use super::super::edits::{AjpSetting, LbSetting, MemberSetting};
-use super::super::model::AjpConfig;
+use super::super::error::StatusError;
 use super::super::StatusTarget;
 use crate::balancer::Balancer;
-use crate::config::WorkerDef;
 use crate::proxy::{Runtime, Target};
 use crate::shm::{LbSettings, MemberSettings, ShortText};
 use std::fmt;
@@ -51,9 +47,11 @@ impl fmt::Display for Change {
 /// resets. [`LiveTarget::changes`] lists what was actually changed (setting a value a field
 /// already has is applied but is no change).
 pub struct LiveTarget<'a> {
-    rt: &'a Runtime,
+    pub(super) rt: &'a Runtime,
     now_ms: u64,
     changes: Vec<Change>,
+    /// Whether a new host must resolve before it is taken (not while a journal is replayed).
+    pub(super) resolve: bool,
 }
 
 impl<'a> LiveTarget<'a> {
@@ -62,6 +60,16 @@ impl<'a> LiveTarget<'a> {
             rt,
             now_ms,
             changes: Vec::new(),
+            resolve: true,
+        }
+    }
+
+    /// A target for replaying the journal at start-up: a host edited earlier is taken
+    /// without resolving it (as a configured one: the first connection resolves it).
+    pub fn replaying(rt: &'a Runtime, now_ms: u64) -> LiveTarget<'a> {
+        LiveTarget {
+            resolve: false,
+            ..LiveTarget::new(rt, now_ms)
         }
     }
 
@@ -74,7 +82,7 @@ impl<'a> LiveTarget<'a> {
         self.changes
     }
 
-    fn note(
+    pub(super) fn note(
         &mut self,
         worker: &str,
         member: Option<&str>,
@@ -96,56 +104,6 @@ impl<'a> LiveTarget<'a> {
 
     fn balancer(&self, lb: &str) -> Option<&'a Balancer> {
         self.rt.lb(lb).map(|service| &service.balancer)
-    }
-
-    /// busy_limit of worker `name` wherever it has a record: as a member of each lb it
-    /// belongs to, and as a plain worker. The connection settings are the worker's, like its
-    /// one backend per process, so an edit through one lb applies to all of them.
-    fn set_busy_limit(&mut self, name: &str, limit: u32) -> bool {
-        let mut found = false;
-        let lbs = self.rt.workers.defs.values().filter_map(|def| match def {
-            WorkerDef::Lb(lb) => Some(lb.name.as_str()),
-            _ => None,
-        });
-        let mut edited = Vec::new();
-        for lb in lbs {
-            let Some(balancer) = self.balancer(lb) else {
-                continue;
-            };
-            let Some(index) = balancer.member_index(name) else {
-                continue;
-            };
-            let mut old = None;
-            balancer.update_member(index, |s| {
-                old = Some(s.busy_limit);
-                s.busy_limit = limit;
-            });
-            if let Some(old) = old {
-                found = true;
-                edited.push((lb, old));
-            }
-        }
-        for (lb, old) in edited {
-            self.note(
-                lb,
-                Some(name),
-                "busy_limit",
-                old.to_string(),
-                limit.to_string(),
-            );
-        }
-        if let Ok(Target::Ajp(worker)) = self.rt.target(name) {
-            if let Some(record) = worker.record() {
-                let mut old = 0;
-                record.update_settings(|s| {
-                    old = s.busy_limit;
-                    s.busy_limit = limit;
-                });
-                found = true;
-                self.note(name, None, "busy_limit", old.to_string(), limit.to_string());
-            }
-        }
-        found
     }
 }
 
@@ -198,15 +156,8 @@ impl StatusTarget for LiveTarget<'_> {
         true
     }
 
-    fn set_ajp(&mut self, worker: &str, setting: &AjpSetting) -> bool {
-        if let AjpSetting::BusyLimit(limit) = setting {
-            return self.set_busy_limit(worker, *limit);
-        }
-        let Some(backend) = self.rt.backend(worker) else {
-            return false;
-        };
-        let (current, wanted) = ajp_values(setting, &AjpConfig::from_worker(&backend.settings, 0));
-        current == wanted
+    fn set_ajp(&mut self, worker: &str, settings: &[AjpSetting]) -> Result<(), StatusError> {
+        self.edit_ajp(worker, settings)
     }
 
     fn reset(&mut self, worker: &str, member: Option<&str>) -> bool {
@@ -313,29 +264,5 @@ fn member_field(setting: &MemberSetting, s: &MemberSettings) -> (&'static str, S
         MemberSetting::Redirect(_) => ("redirect", quoted(&s.redirect)),
         MemberSetting::Domain(_) => ("domain", quoted(&s.domain)),
         MemberSetting::Distance(_) => ("distance", s.distance.to_string()),
-    }
-}
-
-/// The current value in `c` of the field `setting` sets, and the value asked for, both in
-/// the property's unit (as the page shows and sends them).
-fn ajp_values(setting: &AjpSetting, c: &AjpConfig) -> (String, String) {
-    let ms = |d: &Duration| millis(d).to_string();
-    let secs = |d: &Duration| d.as_secs().to_string();
-    match setting {
-        AjpSetting::Host(h) => (c.host.clone(), h.clone()),
-        AjpSetting::Port(p) => (c.port.to_string(), p.to_string()),
-        AjpSetting::ConnectionPoolTimeout(d) => (c.connection_pool_timeout_s.to_string(), secs(d)),
-        AjpSetting::PingTimeout(d) => (c.ping_timeout_ms.to_string(), ms(d)),
-        AjpSetting::ConnectTimeout(d) => (c.connect_timeout_ms.to_string(), ms(d)),
-        AjpSetting::PrepostTimeout(d) => (c.prepost_timeout_ms.to_string(), ms(d)),
-        AjpSetting::ReplyTimeout(d) => (c.reply_timeout_ms.to_string(), ms(d)),
-        AjpSetting::Retries(n) => (c.retries.to_string(), n.to_string()),
-        AjpSetting::RetryInterval(d) => (c.retry_interval_ms.to_string(), ms(d)),
-        AjpSetting::RecoveryOptions(n) => (c.recovery_options.to_string(), n.to_string()),
-        AjpSetting::BusyLimit(n) => (c.busy_limit.to_string(), n.to_string()),
-        AjpSetting::MaxPacketSize(n) => (c.max_packet_size.to_string(), n.to_string()),
-        AjpSetting::ConnectionPingInterval(d) => {
-            (c.connection_ping_interval_s.to_string(), secs(d))
-        }
     }
 }

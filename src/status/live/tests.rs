@@ -293,24 +293,314 @@ fn the_member_edit_form_with_unchanged_connection_settings_is_accepted() {
     assert_eq!(run(&rt, query), (Ok(()), Vec::new()));
 }
 
-#[test]
-fn connection_settings_other_than_busy_limit_are_not_live() {
-    let rt = runtime(TUTORIAL);
-    for field in [
-        "vart=1000",
-        "vahst=10.0.0.1",
-        "vaprt=8010",
+/// One connection field: the query, the change it notes, and how the page and the worker's
+/// backend in this process must show it.
+type LiveCheck = (
+    &'static str,
+    &'static str,
+    fn(&crate::status::AjpConfig) -> bool,
+    fn(&crate::backend::Backend) -> bool,
+);
+
+fn ms(n: u64) -> Option<std::time::Duration> {
+    Some(std::time::Duration::from_millis(n))
+}
+
+fn secs(n: u64) -> Option<std::time::Duration> {
+    Some(std::time::Duration::from_secs(n))
+}
+
+const LIVE_FIELDS: [LiveCheck; 12] = [
+    (
+        "vahst=localhost",
+        "host \"127.0.0.1\" -> \"localhost\"",
+        |a| a.host == "localhost",
+        |b| b.address_text() == "localhost:18109",
+    ),
+    (
+        "vaprt=18110",
+        "port 18109 -> 18110",
+        |a| a.port == 18110,
+        |b| b.address_text().ends_with(":18110"),
+    ),
+    (
+        "vacpt=60",
+        "connection_pool_timeout 0 -> 60",
+        |a| a.connection_pool_timeout_s == 60,
+        |b| b.live().connection_pool_timeout == secs(60),
+    ),
+    (
+        "vapng=2500",
+        "ping_timeout 10000 -> 2500",
+        |a| a.ping_timeout_ms == 2500,
+        |b| b.live().ping_timeout == std::time::Duration::from_millis(2500),
+    ),
+    (
+        "vact=700",
+        "connect_timeout 0 -> 700",
+        |a| a.connect_timeout_ms == 700,
+        |b| b.live().connect_timeout == ms(700),
+    ),
+    (
+        "vapt=800",
+        "prepost_timeout 0 -> 800",
+        |a| a.prepost_timeout_ms == 800,
+        |b| b.live().prepost_timeout == ms(800),
+    ),
+    (
+        "vart=1500",
+        "reply_timeout 0 -> 1500",
+        |a| a.reply_timeout_ms == 1500,
+        |b| b.live().reply_timeout == ms(1500),
+    ),
+    (
         "var=5",
+        "retries 2 -> 5",
+        |a| a.retries == 5,
+        |b| b.live().retries == 5,
+    ),
+    (
+        "vari=250",
+        "retry_interval 100 -> 250",
+        |a| a.retry_interval_ms == 250,
+        |b| b.live().retry_interval == std::time::Duration::from_millis(250),
+    ),
+    (
+        "varo=3",
+        "recovery_options 0 -> 3",
+        |a| a.recovery_options == 3,
+        |b| b.live().recovery_options == 3,
+    ),
+    (
         "vamps=16384",
-    ] {
+        "max_packet_size 8192 -> 16384",
+        |a| a.max_packet_size == 16384,
+        |b| b.live().max_packet_size == 16384,
+    ),
+    (
+        "vacpi=30",
+        "connection_ping_interval 0 -> 30",
+        |a| a.connection_ping_interval_s == 30,
+        |b| b.live().connection_ping_interval == secs(30),
+    ),
+];
+
+#[test]
+fn every_connection_setting_of_a_member_is_live() {
+    for (field, change, shown, used) in LIVE_FIELDS {
+        let rt = runtime(TUTORIAL);
+        let backend = rt.backend("TomcatA").expect("backend");
+        assert!(!used(backend), "{field}: already so before the edit");
         let query = format!("cmd=update&w=lbcluster&sw=TomcatA&{field}");
-        let (outcome, changes) = run(&rt, &query);
+        updated(
+            &rt,
+            &query,
+            1,
+            &format!("worker lbcluster member TomcatA: {change}"),
+        );
         assert!(
-            matches!(outcome, Err(StatusError::UpdateFailedFor { .. })),
+            shown(&member_named(&take(&rt), "TomcatA").ajp),
+            "{field}: page"
+        );
+        assert!(used(backend), "{field}: {:?}", backend.live());
+        assert!(
+            !used(rt.backend("TomcatB").expect("backend")),
+            "{field} reached TomcatB"
+        );
+        assert_eq!(
+            lb(&rt).members()[0].edited().count_ones(),
+            1,
+            "{field}: one edited bit"
+        );
+    }
+}
+
+#[test]
+fn a_plain_worker_takes_its_connection_settings_live() {
+    let rt = runtime(WITH_SOLO);
+    let solo = rt.backend("solo").expect("backend");
+    assert_eq!(solo.live().reply_timeout, None);
+    let (outcome, changes) = run(&rt, "cmd=update&w=solo&vart=2000&var=3&vamps=9000");
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(
+        changes,
+        [
+            "worker solo: reply_timeout 0 -> 2000",
+            "worker solo: retries 2 -> 3",
+            "worker solo: max_packet_size 8192 -> 9216",
+        ],
+        "vamps is rounded up to a multiple of 1024, as mod_jk does"
+    );
+    let live = solo.live();
+    assert_eq!(
+        (live.reply_timeout, live.retries, live.max_packet_size),
+        (ms(2000), 3, 9216)
+    );
+    let shown = &take(&rt).ajp_workers[0].ajp;
+    assert_eq!(
+        (shown.reply_timeout_ms, shown.retries, shown.max_packet_size),
+        (2000, 3, 9216)
+    );
+}
+
+#[test]
+fn values_out_of_mod_jks_range_are_refused_and_change_nothing() {
+    let rt = runtime(WITH_SOLO);
+    for field in [
+        "vamps=4096",
+        "vamps=70000",
+        "var=0",
+        "vahst=a%20b",
+        "vaprt=70000",
+    ] {
+        let refused = parse_query(&format!("cmd=update&w=solo&vart=10&{field}"));
+        assert!(
+            refused.is_err_and(|e| matches!(e.error, StatusError::InvalidValue { .. })),
+            "{field}"
+        );
+    }
+    assert_eq!(
+        rt.backend("solo").expect("backend").live().reply_timeout,
+        None
+    );
+}
+
+#[test]
+fn a_host_that_does_not_resolve_is_refused_with_nothing_applied() {
+    let rt = runtime(TUTORIAL);
+    let query = "cmd=update&w=lbcluster&sw=TomcatA&vwa=1&vart=700&vahst=no-such-host.invalid";
+    let (outcome, changes) = run(&rt, query);
+    assert_eq!(
+        outcome.unwrap_err().to_string(),
+        "Update failed (at least partially): could not resolve address 'no-such-host.invalid:18109' for sub worker 'TomcatA'."
+    );
+    assert!(changes.is_empty(), "{changes:?}");
+    let shown = member_named(&take(&rt), "TomcatA").clone();
+    assert_eq!(
+        (shown.ajp.host.as_str(), shown.ajp.reply_timeout_ms),
+        ("127.0.0.1", 0)
+    );
+    assert_eq!(shown.activation, Activation::Active);
+    assert_eq!(lb(&rt).members()[0].edited(), 0);
+}
+
+#[test]
+fn a_host_too_long_for_shared_memory_is_refused() {
+    let rt = runtime(TUTORIAL);
+    let host = "h".repeat(61);
+    let (outcome, _) = run(
+        &rt,
+        &format!("cmd=update&w=lbcluster&sw=TomcatA&vahst={host}"),
+    );
+    assert!(
+        matches!(
+            outcome,
+            Err(StatusError::TooLong {
+                what: "host name",
+                ..
+            })
+        ),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn a_unix_socket_worker_keeps_its_address_but_takes_the_rest() {
+    let dir = std::env::temp_dir();
+    let text = format!(
+        "worker.list=sock\nworker.sock.host=unix:{}/jk-live-test.sock\n",
+        dir.display()
+    );
+    let rt = runtime(&text);
+    let host = format!("unix:{}/jk-live-test.sock", dir.display());
+    let form = format!("cmd=update&w=sock&vahst={host}&vaprt=0&vart=900");
+    let (outcome, changes) = run(&rt, &form);
+    assert_eq!(outcome, Ok(()), "the edit form sends the socket path back");
+    assert_eq!(changes, ["worker sock: reply_timeout 0 -> 900"]);
+    for field in ["vahst=127.0.0.1", "vaprt=8009"] {
+        let (outcome, _) = run(&rt, &format!("cmd=update&w=sock&{field}"));
+        assert!(
+            matches!(outcome, Err(StatusError::AddressFixed { .. })),
             "{field}: {outcome:?}"
         );
-        assert!(changes.is_empty());
     }
+    let (outcome, _) = run(
+        &rt,
+        "cmd=update&w=lbcluster&sw=TomcatA&vahst=unix:/tmp/x.sock",
+    );
+    assert!(outcome.is_err());
+}
+
+/// A listener that accepts connections and counts them (and keeps them open).
+fn counting_listener() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&count);
+    std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().flatten() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            open.push(stream);
+        }
+    });
+    (port, count)
+}
+
+#[test]
+fn a_new_port_closes_pooled_connections_and_connects_to_the_new_address() {
+    use std::sync::atomic::Ordering;
+    let (old_port, old_count) = counting_listener();
+    let (new_port, new_count) = counting_listener();
+    let rt = runtime(&format!(
+        "worker.list=lbcluster\nworker.lbcluster.type=lb\nworker.lbcluster.balance_workers=a\n\
+         worker.a.host=127.0.0.1\nworker.a.port={old_port}\n"
+    ));
+    let backend = rt.backend("a").expect("backend");
+    let live = backend.live();
+    let first = backend.acquire(false, &live).expect("connect");
+    let second = backend.acquire(false, &live).expect("connect");
+    assert!(!first.reused && !second.reused);
+    backend.release(first.conn);
+    assert_eq!(backend.pool().idle_count(), 1);
+    let query = format!("cmd=update&w=lbcluster&sw=a&vaprt={new_port}");
+    updated(
+        &rt,
+        &query,
+        1,
+        &format!("worker lbcluster member a: port {old_port} -> {new_port}"),
+    );
+    let live = backend.live();
+    assert_eq!(
+        backend.pool().idle_count(),
+        0,
+        "the old address's connection is closed"
+    );
+    backend.release(second.conn);
+    assert_eq!(
+        backend.pool().idle_count(),
+        0,
+        "one handed back late is closed, not pooled"
+    );
+    let next = backend.acquire(false, &live).expect("connect");
+    assert!(!next.reused, "not the pooled connection to the old port");
+    assert_eq!(backend.address_text(), format!("127.0.0.1:{new_port}"));
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(
+        (
+            old_count.load(Ordering::SeqCst),
+            new_count.load(Ordering::SeqCst)
+        ),
+        (2, 1)
+    );
+    assert_eq!(backend.resolved_address().map(|a| a.port()), Some(new_port));
+    backend.release(next.conn);
+    assert_eq!(
+        backend.pool().idle_count(),
+        1,
+        "the new address's connections are pooled"
+    );
 }
 
 #[test]
@@ -554,6 +844,51 @@ mod journal {
         assert_eq!(snap.balancers[0].config.recover_time_s, 20);
         // Replayed edits are edits again: the next journal says the same.
         assert_eq!(current(&fresh), lines);
+    }
+
+    #[test]
+    fn connection_settings_of_members_and_plain_workers_are_journaled_and_replayed() {
+        let rt = runtime(WITH_SOLO);
+        for query in [
+            "cmd=update&w=lbcluster&sw=TomcatA&vart=1500&vahst=127.0.0.1",
+            "cmd=update&w=solo&vamps=16384&vabl=4&vaprt=8010",
+        ] {
+            assert_eq!(run(&rt, query).0, Ok(()), "{query}");
+        }
+        let lines = current(&rt);
+        assert_eq!(
+            lines,
+            [
+                "w=lbcluster&sw=TomcatA&vahst=127.0.0.1&vart=1500",
+                "w=solo&vabl=4&vaprt=8010&vamps=16384",
+            ]
+        );
+        let fresh = runtime(WITH_SOLO);
+        let text = render(&lines);
+        let changes = replay(&fresh, &parse(&text).unwrap(), &env(&[], wall_ms())).unwrap();
+        assert_eq!(changes.len(), 5, "{changes:?}");
+        assert_eq!(current(&fresh), lines);
+        let solo = fresh.backend("solo").expect("backend");
+        assert_eq!(solo.live().max_packet_size, 16384);
+        assert_eq!(solo.address_text(), "10.0.0.9:8010");
+        let a = fresh.backend("TomcatA").expect("backend");
+        assert_eq!(a.live().reply_timeout, ms(1500));
+        assert_eq!(a.address_text(), "127.0.0.1:18109");
+    }
+
+    #[test]
+    fn a_journaled_host_is_replayed_without_resolving_it() {
+        let rt = runtime(TUTORIAL);
+        let lines = ["w=lbcluster&sw=TomcatB&vahst=tomcat-b.invalid".to_string()];
+        let changes = replay(&rt, &lines, &env(&[], wall_ms())).unwrap();
+        assert_eq!(changes.len(), 1);
+        let b = rt.backend("TomcatB").expect("backend");
+        let live = b.live();
+        assert_eq!(b.address_text(), "tomcat-b.invalid:18119");
+        assert!(
+            b.connect(&live).is_err(),
+            "resolved at connect, and it fails there"
+        );
     }
 
     #[test]
