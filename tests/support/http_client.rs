@@ -210,7 +210,11 @@ pub struct Connection {
 
 impl Connection {
     pub fn open(addr: SocketAddr) -> io::Result<Connection> {
-        let stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?;
+        Connection::from_stream(TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)?)
+    }
+
+    /// A connection the test set up itself (e.g. from a chosen source address).
+    pub fn from_stream(stream: TcpStream) -> io::Result<Connection> {
         stream.set_nodelay(true)?;
         let reader = BufReader::with_capacity(64 * 1024, stream.try_clone()?);
         let mut connection = Connection {
