@@ -160,6 +160,7 @@ fn status_codes_httpd_does_not_know_pass_through() {
     for (query, status, reason) in [
         ("status=477&reason=477", 477, "477"),
         ("status=599&reason=599", 599, "599"),
+        ("status=599&reason=", 599, "Unknown Reason"),
         ("status=299&reason=299", 299, "299"),
         ("status=477&reason=Odd", 477, "Odd"),
         ("status=404&reason=404", 404, "Not Found"),

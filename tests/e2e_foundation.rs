@@ -983,8 +983,8 @@ fn only_the_module_records_are_exported() {
 
 /// A `Range` request on a small answer gets httpd's `206 Partial Content`, as with mod_jk: the
 /// whole small body goes down the output filters with its end, so the byte-range filter applies.
-/// A large answer streams (the filter steps aside: 200 and the whole body), as a chunked one
-/// does. Holding a small answer back until the exchange is over also means the worker is free
+/// A large answer streams (the filter steps aside: 200 and the whole body), with or without a
+/// Content-Length; a small one without gets one from httpd, as with mod_jk. Holding a small answer back until the exchange is over also means the worker is free
 /// (busy_limit 1) before the client sees the answer: back-to-back requests are never refused.
 #[test]
 fn range_requests_on_small_answers_get_206() {
@@ -1018,17 +1018,38 @@ fn range_requests_on_small_answers_get_206() {
         "status of a Range on a streamed 200000-byte answer",
     );
     c.equal(large.body.len(), 200_000, "body of the streamed answer");
-    let chunked = ranged("/app/chunked?size=636&nocl=1", "bytes=0-10");
+    // Without a Content-Length: small answers too are held whole (httpd gives them one, as
+    // for mod_jk), large ones stream chunked.
+    let small = ranged("/app/nocl?size=636&nocl=1", "bytes=0-10");
+    c.equal(
+        small.status,
+        206,
+        "status of a Range on a small answer without Content-Length",
+    );
+    c.equal(small.body.as_slice(), &whole.body[..11], "its 11 bytes");
+    let plain = must_get(&httpd, "/app/nocl?size=636&nocl=1");
+    c.equal(
+        plain.header("Content-Length"),
+        Some("636"),
+        "Content-Length httpd gave the small answer",
+    );
+    c.check(!plain.is_chunked(), || {
+        "the small answer went out chunked".into()
+    });
+    let chunked = ranged("/app/chunked?size=20000&nocl=1", "bytes=0-10");
     c.equal(
         chunked.status,
         200,
-        "status of a Range on an answer without Content-Length",
+        "status of a Range on a large answer without Content-Length",
     );
     c.equal(
         chunked.body.len(),
-        636,
-        "body of the answer without Content-Length",
+        20_000,
+        "body of the large answer without Content-Length",
     );
+    c.check(chunked.is_chunked(), || {
+        "the large answer without Content-Length was not chunked".into()
+    });
 
     for i in 0..20 {
         let resp = send(&httpd, &Request::get(&format!("/app/next-{i}?size=100")));

@@ -143,7 +143,14 @@ impl Client for HttpdClient<'_> {
         let line = if in_range && own_reason {
             Some([&code[..], b" ", reason])
         } else if in_range && !super::response::httpd_knows_status(status, &code) {
-            Some([&code[..], b" ", &code[..]])
+            // With no phrase at all mod_jk says "Unknown Reason"; with the code as the phrase,
+            // the code.
+            let phrase: &[u8] = if reason.is_empty() {
+                b"Unknown Reason"
+            } else {
+                &code
+            };
+            Some([&code[..], b" ", phrase])
         } else {
             None
         };

@@ -553,7 +553,9 @@ impl<'x, 'r> Exchange<'x, 'r> {
         total: u64,
         p: &mut Progress,
     ) -> Result<(), ClientError> {
-        let small = !p.committed && p.declared_len.is_some_and(|n| n <= KEEP_LIMIT);
+        // Without a Content-Length the answer is small while what came so far is: kept back
+        // whole, httpd can give it a Content-Length (and byte ranges), as for mod_jk.
+        let small = !p.committed && p.declared_len.unwrap_or(total) <= KEEP_LIMIT;
         let keep_from = if self.req.flush_packets {
             parts.len()
         } else if small {
