@@ -119,9 +119,15 @@ impl Default for HttpdConfig {
 impl HttpdConfig {
     /// The default config running `mpm` with our module loaded (see [`module_path`]).
     pub fn with_module(mpm: Mpm) -> Self {
+        HttpdConfig::with_module_at(mpm, module_path())
+    }
+
+    /// The default config running `mpm` with the module at `module` (a program outside cargo's
+    /// test layout, e.g. the soak, passes the release build's path).
+    pub fn with_module_at(mpm: Mpm, module: PathBuf) -> Self {
         HttpdConfig {
             mpm,
-            module: Some(module_path()),
+            module: Some(module),
             ..HttpdConfig::default()
         }
     }
@@ -883,7 +889,7 @@ fn port_accepts(addr: SocketAddr) -> bool {
 }
 
 /// Pids whose parent is `parent`, from /proc/<pid>/stat.
-fn children_of(parent: u32) -> Vec<u32> {
+pub fn children_of(parent: u32) -> Vec<u32> {
     let Ok(entries) = fs::read_dir("/proc") else {
         return Vec::new();
     };
