@@ -8,10 +8,12 @@
 # crashed child, or child RSS / descriptors not flat from the first minute to the last.
 #
 #   scripts/soak.sh [--mpm prefork|event|both] [--requests 300000] [--connections 200]
-#                   [--duration 300] [--kill-every 4] [--down 1.5] [--time-limit 600]
+#                   [--duration 300] [--warmup 20000] [--kill-every 4] [--down 1.5] [--time-limit 600]
 #                   [--post-per-mille 100] [--no-build]
 #
 #   --duration 0   as fast as httpd answers (no pacing).
+#   --warmup N     requests sent flat out first, every backend up, not counted: every child and
+#                  thread has served before the first minute's RSS is sampled.
 # Logs of the last run (request logs of the backends, httpd's error and access logs) are kept in
 # target/soak/<mpm>/. Everything runs on 127.0.0.1 and under `nice -n 10`; only the processes the
 # driver started are ever signalled.

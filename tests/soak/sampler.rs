@@ -143,7 +143,13 @@ pub struct Compared {
     /// Sum over those children of their largest RSS in the window (KiB).
     pub rss_first: u64,
     pub rss_last: u64,
-    /// The child whose RSS grew most, (pid, first, last).
+    /// The largest child's RSS, and the median child's (KiB).
+    pub rss_max_first: u64,
+    pub rss_max_last: u64,
+    pub rss_median_first: u64,
+    pub rss_median_last: u64,
+    /// The child whose RSS grew most, (pid, first, last): a prefork child that served little in
+    /// the first minute grows when it starts serving, so this one is reported, not judged.
     pub worst_rss: Option<(u32, u64, u64)>,
     /// Largest count of non-socket descriptors of one child in the window, and the largest
     /// increase of one child between the windows.
@@ -182,11 +188,14 @@ pub fn compare(samples: &[Sample], first: Window, last: Window) -> Compared {
     };
     let (a, b) = (per_child(first), per_child(last));
     let mut out = Compared::default();
+    let (mut rss_a_all, mut rss_b_all) = (Vec::new(), Vec::new());
     for (pid, &(rss_a, fds_a, backend_a, other_a)) in &a {
         let Some(&(rss_b, fds_b, backend_b, other_b)) = b.get(pid) else {
             continue;
         };
         out.children += 1;
+        rss_a_all.push(rss_a);
+        rss_b_all.push(rss_b);
         out.rss_first += rss_a;
         out.rss_last += rss_b;
         let growth = rss_b as i64 - rss_a as i64;
@@ -209,6 +218,22 @@ pub fn compare(samples: &[Sample], first: Window, last: Window) -> Compared {
         out.worst_unaccounted_growth = out
             .worst_unaccounted_growth
             .max(other_b as i64 - other_a as i64);
+    }
+    for (all, max, median) in [
+        (
+            &mut rss_a_all,
+            &mut out.rss_max_first,
+            &mut out.rss_median_first,
+        ),
+        (
+            &mut rss_b_all,
+            &mut out.rss_max_last,
+            &mut out.rss_median_last,
+        ),
+    ] {
+        all.sort_unstable();
+        *max = all.last().copied().unwrap_or(0);
+        *median = all.get(all.len() / 2).copied().unwrap_or(0);
     }
     out.close_wait_first = max_close_wait(samples, first);
     out.close_wait_last = max_close_wait(samples, last);
@@ -237,6 +262,21 @@ fn mean_socket_total(samples: &[Sample], w: Window) -> f64 {
         return 0.0;
     }
     rounds.values().sum::<usize>() as f64 / rounds.len() as f64
+}
+
+/// Per minute of the run: the sum over the children of each one's largest RSS in that minute
+/// (KiB).
+pub fn rss_by_minute(samples: &[Sample]) -> Vec<u64> {
+    let mut minutes: BTreeMap<u64, BTreeMap<u32, u64>> = BTreeMap::new();
+    for s in samples {
+        let child = minutes
+            .entry((s.at / 60.0) as u64)
+            .or_default()
+            .entry(s.pid)
+            .or_default();
+        *child = (*child).max(s.rss_kib);
+    }
+    minutes.values().map(|m| m.values().sum()).collect()
 }
 
 /// How often the sampler looks.

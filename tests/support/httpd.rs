@@ -36,8 +36,18 @@ pub const KEEP_DIR_ENV: &str = "MOD_JK_RS_KEEP_HTTPD_DIRS";
 
 /// How long start-up, a restart and a stop may take before the harness gives up. Generous because
 /// tests run in parallel on a 2-core machine; a healthy apache2 needs well under a second.
+/// Multiplied by [`timeout_scale`] (under valgrind start-up takes many seconds).
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+/// Set this to a command line (words separated by blanks, no quoting) to start apache2 under it,
+/// in single-process mode (`-X`): `MOD_JK_RS_HTTPD_WRAPPER="valgrind --tool=memcheck
+/// --log-file=/tmp/vg.%p.log"`. Without children, [`Httpd::child_pids`] is empty and readiness
+/// does not wait for one; tests that need several children cannot work so (scripts/memcheck.sh
+/// leaves them out).
+pub const WRAPPER_ENV: &str = "MOD_JK_RS_HTTPD_WRAPPER";
+/// Multiplies the harness's start, restart and stop timeouts (a decimal number; 1 by default,
+/// 20 when [`WRAPPER_ENV`] is set).
+pub const TIMEOUT_SCALE_ENV: &str = "MOD_JK_RS_TIMEOUT_SCALE";
 const POLL: Duration = Duration::from_millis(20);
 /// httpd logs this (NOTICE, so whatever the LogLevel) once the configuration is loaded and the
 /// children are being started; it is logged again after every restart.
@@ -334,6 +344,11 @@ impl Httpd {
     }
 
     fn restart_with(&self, signal: libc::c_int, what: &str) -> Result<(), String> {
+        if wrapper().is_some() {
+            return Err(format!(
+                "{what}: not possible with {WRAPPER_ENV} (httpd -X exits on a restart signal)"
+            ));
+        }
         if !self.is_running() {
             return Err(self.failure(&format!("{what}: apache2 is not running")));
         }
@@ -347,7 +362,7 @@ impl Httpd {
     /// Waits until the error log shows more than `generations` "resuming normal operations"
     /// lines, a child not in `old_children` exists and the port accepts a connection.
     fn wait_ready(&self, generations: usize, old_children: &HashSet<u32>) -> Result<(), String> {
-        let deadline = Instant::now() + READY_TIMEOUT;
+        let deadline = Instant::now() + scaled(READY_TIMEOUT);
         loop {
             if !self.is_running() {
                 let status = self
@@ -356,19 +371,27 @@ impl Httpd {
                     .unwrap_or_default();
                 return Err(self.failure(&format!("apache2 exited ({status})")));
             }
-            if self.error_log().matches(READY_MARK).count() > generations
-                && self
-                    .child_pids()
-                    .iter()
-                    .any(|pid| !old_children.contains(pid))
-                && port_accepts(self.addr())
-            {
+            // In single-process mode (-X) the parent serves: there is no child to wait for, and
+            // httpd does not log READY_MARK; its port accepts once the configuration is loaded,
+            // and a request waits in the backlog until the process serves.
+            let ready = if wrapper().is_some() {
+                port_accepts(self.addr())
+            } else {
+                self.error_log().matches(READY_MARK).count() > generations
+                    && self
+                        .child_pids()
+                        .iter()
+                        .any(|pid| !old_children.contains(pid))
+                    && port_accepts(self.addr())
+            };
+            if ready {
                 return Ok(());
             }
             if Instant::now() >= deadline {
                 return Err(self.failure(&format!(
                     "apache2 (pid {}) not ready within {:?}",
-                    self.pid, READY_TIMEOUT
+                    self.pid,
+                    scaled(READY_TIMEOUT)
                 )));
             }
             std::thread::sleep(POLL);
@@ -407,7 +430,7 @@ impl Httpd {
         }
         let mut seen_children: HashSet<u32> = self.child_pids().into_iter().collect();
         self.signal(libc::SIGTERM);
-        let deadline = Instant::now() + STOP_TIMEOUT;
+        let deadline = Instant::now() + scaled(STOP_TIMEOUT);
         while self.is_running() && Instant::now() < deadline {
             seen_children.extend(self.child_pids());
             std::thread::sleep(POLL);
@@ -832,7 +855,14 @@ fn spawn_apache(dir: &Path) -> Result<Child, String> {
     let err = out
         .try_clone()
         .map_err(|e| format!("cannot dup stderr.log: {e}"))?;
-    let mut cmd = Command::new(APACHE2);
+    let mut cmd = match wrapper() {
+        Some(words) => {
+            let mut cmd = Command::new(&words[0]);
+            cmd.args(&words[1..]).arg(APACHE2).arg("-X");
+            cmd
+        }
+        None => Command::new(APACHE2),
+    };
     cmd.arg("-f")
         .arg(dir.join("httpd.conf"))
         .arg("-DFOREGROUND")
@@ -881,6 +911,27 @@ fn spawn_apache(dir: &Path) -> Result<Child, String> {
         .recv()
         .map_err(|_| "httpd spawner thread is gone".to_string())?
         .map_err(|e| format!("cannot run {APACHE2}: {e}"))
+}
+
+/// The words of [`WRAPPER_ENV`], when it is set and not blank.
+pub fn wrapper() -> Option<Vec<String>> {
+    let text = std::env::var(WRAPPER_ENV).ok()?;
+    let words: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+    (!words.is_empty()).then_some(words)
+}
+
+/// [`TIMEOUT_SCALE_ENV`], or 20 under a wrapper, or 1.
+pub fn timeout_scale() -> f64 {
+    std::env::var(TIMEOUT_SCALE_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .unwrap_or(if wrapper().is_some() { 20.0 } else { 1.0 })
+}
+
+/// `d` times [`timeout_scale`].
+pub fn scaled(d: Duration) -> Duration {
+    d.mul_f64(timeout_scale())
 }
 
 fn port_accepts(addr: SocketAddr) -> bool {
