@@ -372,10 +372,10 @@ impl Httpd {
                 return Err(self.failure(&format!("apache2 exited ({status})")));
             }
             // In single-process mode (-X) the parent serves: there is no child to wait for, and
-            // httpd does not log READY_MARK; its port accepts once the configuration is loaded,
-            // and a request waits in the backlog until the process serves.
+            // httpd does not log READY_MARK; its port accepts before the configuration is
+            // checked, so readiness is an answer to a probe (left out of access.log).
             let ready = if wrapper().is_some() {
-                port_accepts(self.addr())
+                probe_answers(self.addr())
             } else {
                 self.error_log().matches(READY_MARK).count() > generations
                     && self
@@ -577,7 +577,15 @@ pub fn render_config(cfg: &HttpdConfig, dir: &Path, port: u16) -> String {
     line("    AllowOverride None".into());
     line("</Directory>".into());
     line(format!("LogFormat \"{ACCESS_LOG_FORMAT}\" harness"));
-    line(format!("CustomLog \"{d}/access.log\" harness"));
+    if wrapper().is_some() {
+        // The readiness probe of single-process mode (see `probe_answers`) is not logged.
+        line(format!("SetEnvIf {PROBE_HEADER} 1 harness_probe"));
+        line(format!(
+            "CustomLog \"{d}/access.log\" harness env=!harness_probe"
+        ));
+    } else {
+        line(format!("CustomLog \"{d}/access.log\" harness"));
+    }
     line(String::new());
     if let Some(module) = &cfg.module {
         let module = std::path::absolute(module).unwrap_or_else(|_| module.clone());
@@ -932,6 +940,24 @@ pub fn timeout_scale() -> f64 {
 /// `d` times [`timeout_scale`].
 pub fn scaled(d: Duration) -> Duration {
     d.mul_f64(timeout_scale())
+}
+
+/// Header of the readiness probe in single-process mode.
+const PROBE_HEADER: &str = "X-Harness-Probe";
+
+/// `OPTIONS *` (answered by httpd's core, never mapped to a worker) gets an HTTP answer.
+fn probe_answers(addr: SocketAddr) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let probe = format!("OPTIONS * HTTP/1.0\r\n{PROBE_HEADER}: 1\r\n\r\n");
+    if stream.write_all(probe.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
 }
 
 fn port_accepts(addr: SocketAddr) -> bool {
