@@ -373,9 +373,9 @@ impl Httpd {
             }
             // In single-process mode (-X) the parent serves: there is no child to wait for, and
             // httpd does not log READY_MARK; its port accepts before the configuration is
-            // checked, so readiness is an answer to a probe (left out of access.log).
+            // checked, so it is ready once it takes a connection out of the accept queue.
             let ready = if wrapper().is_some() {
-                probe_answers(self.addr())
+                connection_is_accepted(self.addr())
             } else {
                 self.error_log().matches(READY_MARK).count() > generations
                     && self
@@ -577,14 +577,11 @@ pub fn render_config(cfg: &HttpdConfig, dir: &Path, port: u16) -> String {
     line("    AllowOverride None".into());
     line("</Directory>".into());
     line(format!("LogFormat \"{ACCESS_LOG_FORMAT}\" harness"));
+    line(format!("CustomLog \"{d}/access.log\" harness"));
     if wrapper().is_some() {
-        // The readiness probe of single-process mode (see `probe_answers`) is not logged.
-        line(format!("SetEnvIf {PROBE_HEADER} 1 harness_probe"));
-        line(format!(
-            "CustomLog \"{d}/access.log\" harness env=!harness_probe"
-        ));
-    } else {
-        line(format!("CustomLog \"{d}/access.log\" harness"));
+        // The readiness check of single-process mode watches a connection that sends nothing
+        // leave the accept queue: without TCP_DEFER_ACCEPT it gets there at once.
+        line("AcceptFilter http none".into());
     }
     line(String::new());
     if let Some(module) = &cfg.module {
@@ -942,22 +939,35 @@ pub fn scaled(d: Duration) -> Duration {
     d.mul_f64(timeout_scale())
 }
 
-/// Header of the readiness probe in single-process mode.
-const PROBE_HEADER: &str = "X-Harness-Probe";
-
-/// `OPTIONS *` (answered by httpd's core, never mapped to a worker) gets an HTTP answer.
-fn probe_answers(addr: SocketAddr) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+/// Connects (sending nothing: httpd logs nothing for such a connection; `AcceptFilter http none`
+/// queues it at once) and waits up to 2 s for httpd to accept it: the accept queue of its listening socket, `rx_queue` of the LISTEN entry
+/// in /proc/net/tcp, is empty again while the connection is still open.
+fn connection_is_accepted(addr: SocketAddr) -> bool {
+    let Ok(_probe) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
         return false;
     };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let probe = format!("OPTIONS * HTTP/1.0\r\n{PROBE_HEADER}: 1\r\n\r\n");
-    if stream.write_all(probe.as_bytes()).is_err() {
-        return false;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        if listen_queue(addr.port()) == Some(0) {
+            return true;
+        }
+        std::thread::sleep(POLL);
     }
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
+    false
+}
+
+/// Connections waiting in the accept queue of the loopback listener on `port`.
+fn listen_queue(port: u16) -> Option<u64> {
+    let table = fs::read_to_string("/proc/net/tcp").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let local_port = fields.get(1)?.rsplit(':').next()?;
+        let listening = *fields.get(3)? == "0A";
+        if !listening || u16::from_str_radix(local_port, 16).ok()? != port {
+            return None;
+        }
+        u64::from_str_radix(fields.get(4)?.split(':').nth(1)?, 16).ok()
+    })
 }
 
 fn port_accepts(addr: SocketAddr) -> bool {
