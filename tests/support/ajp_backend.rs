@@ -17,6 +17,7 @@
 //! | parameter | effect |
 //! |---|---|
 //! | (none) | 200 `text/plain`, body = one `key=value` line per request detail (see [`RecordedRequest::echo`]), with Content-Length |
+//! | (a request header `X-Request-Id`) | echoed as the response header `X-Request-Id` (whatever the query; the echo body has it as `header.X-Request-Id=`) |
 //! | `status=N`, `reason=TEXT` | status code; reason phrase (default from a small table) |
 //! | `header=Name:Value` | add a response header (repeatable; `Content-Type` replaces the default) |
 //! | `nocl=1` | omit Content-Length |
@@ -139,6 +140,12 @@ pub struct BackendOptions {
     /// Extra req_attribute names accepted when `reject_unknown_attributes` is set (exact names; Tomcat
     /// uses a regular expression, `allowedRequestAttributesPattern`).
     pub allowed_attributes: Vec<String>,
+    /// Append one line per request to this file once the request (body included) has been
+    /// received whole, before it is answered: `<method> <X-Request-Id or -> <body_len>
+    /// <connection>`. One `write` per line on an `O_APPEND` file, so the lines survive a
+    /// `kill -9` of the backend and several processes (a backend restarted on the same port)
+    /// can share the file. The soak test (`tests/soak/`) reads it to find duplicated requests.
+    pub request_log: Option<PathBuf>,
 }
 
 /// One request as the backend received it.
@@ -292,8 +299,18 @@ impl AjpBackend {
         options: BackendOptions,
         max_packet: usize,
     ) -> io::Result<AjpBackend> {
+        let request_log = match &options.request_log {
+            Some(path) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)?,
+            ),
+            None => None,
+        };
         let shared = Arc::new(Shared {
             name: name.to_string(),
+            request_log,
             max_packet,
             stopping: AtomicBool::new(false),
             ignore_cping: AtomicBool::new(options.ignore_cping),
@@ -458,6 +475,8 @@ struct Shared {
     accepted: AtomicUsize,
     cpings: AtomicUsize,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// [`BackendOptions::request_log`], opened for appending.
+    request_log: Option<std::fs::File>,
     protocol_errors: Mutex<Vec<String>>,
     /// Clones of the open connections, so stop() can close them under their threads.
     open: Mutex<Vec<(usize, Stream)>>,
@@ -736,6 +755,7 @@ impl Connection<'_> {
             },
         };
         self.read_body(&mut request, content_length, may_ask_for_body)?;
+        self.log_request(&request)?;
         lock(&self.shared.requests).push(request.clone());
 
         if let Some(required) = &self.shared.options.required_secret {
@@ -755,6 +775,23 @@ impl Connection<'_> {
                 Ok(AfterAnswer::KeepServing)
             }
         }
+    }
+
+    /// One line in the request log, if there is one (see [`BackendOptions::request_log`]).
+    fn log_request(&self, request: &RecordedRequest) -> io::Result<()> {
+        let Some(mut file) = self.shared.request_log.as_ref() else {
+            return Ok(());
+        };
+        let id = request.header("x-request-id").unwrap_or("-");
+        let line = format!(
+            "{} {} {} {}\n",
+            request.method,
+            one_line(id).replace(' ', "_"),
+            request.body_len,
+            self.serial
+        );
+        // One write: O_APPEND makes it atomic with respect to the other connections' lines.
+        file.write_all(line.as_bytes())
     }
 
     /// Reads the body the way Tomcat does (AJP13 §6.5) into the record's body fields.
@@ -867,6 +904,7 @@ impl Connection<'_> {
             Body::Text(_) => "text/plain",
         };
         let mut headers = self.standard_headers(content_type, content_length);
+        headers.extend(Self::echoed_id(request));
         for (name, value) in &plan.headers {
             let replaces_default_type = name.eq_ignore_ascii_case("content-type");
             match headers.first_mut() {
@@ -969,6 +1007,12 @@ impl Connection<'_> {
         headers.push(("X-Backend".to_string(), self.shared.name.clone()));
         headers.push(("X-Backend-Connection".to_string(), self.serial.to_string()));
         headers
+    }
+
+    /// `X-Request-Id` echoed from the request, if it carried one.
+    fn echoed_id(request: &RecordedRequest) -> Option<(String, String)> {
+        let id = request.header("x-request-id")?;
+        Some(("X-Request-Id".to_string(), id.to_string()))
     }
 
     fn send_headers(

@@ -1,8 +1,9 @@
 //! `ajp-backend`: runs the test AJP13 backend (tests/support/ajp_backend.rs) as a stand-alone
 //! Tomcat stand-in for the README demo and manual experiments.
 //!
-//! `ajp-backend --port 8009 [--host 127.0.0.1] [--name tomcatA] [--secret S] [--max-packet N]`
-//! prints `listening on HOST:PORT as NAME` and serves until killed.
+//! `ajp-backend --port 8009 [--host 127.0.0.1] [--name tomcatA] [--secret S] [--max-packet N]
+//! [--request-log FILE]` prints `listening on HOST:PORT as NAME` and serves until killed.
+//! `--request-log` appends a line per request received whole (see `BackendOptions::request_log`).
 
 // Built as a test target the harness supplies main, leaving ours and its helpers unused.
 #![cfg_attr(test, allow(dead_code))]
@@ -18,7 +19,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: ajp-backend --port PORT [--host 127.0.0.1] [--name tomcatA] [--secret S] [--max-packet 8192]";
+    "usage: ajp-backend --port PORT [--host 127.0.0.1] [--name tomcatA] [--secret S] [--max-packet 8192] [--request-log FILE]";
 
 struct Arguments {
     address: SocketAddr,
@@ -27,11 +28,16 @@ struct Arguments {
 }
 
 fn parse_arguments(args: impl IntoIterator<Item = String>) -> Result<Arguments, String> {
-    let parsed = listen_args::parse_listen_args(args, USAGE, &["--secret", "--max-packet"])?;
+    let parsed = listen_args::parse_listen_args(
+        args,
+        USAGE,
+        &["--secret", "--max-packet", "--request-log"],
+    )?;
     let mut options = BackendOptions::default();
     for (flag, value) in parsed.extra {
         match flag.as_str() {
             "--secret" => options.required_secret = Some(value),
+            "--request-log" => options.request_log = Some(value.into()),
             _ => {
                 // --max-packet, the only other flag asked for.
                 options.max_packet = value

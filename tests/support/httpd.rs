@@ -36,8 +36,18 @@ pub const KEEP_DIR_ENV: &str = "MOD_JK_RS_KEEP_HTTPD_DIRS";
 
 /// How long start-up, a restart and a stop may take before the harness gives up. Generous because
 /// tests run in parallel on a 2-core machine; a healthy apache2 needs well under a second.
+/// Multiplied by [`timeout_scale`] (under valgrind start-up takes many seconds).
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+/// Set this to a command line (words separated by blanks, no quoting) to start apache2 under it,
+/// in single-process mode (`-X`): `MOD_JK_RS_HTTPD_WRAPPER="valgrind --tool=memcheck
+/// --log-file=/tmp/vg.%p.log"`. Without children, [`Httpd::child_pids`] is empty and readiness
+/// does not wait for one; tests that need several children cannot work so (scripts/memcheck.sh
+/// leaves them out).
+pub const WRAPPER_ENV: &str = "MOD_JK_RS_HTTPD_WRAPPER";
+/// Multiplies the harness's start, restart and stop timeouts (a decimal number; 1 by default,
+/// 20 when [`WRAPPER_ENV`] is set).
+pub const TIMEOUT_SCALE_ENV: &str = "MOD_JK_RS_TIMEOUT_SCALE";
 const POLL: Duration = Duration::from_millis(20);
 /// httpd logs this (NOTICE, so whatever the LogLevel) once the configuration is loaded and the
 /// children are being started; it is logged again after every restart.
@@ -119,9 +129,15 @@ impl Default for HttpdConfig {
 impl HttpdConfig {
     /// The default config running `mpm` with our module loaded (see [`module_path`]).
     pub fn with_module(mpm: Mpm) -> Self {
+        HttpdConfig::with_module_at(mpm, module_path())
+    }
+
+    /// The default config running `mpm` with the module at `module` (a program outside cargo's
+    /// test layout, e.g. the soak, passes the release build's path).
+    pub fn with_module_at(mpm: Mpm, module: PathBuf) -> Self {
         HttpdConfig {
             mpm,
-            module: Some(module_path()),
+            module: Some(module),
             ..HttpdConfig::default()
         }
     }
@@ -328,6 +344,11 @@ impl Httpd {
     }
 
     fn restart_with(&self, signal: libc::c_int, what: &str) -> Result<(), String> {
+        if wrapper().is_some() {
+            return Err(format!(
+                "{what}: not possible with {WRAPPER_ENV} (httpd -X exits on a restart signal)"
+            ));
+        }
         if !self.is_running() {
             return Err(self.failure(&format!("{what}: apache2 is not running")));
         }
@@ -341,7 +362,7 @@ impl Httpd {
     /// Waits until the error log shows more than `generations` "resuming normal operations"
     /// lines, a child not in `old_children` exists and the port accepts a connection.
     fn wait_ready(&self, generations: usize, old_children: &HashSet<u32>) -> Result<(), String> {
-        let deadline = Instant::now() + READY_TIMEOUT;
+        let deadline = Instant::now() + scaled(READY_TIMEOUT);
         loop {
             if !self.is_running() {
                 let status = self
@@ -350,19 +371,27 @@ impl Httpd {
                     .unwrap_or_default();
                 return Err(self.failure(&format!("apache2 exited ({status})")));
             }
-            if self.error_log().matches(READY_MARK).count() > generations
-                && self
-                    .child_pids()
-                    .iter()
-                    .any(|pid| !old_children.contains(pid))
-                && port_accepts(self.addr())
-            {
+            // In single-process mode (-X) the parent serves: there is no child to wait for, and
+            // httpd does not log READY_MARK; its port accepts before the configuration is
+            // checked, so it is ready once it takes a connection out of the accept queue.
+            let ready = if wrapper().is_some() {
+                connection_is_accepted(self.addr())
+            } else {
+                self.error_log().matches(READY_MARK).count() > generations
+                    && self
+                        .child_pids()
+                        .iter()
+                        .any(|pid| !old_children.contains(pid))
+                    && port_accepts(self.addr())
+            };
+            if ready {
                 return Ok(());
             }
             if Instant::now() >= deadline {
                 return Err(self.failure(&format!(
                     "apache2 (pid {}) not ready within {:?}",
-                    self.pid, READY_TIMEOUT
+                    self.pid,
+                    scaled(READY_TIMEOUT)
                 )));
             }
             std::thread::sleep(POLL);
@@ -401,7 +430,7 @@ impl Httpd {
         }
         let mut seen_children: HashSet<u32> = self.child_pids().into_iter().collect();
         self.signal(libc::SIGTERM);
-        let deadline = Instant::now() + STOP_TIMEOUT;
+        let deadline = Instant::now() + scaled(STOP_TIMEOUT);
         while self.is_running() && Instant::now() < deadline {
             seen_children.extend(self.child_pids());
             std::thread::sleep(POLL);
@@ -549,6 +578,11 @@ pub fn render_config(cfg: &HttpdConfig, dir: &Path, port: u16) -> String {
     line("</Directory>".into());
     line(format!("LogFormat \"{ACCESS_LOG_FORMAT}\" harness"));
     line(format!("CustomLog \"{d}/access.log\" harness"));
+    if wrapper().is_some() {
+        // The readiness check of single-process mode watches a connection that sends nothing
+        // leave the accept queue: without TCP_DEFER_ACCEPT it gets there at once.
+        line("AcceptFilter http none".into());
+    }
     line(String::new());
     if let Some(module) = &cfg.module {
         let module = std::path::absolute(module).unwrap_or_else(|_| module.clone());
@@ -826,7 +860,14 @@ fn spawn_apache(dir: &Path) -> Result<Child, String> {
     let err = out
         .try_clone()
         .map_err(|e| format!("cannot dup stderr.log: {e}"))?;
-    let mut cmd = Command::new(APACHE2);
+    let mut cmd = match wrapper() {
+        Some(words) => {
+            let mut cmd = Command::new(&words[0]);
+            cmd.args(&words[1..]).arg(APACHE2).arg("-X");
+            cmd
+        }
+        None => Command::new(APACHE2),
+    };
     cmd.arg("-f")
         .arg(dir.join("httpd.conf"))
         .arg("-DFOREGROUND")
@@ -877,13 +918,65 @@ fn spawn_apache(dir: &Path) -> Result<Child, String> {
         .map_err(|e| format!("cannot run {APACHE2}: {e}"))
 }
 
+/// The words of [`WRAPPER_ENV`], when it is set and not blank.
+pub fn wrapper() -> Option<Vec<String>> {
+    let text = std::env::var(WRAPPER_ENV).ok()?;
+    let words: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+    (!words.is_empty()).then_some(words)
+}
+
+/// [`TIMEOUT_SCALE_ENV`], or 20 under a wrapper, or 1.
+pub fn timeout_scale() -> f64 {
+    std::env::var(TIMEOUT_SCALE_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .unwrap_or(if wrapper().is_some() { 20.0 } else { 1.0 })
+}
+
+/// `d` times [`timeout_scale`].
+pub fn scaled(d: Duration) -> Duration {
+    d.mul_f64(timeout_scale())
+}
+
+/// Connects (sending nothing: httpd logs nothing for such a connection; `AcceptFilter http none`
+/// queues it at once) and waits up to 2 s for httpd to accept it: the accept queue of its listening socket, `rx_queue` of the LISTEN entry
+/// in /proc/net/tcp, is empty again while the connection is still open.
+fn connection_is_accepted(addr: SocketAddr) -> bool {
+    let Ok(_probe) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+        return false;
+    };
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        if listen_queue(addr.port()) == Some(0) {
+            return true;
+        }
+        std::thread::sleep(POLL);
+    }
+    false
+}
+
+/// Connections waiting in the accept queue of the loopback listener on `port`.
+fn listen_queue(port: u16) -> Option<u64> {
+    let table = fs::read_to_string("/proc/net/tcp").ok()?;
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let local_port = fields.get(1)?.rsplit(':').next()?;
+        let listening = *fields.get(3)? == "0A";
+        if !listening || u16::from_str_radix(local_port, 16).ok()? != port {
+            return None;
+        }
+        u64::from_str_radix(fields.get(4)?.split(':').nth(1)?, 16).ok()
+    })
+}
+
 fn port_accepts(addr: SocketAddr) -> bool {
     // Connect and close without sending: httpd logs nothing for such a connection.
     TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
 }
 
 /// Pids whose parent is `parent`, from /proc/<pid>/stat.
-fn children_of(parent: u32) -> Vec<u32> {
+pub fn children_of(parent: u32) -> Vec<u32> {
     let Ok(entries) = fs::read_dir("/proc") else {
         return Vec::new();
     };

@@ -372,6 +372,75 @@ fn get_is_answered_with_an_echo_of_the_request() {
 }
 
 #[test]
+fn x_request_id_is_echoed_in_a_header_and_the_body() {
+    let backend = AjpBackend::start("b").unwrap();
+    let with_id = |query: &str| {
+        forward(
+            GET,
+            "/app/x",
+            query,
+            &[("content-length", "0"), ("X-Request-Id", "e-7-42")],
+        )
+    };
+    let answer = exchange(&backend, &with_id(""));
+    assert_eq!(answer.header("X-Request-Id"), Some("e-7-42"));
+    assert!(answer
+        .text()
+        .lines()
+        .any(|l| l == "header.X-Request-Id=e-7-42"));
+    // Whatever the query asks for, the id still comes back.
+    let answer = exchange(&backend, &with_id("size=10&status=503"));
+    assert_eq!(answer.status, 503);
+    assert_eq!(answer.header("X-Request-Id"), Some("e-7-42"));
+    // Without one, no such header.
+    assert_eq!(exchange(&backend, &get("")).header("X-Request-Id"), None);
+}
+
+#[test]
+fn request_log_gets_a_line_per_request_received_whole() {
+    let dir = std::env::temp_dir().join(format!("ajp-backend-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("requests.log");
+    let _ = std::fs::remove_file(&log);
+    let options = BackendOptions {
+        request_log: Some(log.clone()),
+        ..BackendOptions::default()
+    };
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let backend = AjpBackend::start_on(loopback, "b", options).unwrap();
+    let body = pattern(100);
+    let mut stream = connect(&backend);
+    let post = forward(
+        POST,
+        "/app/order",
+        "",
+        &[("content-length", "100"), ("X-Request-Id", "p-1")],
+    );
+    stream.write_all(&post).unwrap();
+    stream.write_all(&body_packet(&body)).unwrap();
+    assert_eq!(read_answer(&mut stream).status, 200);
+    stream.write_all(&get("")).unwrap();
+    assert_eq!(read_answer(&mut stream).status, 200);
+    // A POST whose body never comes whole is not logged.
+    let mut cut = connect(&backend);
+    let partial = forward(
+        POST,
+        "/app/order",
+        "",
+        &[("content-length", "100"), ("X-Request-Id", "p-2")],
+    );
+    cut.write_all(&partial).unwrap();
+    cut.write_all(&body_packet(&body[..40])).unwrap();
+    assert_eq!(read_reply(&mut cut), Reply::GetBody(8186));
+    drop(cut);
+    assert!(eventually(|| backend.open_connections() == 1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text, "POST p-1 100 1\nGET - 0 1\n");
+    drop(backend);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn every_forward_request_field_is_recorded() {
     let backend = AjpBackend::start("b").unwrap();
     let attributes = [
