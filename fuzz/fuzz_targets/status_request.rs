@@ -135,9 +135,150 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn check_page(mime: Mime, body: &str) {
-    if mime == Mime::Json {
-        if let Err(e) = serde_json::from_str::<serde_json::Value>(body) {
-            panic!("json page is not JSON ({e}):\n{body}");
+    match mime {
+        Mime::Json => {
+            if let Err(e) = serde_json::from_str::<serde_json::Value>(body) {
+                panic!("json page is not JSON ({e}):\n{body}");
+            }
         }
+        Mime::Xml => {
+            if let Err(e) = check_xml(body) {
+                panic!("xml page is not well-formed ({e}):\n{body}");
+            }
+        }
+        Mime::Prop => {
+            for line in body.lines() {
+                assert!(
+                    line.is_empty()
+                        || (line.contains('=') && !line.starts_with(char::is_whitespace)),
+                    "prop line {line:?} is not key=value:\n{body}"
+                );
+            }
+        }
+        Mime::Html => {
+            assert!(
+                !body.to_ascii_lowercase().contains("<script"),
+                "html page holds a script:\n{body}"
+            );
+        }
+        Mime::Txt | Mime::Prometheus => {}
     }
+}
+
+/// A small well-formedness check of the status page's XML: the prolog, then elements whose
+/// attributes are double-quoted, balanced tags under one root, and text and attribute values
+/// with no raw `<`, no stray `&`, no character XML forbids.
+fn check_xml(body: &str) -> Result<(), String> {
+    let mut rest = body
+        .strip_prefix("<?xml version=\"1.0\" encoding=\"UTF-8\" ?>")
+        .ok_or("no prolog")?;
+    let mut open: Vec<&str> = Vec::new();
+    let mut roots = 0;
+    loop {
+        let (text, after) = match rest.find('<') {
+            Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+            None => (rest, None),
+        };
+        check_chars(text)?;
+        if open.is_empty() && !text.trim().is_empty() {
+            return Err(format!("text outside the root: {text:?}"));
+        }
+        let Some(tag) = after else { break };
+        if let Some(closing) = tag.strip_prefix('/') {
+            let end = closing.find('>').ok_or("unterminated closing tag")?;
+            let name = closing[..end].trim_end();
+            if open.pop() != Some(name) {
+                return Err(format!("</{name}> does not close the open element"));
+            }
+            rest = &closing[end + 1..];
+            continue;
+        }
+        let name_end = tag
+            .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
+            .ok_or("unterminated tag")?;
+        let name = &tag[..name_end];
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || ":_-.".contains(c))
+        {
+            return Err(format!("bad element name {name:?}"));
+        }
+        let mut at = &tag[name_end..];
+        loop {
+            at = at.trim_start();
+            if let Some(after) = at.strip_prefix("/>") {
+                at = after;
+                if open.is_empty() {
+                    roots += 1;
+                }
+                break;
+            }
+            if let Some(after) = at.strip_prefix('>') {
+                at = after;
+                if open.is_empty() {
+                    roots += 1;
+                }
+                open.push(name);
+                break;
+            }
+            let eq = at.find('=').ok_or("attribute without a value")?;
+            let attr = &at[..eq];
+            if attr.is_empty()
+                || !attr
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || ":_-.".contains(c))
+            {
+                return Err(format!("bad attribute name {attr:?}"));
+            }
+            let value = at[eq + 1..]
+                .strip_prefix('"')
+                .ok_or("attribute not double-quoted")?;
+            let close = value.find('"').ok_or("unterminated attribute value")?;
+            let text = &value[..close];
+            if text.contains('<') {
+                return Err(format!("raw '<' in attribute {attr}"));
+            }
+            check_chars(text)?;
+            at = &value[close + 1..];
+            if !at.starts_with(|c: char| c.is_whitespace() || c == '/' || c == '>') {
+                return Err(format!("nothing between attributes after {attr}"));
+            }
+        }
+        rest = at;
+    }
+    if !open.is_empty() {
+        return Err(format!("unclosed {open:?}"));
+    }
+    if roots != 1 {
+        return Err(format!("{roots} root elements"));
+    }
+    Ok(())
+}
+
+/// Characters XML 1.0 allows, and `&` only as a known entity or a character reference.
+fn check_chars(text: &str) -> Result<(), String> {
+    if let Some(c) = text.chars().find(|&c| {
+        c.is_control() && !matches!(c, '\t' | '\n' | '\r') || c == '\u{FFFE}' || c == '\u{FFFF}'
+    }) {
+        return Err(format!("character {c:?} XML forbids"));
+    }
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        let entity = &rest[at + 1..];
+        let end = entity.find(';').ok_or("'&' without ';'")?;
+        let name = &entity[..end];
+        let known = matches!(name, "amp" | "lt" | "gt" | "quot" | "apos")
+            || name
+                .strip_prefix("#x")
+                .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
+            || name
+                .strip_prefix('#')
+                .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+        if !known {
+            return Err(format!("unknown entity &{name};"));
+        }
+        rest = &entity[end + 1..];
+    }
+    Ok(())
 }
