@@ -60,7 +60,7 @@ pub struct Exchange<'x, 'r> {
     /// The backend asked for more body: the request can no longer be replayed anywhere.
     streamed: bool,
     /// Part of a response went to the client: nothing can be retried.
-    committed: bool,
+    pub(super) committed: bool,
     /// A non-idempotent request reached a backend that then failed: it may have acted on it.
     pub(super) maybe_acted: bool,
     /// Bytes (written to, read from) backends since the last `take_traffic`.

@@ -129,8 +129,8 @@ impl Exchange<'_, '_> {
         None
     }
 
-    pub(super) fn client_read_failed(&self, e: ClientError) -> Outcome {
-        match e {
+    pub(super) fn client_read_failed(&mut self, e: ClientError) -> Outcome {
+        let outcome = match e {
             ClientError::Read { status, detail } => {
                 self.log(
                     Level::Info,
@@ -140,7 +140,25 @@ impl Exchange<'_, '_> {
             }
             ClientError::AlreadyAnswered => Outcome::FilterError,
             ClientError::Gone => Outcome::Sent,
+        };
+        self.unless_committed(outcome)
+    }
+
+    /// `outcome` while nothing reached the client. A backend may ask for more request body
+    /// after its response started (GET_BODY_CHUNK after SEND_HEADERS): failing then, a status
+    /// or a filter's error would be written after part of the response, so the client
+    /// connection is aborted instead (the response looks broken, not complete) and the
+    /// answer is `Sent`.
+    fn unless_committed(&mut self, outcome: Outcome) -> Outcome {
+        if !self.committed || outcome == Outcome::Sent {
+            return outcome;
         }
+        self.log(
+            Level::Error,
+            format_args!("the request body failed after the response started; aborting the client connection"),
+        );
+        self.client.abort();
+        Outcome::Sent
     }
 
     /// Whether a request the backend received whole may be sent again after the backend failed
@@ -168,12 +186,12 @@ impl Exchange<'_, '_> {
             .find(|&code| code.unsigned_abs() == u32::from(status))
     }
 
-    pub(super) fn backend_gone_mid_request(&self, e: BackendError) -> Outcome {
+    pub(super) fn backend_gone_mid_request(&mut self, e: BackendError) -> Outcome {
         self.log(
             Level::Error,
             format_args!("{e} while sending the request body: 502"),
         );
-        Outcome::Status(502)
+        self.unless_committed(Outcome::Status(502))
     }
 
     /// Classifies a failed attempt (reference §4.7 / §4.9): retry, replay on a fresh connection,

@@ -1518,6 +1518,37 @@ fn client_read_failure_mid_body_sends_end_of_body_and_closes_the_connection() {
     assert_eq!(backend.pool().idle_count(), 0);
 }
 
+/// Found by fuzzing (fuzz/README.md, ajp_exchange): a backend may ask for request body after
+/// its response started; a client read failing then was answered with its status (400), which
+/// httpd would have written after part of the response.
+#[test]
+fn client_read_failure_after_the_response_started_aborts_the_client() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(&mut s, &send_headers(200, "OK", &[]));
+        send(&mut s, &body_chunk(b"early"));
+        send(&mut s, &get_body_chunk(8186));
+        let end = read_packet(&mut s);
+        (end, closed_by_module(&mut s))
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new()
+        .header("Transfer-Encoding", "chunked")
+        .body(pattern(100), 100);
+    client.fail_read_at = Some((0, 400));
+    let req = request(b"POST", BodyKind::Chunked);
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"early");
+    assert!(client.aborted(), "a committed response must look broken");
+    let (end, closed) = join(peer);
+    assert!(
+        end.is_empty(),
+        "expected the empty end-of-body packet, got {end:?}"
+    );
+    assert!(closed, "the half-fed connection must not be kept");
+}
+
 #[test]
 fn client_gone_during_the_response_returns_sent_and_drops_the_connection() {
     let (port, peer) = answering_then_closed(&[
