@@ -214,6 +214,7 @@ impl Client for HttpdClient<'_> {
     }
 
     fn abort(&mut self) {
+        self.forget_kept();
         self.cut_short = true;
         self.req.close_connection();
         let _ = self.send(&[], Tail::Error(502));

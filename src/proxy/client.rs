@@ -53,6 +53,7 @@ pub trait Client {
     fn flush(&mut self) -> Result<(), ClientError>;
     /// The backend failed after part of the response went out: make the client see a broken
     /// response (no chunk terminator, connection closed) rather than a complete-looking one.
+    /// What `keep_body_parts` kept back is dropped, never sent: it could complete the answer.
     fn abort(&mut self);
     /// Sets the lb's routing cookie (`set_session_cookie`) on the response, replacing one set
     /// by an earlier failed-over try.

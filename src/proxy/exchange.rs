@@ -35,7 +35,7 @@ pub(super) struct Progress {
     /// `use_server_errors`: the backend's body is dropped and httpd renders the error page.
     swallow_body: bool,
     /// Body was kept back to go out with the end of the response (see `pass_body`).
-    pub(super) kept: bool,
+    kept: bool,
 }
 
 /// A response whose Content-Length is at most this goes out whole, with its end, in one pass
@@ -658,9 +658,6 @@ impl<'x, 'r> Exchange<'x, 'r> {
                     ),
                 );
                 if p.committed {
-                    if p.kept {
-                        self.client.forget_kept();
-                    }
                     self.client.abort();
                     return Ok((Outcome::Sent, false));
                 }

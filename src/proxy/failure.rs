@@ -203,10 +203,6 @@ impl Exchange<'_, '_> {
                 Level::Error,
                 format_args!("{e} after the response started; aborting the client connection"),
             );
-            // The end of the body, kept back, must not make the cut-off answer look complete.
-            if p.kept {
-                self.client.forget_kept();
-            }
             self.client.abort();
             return Failure::Final(Outcome::Sent, AttemptKind::Backend);
         }

@@ -216,6 +216,10 @@ impl Client for FakeClient {
     }
 
     fn abort(&mut self) {
+        // As httpd's client: what was kept back is dropped before the connection is cut.
+        if !self.kept.is_empty() {
+            self.forget_kept();
+        }
         self.events.push(Event::Abort);
     }
 
