@@ -380,7 +380,10 @@ impl Client for FakeClient {
 
     fn log(&self, _level: Level, msg: fmt::Arguments<'_>) {
         // Formatting is part of the path under test (every argument's Display runs).
-        let _ = msg.to_string();
+        let text = msg.to_string();
+        if std::env::var_os("FUZZ_SHOW_LOG").is_some() {
+            eprintln!("log: {text}");
+        }
     }
 }
 

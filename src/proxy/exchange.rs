@@ -450,7 +450,7 @@ impl<'x, 'r> Exchange<'x, 'r> {
             Ok(len) => len,
             Err(()) => {
                 return Err(self.failed(
-                    BackendError::Unexpected("a Content-Length that is not a number"),
+                    BackendError::Unexpected("a Content-Length that is not one number"),
                     p,
                     reused,
                 ))
@@ -714,18 +714,23 @@ fn read_full(
     Ok(got)
 }
 
-/// The backend's Content-Length: `Ok(None)` when absent, `Err` when present but not a number
-/// (relaying it would leave the client unable to find the end of the body).
+/// The backend's Content-Length: `Ok(None)` when absent, `Err` when present but not a number,
+/// or given twice with different values (relaying it would leave the client unable to find the
+/// end of the body; RFC 9110 §8.6 allows repeats of one value only).
 fn content_length(h: &SendHeaders<'_>) -> Result<Option<u64>, ()> {
-    match h
+    let mut found = None;
+    for (_, v) in h
         .headers()
-        .find(|(name, _)| name.eq_ignore_ascii_case(b"content-length"))
+        .filter(|(name, _)| name.eq_ignore_ascii_case(b"content-length"))
     {
-        None => Ok(None),
-        Some((_, v)) => std::str::from_utf8(v)
+        let n: u64 = std::str::from_utf8(v)
             .ok()
             .and_then(|t| t.trim().parse().ok())
-            .map(Some)
-            .ok_or(()),
+            .ok_or(())?;
+        if found.is_some_and(|m| m != n) {
+            return Err(());
+        }
+        found = Some(n);
     }
+    Ok(found)
 }

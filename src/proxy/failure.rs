@@ -149,14 +149,18 @@ impl Exchange<'_, '_> {
     /// or a filter's error would be written after part of the response, so the client
     /// connection is aborted instead (the response looks broken, not complete) and the
     /// answer is `Sent`.
+    /// A client gone while reading (`Sent` already) is aborted too: httpd would otherwise
+    /// end the response as if it were whole.
     fn unless_committed(&mut self, outcome: Outcome) -> Outcome {
-        if !self.committed || outcome == Outcome::Sent {
+        if !self.committed {
             return outcome;
         }
-        self.log(
-            Level::Error,
-            format_args!("the request body failed after the response started; aborting the client connection"),
-        );
+        if outcome != Outcome::Sent {
+            self.log(
+                Level::Error,
+                format_args!("the request body failed after the response started; aborting the client connection"),
+            );
+        }
         self.client.abort();
         Outcome::Sent
     }

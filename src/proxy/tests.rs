@@ -145,6 +145,9 @@ impl Client for FakeClient {
         let mut limit = self.body.len();
         if let Some((at, status)) = self.fail_read_at {
             if self.read_pos >= at {
+                if status == 0 {
+                    return Err(ClientError::Gone);
+                }
                 return Err(ClientError::Read {
                     status,
                     detail: "client read failed (test)".into(),
@@ -1551,6 +1554,79 @@ fn client_read_failure_after_the_response_started_aborts_the_client() {
         "expected the empty end-of-body packet, got {end:?}"
     );
     assert!(closed, "the half-fed connection must not be kept");
+}
+
+/// Found by the fuzz campaign (ajp_exchange): a client whose connection failed while the
+/// backend was reading its body, after the response had started, was answered `Sent` without
+/// an abort, so httpd would have ended a short response as if it were whole.
+#[test]
+fn client_gone_while_feeding_after_the_response_started_aborts_the_client() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        send(&mut s, &send_headers(200, "OK", &[("Content-Length", "9")]));
+        send(&mut s, &body_chunk(b""));
+        send(&mut s, &body_chunk(b"early"));
+        send(&mut s, &get_body_chunk(8186));
+        let end = read_packet(&mut s);
+        (end, closed_by_module(&mut s))
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new()
+        .header("Transfer-Encoding", "chunked")
+        .body(pattern(100), 100);
+    client.fail_read_at = Some((0, 0));
+    let req = request(b"POST", BodyKind::Chunked);
+    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"early");
+    assert!(client.aborted(), "a short response must look broken");
+    let (end, closed) = join(peer);
+    assert!(
+        end.is_empty(),
+        "expected the end-of-body packet, got {end:?}"
+    );
+    assert!(closed, "the half-fed connection must not be kept");
+}
+
+/// Found by the fuzz campaign (ajp_exchange): two Content-Length headers that disagree were
+/// taken at the first; the client could not know where the body ends. Refused before any
+/// header reaches the client.
+#[test]
+fn conflicting_content_lengths_are_refused() {
+    let (port, peer) = answering_then_closed(&[
+        send_headers(
+            200,
+            "OK",
+            &[("Content-Length", "5"), ("Content-Length", "50")],
+        ),
+        body_chunk(b"abcde"),
+        end_response(true),
+    ]);
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Status(502));
+    assert!(client.written.is_empty());
+    assert_eq!(client.status, None, "no header may reach the client");
+    assert!(join(peer));
+}
+
+#[test]
+fn repeated_equal_content_lengths_are_one() {
+    let (port, peer) = answering(&[
+        send_headers(
+            200,
+            "OK",
+            &[("Content-Length", "5"), ("content-length", " 5")],
+        ),
+        body_chunk(b"abcde"),
+        end_response(true),
+    ]);
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"abcde");
+    drop(backend);
+    join(peer);
 }
 
 #[test]
