@@ -20,6 +20,24 @@ pub fn decimal(n: u64, buf: &mut Digits) -> &[u8] {
     &buf[at..]
 }
 
+/// A header's decimal number (Content-Length): ASCII white space around it ignored, an
+/// optional '+', then digits only; `None` for anything else or a value past u64. What
+/// `str::trim` and `u64::from_str` accept, on bytes, without a UTF-8 check (ASCII only).
+pub fn parse_u64(text: &[u8]) -> Option<u64> {
+    let text = text.trim_ascii();
+    let digits = text.strip_prefix(b"+").unwrap_or(text);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(d))
+    })
+}
+
 /// Room for a duration as `seconds.microseconds`.
 pub type DurationText = [u8; 28];
 
@@ -68,5 +86,32 @@ mod tests {
             let mut buf = Digits::default();
             assert_eq!(decimal(n, &mut buf), n.to_string().as_bytes());
         }
+    }
+
+    #[test]
+    fn parse_u64_reads_what_trim_and_from_str_read() {
+        for text in [
+            "0",
+            "5",
+            " 42 ",
+            "\t7\r\n",
+            "+9",
+            "18446744073709551615",
+            "18446744073709551616",
+            "",
+            " ",
+            "+",
+            "-1",
+            "1 2",
+            "0x10",
+            "1e3",
+            "٣",
+            "++1",
+            "007",
+        ] {
+            let expected = text.trim().parse::<u64>().ok();
+            assert_eq!(parse_u64(text.as_bytes()), expected, "{text:?}");
+        }
+        assert_eq!(parse_u64(b"\xff"), None);
     }
 }

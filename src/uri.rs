@@ -6,36 +6,57 @@
 
 use std::borrow::Cow;
 
-/// Bytes that pass through unencoded in a path: RFC 3986 unreserved, sub-delims, ':', '@', '/'.
-fn keep(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b)
+/// A set of bytes as a 256-entry table, built at compile time: one load per byte tested.
+struct ByteSet([bool; 256]);
+
+impl ByteSet {
+    /// ASCII letters and digits, and `extra`.
+    const fn alphanumeric_and(extra: &[u8]) -> ByteSet {
+        let mut set = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            set[b] = (b as u8).is_ascii_alphanumeric();
+            b += 1;
+        }
+        let mut i = 0;
+        while i < extra.len() {
+            set[extra[i] as usize] = true;
+            i += 1;
+        }
+        ByteSet(set)
+    }
+
+    fn has(&self, b: u8) -> bool {
+        self.0[usize::from(b)]
+    }
 }
 
+/// Bytes that pass through unencoded in a path: RFC 3986 unreserved, sub-delims, ':', '@', '/'.
+static KEEP: ByteSet = ByteSet::alphanumeric_and(b"-._~!$&'()*+,;=:@/");
+
 /// `ForwardURIEscaped`: httpd's `ap_escape_uri` set (checked against mod_jk 1.2.48: ';' stays).
-fn keep_escaped(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"$-_.+!*'(),:@&=/~;".contains(&b)
-}
+static KEEP_ESCAPED: ByteSet = ByteSet::alphanumeric_and(b"$-_.+!*'(),:@&=/~;");
 
 /// Percent-encodes every byte of `path` that may not stand literally in a URI path.
 /// Borrows when nothing needs encoding (the common case: no allocation).
 pub fn encode_path(path: &[u8]) -> Cow<'_, [u8]> {
-    encode_with(path, keep, b"0123456789ABCDEF")
+    encode_with(path, &KEEP, b"0123456789ABCDEF")
 }
 
 /// `ForwardURIEscaped`: like [`encode_path`] with httpd's stricter set.
 pub fn escape_path(path: &[u8]) -> Cow<'_, [u8]> {
     // httpd writes lower-case hex digits.
-    encode_with(path, keep_escaped, b"0123456789abcdef")
+    encode_with(path, &KEEP_ESCAPED, b"0123456789abcdef")
 }
 
-fn encode_with<'p>(path: &'p [u8], keep: fn(u8) -> bool, hex: &'static [u8; 16]) -> Cow<'p, [u8]> {
-    let Some(first) = path.iter().position(|&b| !keep(b)) else {
+fn encode_with<'p>(path: &'p [u8], keep: &ByteSet, hex: &'static [u8; 16]) -> Cow<'p, [u8]> {
+    let Some(first) = path.iter().position(|&b| !keep.has(b)) else {
         return Cow::Borrowed(path);
     };
     let mut out = Vec::with_capacity(path.len() + 16);
     out.extend_from_slice(&path[..first]);
     for &b in &path[first..] {
-        if keep(b) {
+        if keep.has(b) {
             out.push(b);
         } else {
             out.extend_from_slice(&[b'%', hex[(b >> 4) as usize], hex[(b & 15) as usize]]);

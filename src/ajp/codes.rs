@@ -168,20 +168,95 @@ pub fn request_header_code(name: &[u8]) -> Option<u16> {
         (15, b'a') => REQ_ACCEPT_LANGUAGE,
         _ => return None,
     };
-    let (known, _) = REQUEST_HEADERS[usize::from(code - REQ_ACCEPT)];
-    same_name(name, known).then_some(code)
+    let known = &FOLDED_REQUEST_HEADERS[usize::from(code - REQ_ACCEPT)];
+    (name.len() == known.len && known.matches(name)).then_some(code)
 }
 
-/// Whether `name` is `lower` (lower-case letters and '-', same length) in any letter case:
-/// a letter of `lower` matches its two cases (`b | 0x20`), anything else only itself. No
-/// early exit, so the loop has no branch per byte.
-fn same_name(name: &[u8], lower: &[u8]) -> bool {
-    name.len() == lower.len()
-        && name.iter().zip(lower).fold(0u8, |diff, (&b, &k)| {
-            let case = if k.is_ascii_lowercase() { 0x20 } else { 0 };
-            diff | ((b | case) ^ k)
-        }) == 0
+/// A known header name as two overlapping little-endian words (the first and the last 8
+/// bytes, or 4 for names under 8), with the case bit set where it has a letter: a name of the
+/// same length matches, in any letter case, when its words with that bit set are equal. Two
+/// loads and two comparisons, whatever the length (every known name has 4 to 15 bytes).
+struct FoldedName {
+    len: usize,
+    words: [u64; 2],
+    case: [u64; 2],
 }
+
+impl FoldedName {
+    const fn of(lower: &[u8]) -> FoldedName {
+        let len = lower.len();
+        let mut case = [0u8; 15];
+        let mut i = 0;
+        while i < len {
+            if lower[i].is_ascii_lowercase() {
+                case[i] = 0x20;
+            }
+            i += 1;
+        }
+        FoldedName {
+            len,
+            words: [word_at(lower, 0, len), word_at(lower, tail(len), len)],
+            case: [word_at(&case, 0, len), word_at(&case, tail(len), len)],
+        }
+    }
+
+    fn matches(&self, name: &[u8]) -> bool {
+        let n = name.len();
+        let (a, b) = if n >= 8 {
+            (
+                u64::from_le_bytes(name[..8].try_into().unwrap_or_default()),
+                u64::from_le_bytes(name[n - 8..].try_into().unwrap_or_default()),
+            )
+        } else {
+            (
+                u64::from(u32::from_le_bytes(name[..4].try_into().unwrap_or_default())),
+                u64::from(u32::from_le_bytes(
+                    name[n - 4..].try_into().unwrap_or_default(),
+                )),
+            )
+        };
+        ((a | self.case[0]) ^ self.words[0]) | ((b | self.case[1]) ^ self.words[1]) == 0
+    }
+}
+
+/// Where the second word of a name of `len` bytes starts.
+const fn tail(len: usize) -> usize {
+    if len >= 8 {
+        len - 8
+    } else {
+        len - 4
+    }
+}
+
+/// The 8 bytes (4 for names under 8) of `bytes` from `at`, little-endian.
+const fn word_at(bytes: &[u8], at: usize, len: usize) -> u64 {
+    let width = if len >= 8 { 8 } else { 4 };
+    let mut w = 0u64;
+    let mut i = 0;
+    while i < width {
+        w |= (bytes[at + i] as u64) << (8 * i);
+        i += 1;
+    }
+    w
+}
+
+/// [`REQUEST_HEADERS`] folded, in code order (entry `i` is code `REQ_ACCEPT + i`).
+const FOLDED_REQUEST_HEADERS: [FoldedName; 14] = {
+    let mut out = [const {
+        FoldedName {
+            len: 0,
+            words: [0; 2],
+            case: [0; 2],
+        }
+    }; 14];
+    let mut i = 0;
+    while i < REQUEST_HEADERS.len() {
+        let (name, code) = REQUEST_HEADERS[i];
+        out[(code - REQ_ACCEPT) as usize] = FoldedName::of(name);
+        i += 1;
+    }
+    out
+};
 
 // ---- Coded response header names (§6.4) ----
 
@@ -286,6 +361,12 @@ mod tests {
                 let mut near = known.to_vec();
                 near[i] = b'x';
                 names.push(near);
+                // The case bit on a non-letter ('-' and '\r'), and a neighbouring byte.
+                for flip in [0x20, 0x01, 0x40] {
+                    let mut near = known.to_vec();
+                    near[i] ^= flip;
+                    names.push(near);
+                }
             }
             names.push(known[1..].to_vec());
             names.push([known, b"s"].concat());

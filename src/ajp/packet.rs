@@ -9,9 +9,15 @@ use super::response::ProtocolError;
 
 /// Writes one packet into a caller's buffer: magic, a length patched by [`PacketWriter::finish`],
 /// then the payload.
+///
+/// The buffer is made `max` bytes long once and written in place (one bounds check per item,
+/// no per-byte growth); [`PacketWriter::finish`] gives the packet's length, and the packet is
+/// `buf[..len]`. The buffer is never shortened, so a reused buffer is zero-filled only once.
 #[derive(Debug)]
 pub struct PacketWriter<'b> {
     buf: &'b mut Vec<u8>,
+    /// Bytes written so far, header included.
+    pos: usize,
     /// Largest packet allowed, header included; reported in [`EncodeError::TooLarge`].
     max: usize,
     /// Bytes kept free at the end for a trailer the owner will write last (FORWARD_REQUEST's
@@ -20,53 +26,64 @@ pub struct PacketWriter<'b> {
 }
 
 impl<'b> PacketWriter<'b> {
-    /// Clears `buf` and writes the packet header with a zero length.
+    /// Writes the packet header with a zero length at the start of `buf`.
     pub fn begin(
         buf: &'b mut Vec<u8>,
         magic: [u8; 2],
         max_packet: usize,
         reserved: usize,
     ) -> Result<Self, EncodeError> {
-        buf.clear();
-        let writer = PacketWriter {
+        let max = max_packet.min(MAX_FRAMEABLE_PACKET);
+        let mut writer = PacketWriter {
             buf,
-            max: max_packet.min(MAX_FRAMEABLE_PACKET),
+            pos: 0,
+            max,
             reserved,
         };
-        writer.room_for(HEADER_LEN)?;
-        writer.buf.extend_from_slice(&magic);
-        writer.buf.extend_from_slice(&[0, 0]);
+        let head = writer.room(HEADER_LEN)?;
+        head.copy_from_slice(&[magic[0], magic[1], 0, 0]);
         Ok(writer)
     }
 
     /// Bytes written so far, header included.
     pub fn len(&self) -> usize {
-        self.buf.len()
+        self.pos
     }
 
     /// Drops everything written after `len`, so a failed multi-part append leaves no half item.
     pub fn rewind(&mut self, len: usize) {
-        self.buf.truncate(len);
+        self.pos = self.pos.min(len);
     }
 
-    fn room_for(&self, extra: usize) -> Result<(), EncodeError> {
-        let needed = self
-            .buf
-            .len()
-            .saturating_add(extra)
-            .saturating_add(self.reserved);
-        if needed > self.max {
-            return Err(EncodeError::TooLarge {
-                needed,
-                max: self.max,
-            });
+    /// The next `n` bytes of the packet, taken: the one check of every append.
+    fn room(&mut self, n: usize) -> Result<&mut [u8], EncodeError> {
+        let end = self.pos.saturating_add(n);
+        if end.saturating_add(self.reserved) > self.max {
+            return Err(self.too_large(n));
         }
-        Ok(())
+        if self.buf.len() < end {
+            self.grow();
+        }
+        let at = self.pos;
+        self.pos = end;
+        Ok(&mut self.buf[at..end])
+    }
+
+    #[cold]
+    fn too_large(&self, extra: usize) -> EncodeError {
+        EncodeError::TooLarge {
+            needed: self.pos.saturating_add(extra).saturating_add(self.reserved),
+            max: self.max,
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        self.buf.resize(self.max, 0);
     }
 
     pub fn put_byte(&mut self, value: u8) -> Result<(), EncodeError> {
-        self.room_for(1)?;
-        self.buf.push(value);
+        self.room(1)?[0] = value;
         Ok(())
     }
 
@@ -75,21 +92,40 @@ impl<'b> PacketWriter<'b> {
     }
 
     pub fn put_u16(&mut self, value: u16) -> Result<(), EncodeError> {
-        self.room_for(2)?;
-        self.buf.extend_from_slice(&value.to_be_bytes());
+        self.room(2)?.copy_from_slice(&value.to_be_bytes());
         Ok(())
     }
 
     /// An AJP string. Lengths of 0xFFFF and more cannot be said: 0xFFFF is the null marker.
     pub fn put_string(&mut self, value: &[u8]) -> Result<(), EncodeError> {
-        let len = u16::try_from(value.len())
-            .ok()
-            .filter(|&len| len != NULL_STRING)
-            .ok_or(EncodeError::StringTooLong)?;
-        self.room_for(value.len().saturating_add(3))?;
-        self.buf.extend_from_slice(&len.to_be_bytes());
-        self.buf.extend_from_slice(value);
-        self.buf.push(0);
+        self.put_prefixed([], value)
+    }
+
+    /// `prefix` as it is (a code byte, say), then `value` as an AJP string: one check for both.
+    pub fn put_prefixed<const P: usize>(
+        &mut self,
+        prefix: [u8; P],
+        value: &[u8],
+    ) -> Result<(), EncodeError> {
+        let n = value.len();
+        if n >= usize::from(NULL_STRING) {
+            return Err(EncodeError::StringTooLong);
+        }
+        let dst = self.room(P + 2 + n + 1)?;
+        let (head, rest) = dst.split_at_mut(P + 2);
+        let (code, len) = head.split_at_mut(P);
+        code.copy_from_slice(&prefix);
+        len.copy_from_slice(&(n as u16).to_be_bytes());
+        if let Some((nul, text)) = rest.split_last_mut() {
+            text.copy_from_slice(value);
+            *nul = 0;
+        }
+        Ok(())
+    }
+
+    /// Bytes as they are (an item encoded once and kept, say).
+    pub fn put_raw(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        self.room(bytes.len())?.copy_from_slice(bytes);
         Ok(())
     }
 
@@ -103,7 +139,7 @@ impl<'b> PacketWriter<'b> {
 
     /// Overwrites a u16 written earlier at byte offset `at` (e.g. a count known only at the end).
     pub fn patch_u16(&mut self, at: usize, value: u16) {
-        if let Some(slot) = self.buf.get_mut(at..at.saturating_add(2)) {
+        if let Some(slot) = self.buf[..self.pos].get_mut(at..at.saturating_add(2)) {
             slot.copy_from_slice(&value.to_be_bytes());
         }
     }
@@ -114,12 +150,13 @@ impl<'b> PacketWriter<'b> {
         self.put_byte(value)
     }
 
-    /// Patches the payload length and returns the packet's size, header included.
+    /// Patches the payload length and returns the packet's size, header included: the packet
+    /// is `buf[..size]` (what follows is left over from earlier packets).
     pub fn finish(mut self) -> usize {
         // `max` never exceeds MAX_FRAMEABLE_PACKET, so the payload length fits a u16.
-        let payload = self.buf.len().saturating_sub(HEADER_LEN);
+        let payload = self.pos.saturating_sub(HEADER_LEN);
         self.patch_u16(2, u16::try_from(payload).unwrap_or(u16::MAX));
-        self.buf.len()
+        self.pos
     }
 }
 
@@ -199,7 +236,7 @@ mod tests {
         w.put_string(b"").unwrap();
         assert_eq!(w.finish(), 18);
         assert_eq!(
-            buf,
+            &buf[..18],
             b"\x12\x34\x00\x0e\x07\x01\x01\x02\x00\x02ab\x00\xff\xff\x00\x00\x00"
         );
     }
@@ -233,7 +270,7 @@ mod tests {
         assert_eq!(w.len(), 6);
         w.put_trailer(0xFF).unwrap();
         assert_eq!(w.finish(), 7);
-        assert_eq!(buf, [0x12, 0x34, 0x00, 0x03, 0x01, 0x02, 0xFF]);
+        assert_eq!(buf[..7], [0x12, 0x34, 0x00, 0x03, 0x01, 0x02, 0xFF]);
     }
 
     #[test]

@@ -114,7 +114,7 @@ impl fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
-/// Encodes one FORWARD_REQUEST into `buf` (cleared first), incrementally, so the caller can stream
+/// Encodes one FORWARD_REQUEST at the start of `buf`, incrementally, so the caller can stream
 /// header names/values borrowed from httpd's tables without building an intermediate list.
 ///
 /// Each call appends a whole item or nothing: after an error the packet is as it was before the
@@ -130,7 +130,7 @@ pub struct ForwardRequestEncoder<'b> {
 }
 
 impl<'b> ForwardRequestEncoder<'b> {
-    /// Clears `buf` and writes the packet header and the fixed part; `max_packet` is the worker's
+    /// Writes the packet header and the fixed part at the start of `buf`; `max_packet` is the worker's
     /// `max_packet_size` (capped at what a u16 length can frame).
     pub fn begin(
         buf: &'b mut Vec<u8>,
@@ -166,19 +166,17 @@ impl<'b> ForwardRequestEncoder<'b> {
         if self.headers == u16::MAX {
             return Err(EncodeError::TooManyHeaders);
         }
-        self.whole_item(|w| {
-            match request_header_code(name) {
-                Some(code) => w.put_u16(code)?,
-                None => {
-                    // Tomcat reads any u16 whose high byte is 0xA0 as a code, so a name of
-                    // 0xA000..=0xA0FF bytes would be misread; refuse it rather than desync.
-                    if name.len() >> 8 == usize::from(CODED_HEADER_MARK) {
-                        return Err(EncodeError::StringTooLong);
-                    }
-                    w.put_string(name)?
+        self.whole_item(|w| match request_header_code(name) {
+            Some(code) => w.put_prefixed(code.to_be_bytes(), value),
+            None => {
+                // Tomcat reads any u16 whose high byte is 0xA0 as a code, so a name of
+                // 0xA000..=0xA0FF bytes would be misread; refuse it rather than desync.
+                if name.len() >> 8 == usize::from(CODED_HEADER_MARK) {
+                    return Err(EncodeError::StringTooLong);
                 }
+                w.put_string(name)?;
+                w.put_string(value)
             }
-            w.put_string(value)
         })?;
         self.headers += 1;
         Ok(())
@@ -187,29 +185,30 @@ impl<'b> ForwardRequestEncoder<'b> {
     /// Appends one attribute; from here on, headers are refused.
     pub fn attribute(&mut self, attr: Attribute<'_>) -> Result<(), EncodeError> {
         self.in_attributes = true;
-        self.whole_item(|w| {
-            w.put_byte(attr.code())?;
-            match attr {
-                Attribute::SslKeySize(bits) => w.put_u16(bits),
-                Attribute::ReqAttribute { name, value } => {
-                    w.put_string(name)?;
-                    w.put_string(value)
-                }
-                Attribute::RemoteUser(text)
-                | Attribute::AuthType(text)
-                | Attribute::QueryString(text)
-                | Attribute::Route(text)
-                | Attribute::SslCert(text)
-                | Attribute::SslCipher(text)
-                | Attribute::SslSession(text)
-                | Attribute::Secret(text)
-                | Attribute::StoredMethod(text) => w.put_string(text),
+        let code = attr.code();
+        self.whole_item(|w| match attr {
+            Attribute::SslKeySize(bits) => {
+                let [hi, lo] = bits.to_be_bytes();
+                w.put_raw(&[code, hi, lo])
             }
+            Attribute::ReqAttribute { name, value } => {
+                w.put_prefixed([code], name)?;
+                w.put_string(value)
+            }
+            Attribute::RemoteUser(text)
+            | Attribute::AuthType(text)
+            | Attribute::QueryString(text)
+            | Attribute::Route(text)
+            | Attribute::SslCert(text)
+            | Attribute::SslCipher(text)
+            | Attribute::SslSession(text)
+            | Attribute::Secret(text)
+            | Attribute::StoredMethod(text) => w.put_prefixed([code], text),
         })
     }
 
     /// Writes the 0xFF terminator, patches num_headers and the packet length; returns the packet's
-    /// total length (header included).
+    /// total length (header included): the packet is `buf[..len]`.
     pub fn finish(mut self) -> Result<usize, EncodeError> {
         self.writer.patch_u16(self.num_headers_at, self.headers);
         self.writer.put_trailer(ATTR_END)?;
@@ -301,7 +300,8 @@ mod tests {
         for &attr in attributes {
             enc.attribute(attr).unwrap();
         }
-        enc.finish().unwrap();
+        let n = enc.finish().unwrap();
+        buf.truncate(n);
         buf
     }
 
@@ -322,6 +322,7 @@ mod tests {
         })
         .unwrap();
         let total = enc.finish().unwrap();
+        buf.truncate(total);
 
         let expected: &[u8] = b"\x12\x34\x00\x7a\
             \x02\
@@ -363,7 +364,8 @@ mod tests {
         };
         let mut buf = Vec::new();
         let enc = ForwardRequestEncoder::begin(&mut buf, DEFAULT_MAX_PACKET, &line).unwrap();
-        enc.finish().unwrap();
+        let n = enc.finish().unwrap();
+        buf.truncate(n);
         let expected: &[u8] = b"\x02\x02\
             \x00\x08HTTP/1.1\x00\
             \x00\x06/app/x\x00\
@@ -385,7 +387,8 @@ mod tests {
                 let mut enc =
                     ForwardRequestEncoder::begin(&mut buf, DEFAULT_MAX_PACKET, &LINE).unwrap();
                 enc.header(&spelling, b"v").unwrap();
-                enc.finish().unwrap();
+                let n = enc.finish().unwrap();
+                buf.truncate(n);
                 let mut rest = code.to_be_bytes().to_vec();
                 rest.extend_from_slice(b"\x00\x01v\x00\xff");
                 let name = String::from_utf8_lossy(name);
@@ -400,7 +403,8 @@ mod tests {
         let mut enc = ForwardRequestEncoder::begin(&mut buf, DEFAULT_MAX_PACKET, &LINE).unwrap();
         enc.header(b"Accept-Ranges", b"").unwrap();
         enc.header(b"X-Forwarded-For", b"1.2.3.4").unwrap();
-        enc.finish().unwrap();
+        let n = enc.finish().unwrap();
+        buf.truncate(n);
         let rest = b"\x00\x0dAccept-Ranges\x00\x00\x00\x00\
             \x00\x0fX-Forwarded-For\x00\x00\x071.2.3.4\x00\
             \xff";
@@ -469,7 +473,8 @@ mod tests {
         let mut buf = Vec::new();
         let mut enc = ForwardRequestEncoder::begin(&mut buf, DEFAULT_MAX_PACKET, &line).unwrap();
         enc.attribute(Attribute::StoredMethod(b"PATCH")).unwrap();
-        enc.finish().unwrap();
+        let n = enc.finish().unwrap();
+        buf.truncate(n);
         let mut expected = LINE_BYTES.to_vec();
         expected[1] = 0xFF;
         expected.extend_from_slice(b"\x0d\x00\x05PATCH\x00\xff");
@@ -485,7 +490,8 @@ mod tests {
             enc.header(b"Host", b"h"),
             Err(EncodeError::HeaderAfterAttribute)
         );
-        enc.finish().unwrap();
+        let n = enc.finish().unwrap();
+        buf.truncate(n);
         assert_eq!(
             buf,
             expected_packet(0, b"\x06\x00\x01r\x00\xff"),
@@ -501,7 +507,8 @@ mod tests {
         enc.headers = u16::MAX - 1;
         enc.header(b"Host", b"").unwrap();
         assert_eq!(enc.header(b"Host", b""), Err(EncodeError::TooManyHeaders));
-        enc.finish().unwrap();
+        let n = enc.finish().unwrap();
+        buf.truncate(n);
         assert_eq!(&buf[LINE_BYTES.len() + 2..][..2], &[0xFF, 0xFF]);
     }
 
@@ -520,6 +527,7 @@ mod tests {
         let mut enc = ForwardRequestEncoder::begin(&mut buf, max, &LINE).unwrap();
         enc.header(b"X", &value[..fitting]).unwrap();
         assert_eq!(enc.finish(), Ok(max));
+        buf.truncate(max);
         assert_eq!(buf.len(), max);
         assert_eq!(&buf[2..4], &u16::try_from(max - 4).unwrap().to_be_bytes());
         assert_eq!(buf.last(), Some(&0xFF));
@@ -585,7 +593,8 @@ mod tests {
             Err(EncodeError::TooLarge { .. })
         ));
         enc.attribute(Attribute::Route(b"r")).unwrap();
-        enc.finish().unwrap();
+        let n = enc.finish().unwrap();
+        buf.truncate(n);
         let rest = b"\xa0\x0b\x00\x01h\x00\x06\x00\x01r\x00\xff";
         assert_eq!(buf, expected_packet(1, rest));
     }

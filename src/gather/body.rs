@@ -19,10 +19,7 @@ pub fn body_kind(
     match content_length {
         None => Ok(BodyKind::None),
         Some(_) if ignore_cl => Ok(BodyKind::Chunked),
-        Some(v) => match std::str::from_utf8(v)
-            .ok()
-            .and_then(|t| t.trim().parse::<u64>().ok())
-        {
+        Some(v) => match crate::decimal::parse_u64(v) {
             Some(0) => Ok(BodyKind::None),
             Some(n) => Ok(BodyKind::Length(n)),
             None => Err(InvalidContentLength),

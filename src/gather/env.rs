@@ -15,7 +15,10 @@ pub struct Env<'a, 'r, S: Source<'r>> {
 }
 
 fn is_jk(name: &CStr) -> bool {
-    let b = name.to_bytes();
+    is_jk_bytes(name.to_bytes())
+}
+
+fn is_jk_bytes(b: &[u8]) -> bool {
     b.len() >= 3 && b[..3].eq_ignore_ascii_case(b"JK_")
 }
 
@@ -48,7 +51,12 @@ impl<'a, 'r, S: Source<'r>> Env<'a, 'r, S> {
 
     /// The variable an indicator directive names (or mod_jk's default name).
     pub fn indicator(&self, pick: fn(&EnvNames) -> &CString) -> Option<&'r [u8]> {
-        self.names.and_then(|n| self.get(pick(n)))
+        let name = pick(self.names?);
+        // A CString knows its length: no strlen for the JK_ test.
+        if !self.jk && is_jk_bytes(name.as_bytes()) {
+            return None;
+        }
+        self.src.env(name).filter(|v| !v.is_empty())
     }
 
     pub fn text(&self, name: &CStr) -> Option<&'r str> {

@@ -161,10 +161,7 @@ impl Client for HttpdClient<'_> {
             if name.eq_ignore_ascii_case(b"content-type") {
                 self.req.set_content_type(value);
             } else if name.eq_ignore_ascii_case(b"content-length") {
-                match std::str::from_utf8(value)
-                    .ok()
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                {
+                match crate::decimal::parse_u64(value) {
                     Some(n) => self.req.set_content_length(n),
                     None => return Err(ClientError::Gone),
                 }

@@ -52,6 +52,8 @@ pub struct Exchange<'x, 'r> {
     pub(super) req: &'x RequestInfo<'r>,
     pub(super) client: &'x mut dyn Client,
     buf: &'x mut Vec<u8>,
+    /// The encoded FORWARD_REQUEST is `buf[..request_len]`.
+    request_len: usize,
     body: &'x mut Vec<u8>,
     /// Length of the first body packet kept in `body` (0: none, or no longer available).
     first_body: usize,
@@ -83,6 +85,7 @@ impl<'x, 'r> Exchange<'x, 'r> {
             req,
             client,
             buf: &mut bufs.request,
+            request_len: 0,
             body: &mut bufs.body,
             first_body: 0,
             remaining: 0,
@@ -228,7 +231,10 @@ impl<'x, 'r> Exchange<'x, 'r> {
             &*self.client,
             secret,
         ) {
-            Ok(_) => Ok(()),
+            Ok(len) => {
+                self.request_len = len;
+                Ok(())
+            }
             Err(EncodeError::TooLarge { needed, max }) => {
                 self.log(
                     Level::Error,
@@ -364,7 +370,9 @@ impl<'x, 'r> Exchange<'x, 'r> {
         reused: bool,
         p: &mut Progress,
     ) -> Result<(Outcome, bool), Failure> {
-        if let Err(e) = conn.send_parts(&[&self.buf[..], &self.body[..self.first_body]]) {
+        if let Err(e) =
+            conn.send_parts(&[&self.buf[..self.request_len], &self.body[..self.first_body]])
+        {
             // The write itself failed: the backend cannot have read a whole request.
             return Err(if reused {
                 Failure::Stale(e)
@@ -723,10 +731,7 @@ fn content_length(h: &SendHeaders<'_>) -> Result<Option<u64>, ()> {
         .headers()
         .filter(|(name, _)| name.eq_ignore_ascii_case(b"content-length"))
     {
-        let n: u64 = std::str::from_utf8(v)
-            .ok()
-            .and_then(|t| t.trim().parse().ok())
-            .ok_or(())?;
+        let n = crate::decimal::parse_u64(v).ok_or(())?;
         if found.is_some_and(|m| m != n) {
             return Err(());
         }

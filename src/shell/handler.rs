@@ -11,6 +11,7 @@ use crate::httpd::{time, HttpdClient, Request, Status};
 use crate::jklog::{JkLogFile, Level, RequestFacts};
 use crate::proxy::{member_notes, Outcome, Served};
 use crate::shm::SharedState;
+use std::borrow::Cow;
 use std::ffi::CStr;
 use std::time::{Duration, Instant};
 
@@ -52,8 +53,17 @@ fn worker_name<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Option<&'r s
         let env = cfg.map_or(NOTE_WORKER, |c| c.env.worker.as_c_str());
         req.env(env)
     })?;
-    let name = std::str::from_utf8(raw).ok()?.split(';').next()?.trim();
+    let end = raw.iter().position(|&b| b == b';').unwrap_or(raw.len());
+    let name = std::str::from_utf8(raw[..end].trim_ascii()).ok()?;
     (!name.is_empty()).then_some(name)
+}
+
+/// Bytes as text, invalid UTF-8 replaced (borrowed when valid, the common case).
+pub(super) fn text_of(raw: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(raw) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(raw),
+    }
 }
 
 /// Whether this handler call is ours: the worker it names, or the status to return.
@@ -137,7 +147,12 @@ pub fn handle(mut req: Request<'_>) -> Status {
         return Status::http(400);
     };
     let info = gathered.info(&req, &env, rule);
-    let session_uri = String::from_utf8_lossy(original.or(req.uri()).unwrap_or(b"/"));
+    // The balancer reads only a path parameter (`;jsessionid=…`) off the URI: without an
+    // '=' there is none, and the URI need not be made text.
+    let session_uri = match original.or(req.uri()).unwrap_or(b"/") {
+        raw if raw.contains(&b'=') => text_of(raw),
+        _ => Cow::Borrowed(""),
+    };
     let cookies = if target.is_lb() {
         Cookies::of(&req)
     } else {

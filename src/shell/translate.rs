@@ -63,7 +63,7 @@ fn lookup(req: &Request<'_>, cfg: &VhostConfig) -> Result<Option<Mapped>, Status
     };
     // A decoded path need not be UTF-8 (`/caf%E9` in Latin-1): map it with invalid bytes
     // replaced (patterns are ASCII), forward the bytes themselves.
-    let uri = String::from_utf8_lossy(raw);
+    let uri = super::handler::text_of(raw);
     let uri: &str = &uri;
     if cfg.options.has(Flag::RejectUnsafeUri) && (uri.contains('%') || uri.contains('\\')) {
         request_log::log(
