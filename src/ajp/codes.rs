@@ -175,17 +175,19 @@ pub fn request_header_code(name: &[u8]) -> Option<u16> {
 /// A known header name as two overlapping little-endian words (the first and the last 8
 /// bytes, or 4 for names under 8), with the case bit set where it has a letter: a name of the
 /// same length matches, in any letter case, when its words with that bit set are equal. Two
-/// loads and two comparisons, whatever the length (every known name has 4 to 15 bytes).
-struct FoldedName {
+/// loads and two comparisons, whatever the length (4 to 16 bytes).
+pub struct FoldedName {
     len: usize,
     words: [u64; 2],
     case: [u64; 2],
 }
 
 impl FoldedName {
-    const fn of(lower: &[u8]) -> FoldedName {
+    /// `lower`: 4 to 16 bytes, letters in lower case (checked at compile time).
+    pub const fn of(lower: &[u8]) -> FoldedName {
         let len = lower.len();
-        let mut case = [0u8; 15];
+        assert!(len >= 4 && len <= 16);
+        let mut case = [0u8; 16];
         let mut i = 0;
         while i < len {
             if lower[i].is_ascii_lowercase() {
@@ -200,6 +202,12 @@ impl FoldedName {
         }
     }
 
+    /// Whether `name` is this name in any letter case.
+    pub fn is(&self, name: &[u8]) -> bool {
+        name.len() == self.len && self.matches(name)
+    }
+
+    /// Whether `name`, of this name's length, is this name in any letter case.
     fn matches(&self, name: &[u8]) -> bool {
         let n = name.len();
         let (a, b) = if n >= 8 {
@@ -239,6 +247,10 @@ const fn word_at(bytes: &[u8], at: usize, len: usize) -> u64 {
     }
     w
 }
+
+/// `content-length` and `content-type`, as response headers are checked for them.
+pub const CONTENT_LENGTH: FoldedName = FoldedName::of(b"content-length");
+pub const CONTENT_TYPE: FoldedName = FoldedName::of(b"content-type");
 
 /// [`REQUEST_HEADERS`] folded, in code order (entry `i` is code `REQ_ACCEPT + i`).
 const FOLDED_REQUEST_HEADERS: [FoldedName; 14] = {
@@ -387,6 +399,37 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(name)
             );
+        }
+    }
+
+    #[test]
+    fn folded_names_match_in_any_case_and_nothing_else() {
+        for (folded, lower) in [
+            (&CONTENT_LENGTH, &b"content-length"[..]),
+            (&CONTENT_TYPE, &b"content-type"[..]),
+        ] {
+            let mut names = vec![
+                lower.to_vec(),
+                lower.to_ascii_uppercase(),
+                [lower, b"x"].concat(),
+                lower[1..].to_vec(),
+                Vec::new(),
+            ];
+            for i in 0..lower.len() {
+                for flip in [0x20, 0x01, 0x40, 0x80] {
+                    let mut near = lower.to_vec();
+                    near[i] ^= flip;
+                    names.push(near);
+                }
+            }
+            for name in &names {
+                assert_eq!(
+                    folded.is(name),
+                    name.eq_ignore_ascii_case(lower),
+                    "{}",
+                    String::from_utf8_lossy(name)
+                );
+            }
         }
     }
 

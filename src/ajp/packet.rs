@@ -15,9 +15,12 @@ use super::response::ProtocolError;
 /// `buf[..len]`. The buffer is never shortened, so a reused buffer is zero-filled only once.
 #[derive(Debug)]
 pub struct PacketWriter<'b> {
-    buf: &'b mut Vec<u8>,
+    /// The whole room: `max` bytes.
+    buf: &'b mut [u8],
     /// Bytes written so far, header included.
     pos: usize,
+    /// Where appends must end: `max - reserved`.
+    limit: usize,
     /// Largest packet allowed, header included; reported in [`EncodeError::TooLarge`].
     max: usize,
     /// Bytes kept free at the end for a trailer the owner will write last (FORWARD_REQUEST's
@@ -34,9 +37,13 @@ impl<'b> PacketWriter<'b> {
         reserved: usize,
     ) -> Result<Self, EncodeError> {
         let max = max_packet.min(MAX_FRAMEABLE_PACKET);
+        if buf.len() < max {
+            buf.resize(max, 0);
+        }
         let mut writer = PacketWriter {
-            buf,
+            buf: &mut buf[..max],
             pos: 0,
+            limit: max.saturating_sub(reserved),
             max,
             reserved,
         };
@@ -57,16 +64,17 @@ impl<'b> PacketWriter<'b> {
 
     /// The next `n` bytes of the packet, taken: the one check of every append.
     fn room(&mut self, n: usize) -> Result<&mut [u8], EncodeError> {
-        let end = self.pos.saturating_add(n);
-        if end.saturating_add(self.reserved) > self.max {
+        let at = self.pos;
+        let end = at.saturating_add(n);
+        if end > self.limit {
             return Err(self.too_large(n));
         }
-        if self.buf.len() < end {
-            self.grow();
-        }
-        let at = self.pos;
+        let room = self.buf.get_mut(at..end).ok_or(EncodeError::TooLarge {
+            needed: end,
+            max: self.max,
+        })?;
         self.pos = end;
-        Ok(&mut self.buf[at..end])
+        Ok(room)
     }
 
     #[cold]
@@ -75,11 +83,6 @@ impl<'b> PacketWriter<'b> {
             needed: self.pos.saturating_add(extra).saturating_add(self.reserved),
             max: self.max,
         }
-    }
-
-    #[cold]
-    fn grow(&mut self) {
-        self.buf.resize(self.max, 0);
     }
 
     pub fn put_byte(&mut self, value: u8) -> Result<(), EncodeError> {
@@ -147,6 +150,7 @@ impl<'b> PacketWriter<'b> {
     /// Writes a byte into the room kept free by `reserved` (the packet's last byte).
     pub fn put_trailer(&mut self, value: u8) -> Result<(), EncodeError> {
         self.reserved = self.reserved.saturating_sub(1);
+        self.limit = self.max.saturating_sub(self.reserved);
         self.put_byte(value)
     }
 

@@ -19,7 +19,7 @@ fn is_jk(name: &CStr) -> bool {
 }
 
 fn is_jk_bytes(b: &[u8]) -> bool {
-    b.len() >= 3 && b[..3].eq_ignore_ascii_case(b"JK_")
+    matches!(b, [j, k, b'_', ..] if j | 0x20 == b'j' && k | 0x20 == b'k')
 }
 
 impl<'a, 'r, S: Source<'r>> Env<'a, 'r, S> {

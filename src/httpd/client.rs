@@ -5,7 +5,7 @@
 use super::brigade::{Brigade, ReadFailure, Tail};
 use super::log::LogLevel;
 use super::{time, Request};
-use crate::ajp::{EncodeError, SendHeaders};
+use crate::ajp::{EncodeError, SendHeaders, CONTENT_LENGTH, CONTENT_TYPE};
 use crate::ffi;
 use crate::jklog::JkLogFile;
 use crate::jklog::Level;
@@ -158,9 +158,9 @@ impl Client for HttpdClient<'_> {
         // Error responses may be replaced by httpd's own page: their headers must survive that.
         let keep_on_error = status >= 400;
         for (name, value) in headers.headers() {
-            if name.eq_ignore_ascii_case(b"content-type") {
+            if CONTENT_TYPE.is(name) {
                 self.req.set_content_type(value);
-            } else if name.eq_ignore_ascii_case(b"content-length") {
+            } else if CONTENT_LENGTH.is(name) {
                 match crate::decimal::parse_u64(value) {
                     Some(n) => self.req.set_content_length(n),
                     None => return Err(ClientError::Gone),

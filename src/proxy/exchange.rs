@@ -729,7 +729,7 @@ fn content_length(h: &SendHeaders<'_>) -> Result<Option<u64>, ()> {
     let mut found = None;
     for (_, v) in h
         .headers()
-        .filter(|(name, _)| name.eq_ignore_ascii_case(b"content-length"))
+        .filter(|(name, _)| crate::ajp::CONTENT_LENGTH.is(name))
     {
         let n = crate::decimal::parse_u64(v).ok_or(())?;
         if found.is_some_and(|m| m != n) {
