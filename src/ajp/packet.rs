@@ -57,11 +57,6 @@ impl<'b> PacketWriter<'b> {
         self.pos
     }
 
-    /// Drops everything written after `len`, so a failed multi-part append leaves no half item.
-    pub fn rewind(&mut self, len: usize) {
-        self.pos = self.pos.min(len);
-    }
-
     /// The next `n` bytes of the packet, taken: the one check of every append.
     fn room(&mut self, n: usize) -> Result<&mut [u8], EncodeError> {
         let at = self.pos;
@@ -121,6 +116,45 @@ impl<'b> PacketWriter<'b> {
         len.copy_from_slice(&(n as u16).to_be_bytes());
         if let Some((nul, text)) = rest.split_last_mut() {
             text.copy_from_slice(value);
+            *nul = 0;
+        }
+        Ok(())
+    }
+
+    /// Two AJP strings (a header's name and value), in one append.
+    pub fn put_two_strings(&mut self, first: &[u8], second: &[u8]) -> Result<(), EncodeError> {
+        self.put_named_with([], first, second)
+    }
+
+    /// A code byte and two AJP strings (a named attribute), in one append.
+    pub fn put_named(&mut self, code: u8, name: &[u8], value: &[u8]) -> Result<(), EncodeError> {
+        self.put_named_with([code], name, value)
+    }
+
+    /// `prefix`, then `first` and `second` as AJP strings: `[prefix][len a][a bytes][0][len
+    /// b][b bytes][0]`, one limit check for all.
+    fn put_named_with<const P: usize>(
+        &mut self,
+        prefix: [u8; P],
+        first: &[u8],
+        second: &[u8],
+    ) -> Result<(), EncodeError> {
+        let (a, b) = (first.len(), second.len());
+        if a >= usize::from(NULL_STRING) || b >= usize::from(NULL_STRING) {
+            return Err(EncodeError::StringTooLong);
+        }
+        let dst = self.room(P + a + b + 6)?;
+        let (head, rest) = dst.split_at_mut(P + 2);
+        let (code, len) = head.split_at_mut(P);
+        code.copy_from_slice(&prefix);
+        len.copy_from_slice(&(a as u16).to_be_bytes());
+        let (one, rest) = rest.split_at_mut(a);
+        one.copy_from_slice(first);
+        let (middle, rest) = rest.split_at_mut(3);
+        let [hi, lo] = (b as u16).to_be_bytes();
+        middle.copy_from_slice(&[0, hi, lo]);
+        if let Some((nul, two)) = rest.split_last_mut() {
+            two.copy_from_slice(second);
             *nul = 0;
         }
         Ok(())

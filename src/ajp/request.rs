@@ -166,18 +166,18 @@ impl<'b> ForwardRequestEncoder<'b> {
         if self.headers == u16::MAX {
             return Err(EncodeError::TooManyHeaders);
         }
-        self.whole_item(|w| match request_header_code(name) {
-            Some(code) => w.put_prefixed(code.to_be_bytes(), value),
+        // Each branch is one append: all of it or nothing.
+        match request_header_code(name) {
+            Some(code) => self.writer.put_prefixed(code.to_be_bytes(), value)?,
             None => {
                 // Tomcat reads any u16 whose high byte is 0xA0 as a code, so a name of
                 // 0xA000..=0xA0FF bytes would be misread; refuse it rather than desync.
                 if name.len() >> 8 == usize::from(CODED_HEADER_MARK) {
                     return Err(EncodeError::StringTooLong);
                 }
-                w.put_string(name)?;
-                w.put_string(value)
+                self.writer.put_two_strings(name, value)?
             }
-        })?;
+        }
         self.headers += 1;
         Ok(())
     }
@@ -186,15 +186,14 @@ impl<'b> ForwardRequestEncoder<'b> {
     pub fn attribute(&mut self, attr: Attribute<'_>) -> Result<(), EncodeError> {
         self.in_attributes = true;
         let code = attr.code();
-        self.whole_item(|w| match attr {
+        // Each branch is one append: all of it or nothing.
+        let w = &mut self.writer;
+        match attr {
             Attribute::SslKeySize(bits) => {
                 let [hi, lo] = bits.to_be_bytes();
                 w.put_raw(&[code, hi, lo])
             }
-            Attribute::ReqAttribute { name, value } => {
-                w.put_prefixed([code], name)?;
-                w.put_string(value)
-            }
+            Attribute::ReqAttribute { name, value } => w.put_named(code, name, value),
             Attribute::RemoteUser(text)
             | Attribute::AuthType(text)
             | Attribute::QueryString(text)
@@ -204,7 +203,7 @@ impl<'b> ForwardRequestEncoder<'b> {
             | Attribute::SslSession(text)
             | Attribute::Secret(text)
             | Attribute::StoredMethod(text) => w.put_prefixed([code], text),
-        })
+        }
     }
 
     /// Writes the 0xFF terminator, patches num_headers and the packet length; returns the packet's
@@ -213,15 +212,6 @@ impl<'b> ForwardRequestEncoder<'b> {
         self.writer.patch_u16(self.num_headers_at, self.headers);
         self.writer.put_trailer(ATTR_END)?;
         Ok(self.writer.finish())
-    }
-
-    /// Runs `append`; if it fails, takes back whatever it wrote.
-    fn whole_item(
-        &mut self,
-        append: impl FnOnce(&mut PacketWriter<'b>) -> Result<(), EncodeError>,
-    ) -> Result<(), EncodeError> {
-        let mark = self.writer.len();
-        append(&mut self.writer).inspect_err(|_| self.writer.rewind(mark))
     }
 }
 

@@ -280,6 +280,15 @@ impl<'r> Request<'r> {
         }
     }
 
+    /// Adds a note whose value is a static string (no copy, no scan of the table): for notes
+    /// set once per request.
+    pub fn add_static_note(&mut self, name: &'static CStr, value: &'static CStr) {
+        // SAFETY: key and value are static; notes belong to r.
+        unsafe {
+            ffi::apr_table_addn(self.rec().notes, name.as_ptr(), value.as_ptr());
+        }
+    }
+
     /// Every value of request header `name`, as one text joined with ", " when the header
     /// came more than once (httpd's `apr_table_getm`: one hashed lookup, not a scan of every
     /// header; the joining allocates from the request pool, and only then).

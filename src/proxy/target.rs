@@ -86,9 +86,14 @@ impl Served<'_> {
 impl<'w> Target<'w> {
     /// `JK_WORKER_TYPE`.
     pub fn type_name(&self) -> &'static str {
+        self.type_name_c().to_str().unwrap_or("")
+    }
+
+    /// [`Target::type_name`] as a C string (a request note).
+    pub fn type_name_c(&self) -> &'static std::ffi::CStr {
         match self {
-            Target::Ajp(_) => "ajp13",
-            Target::Lb(_) => "lb",
+            Target::Ajp(_) => c"ajp13",
+            Target::Lb(_) => c"lb",
         }
     }
 

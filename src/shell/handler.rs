@@ -48,14 +48,20 @@ const LB_LAST_NOTES: [&CStr; 10] = [
 
 /// The worker: translate's note, else the JkWorkerIndicator variable (`SetHandler
 /// jakarta-servlet` + SetEnvIf), never a default (CVE-2023-41081). `;ext` parts are dropped.
-fn worker_name<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Option<&'r str> {
-    let raw = req.note(NOTE_WORKER).or_else(|| {
+/// With the name: whether it came from translate's note (the request was mapped).
+fn worker_name<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Option<(&'r str, bool)> {
+    let note = req.note(NOTE_WORKER);
+    let mapped = note.is_some();
+    let raw = note.or_else(|| {
         let env = cfg.map_or(NOTE_WORKER, |c| c.env.worker.as_c_str());
         req.env(env)
     })?;
     let end = raw.iter().position(|&b| b == b';').unwrap_or(raw.len());
-    let name = std::str::from_utf8(raw[..end].trim_ascii()).ok()?;
-    (!name.is_empty()).then_some(name)
+    let trimmed = raw[..end].trim_ascii();
+    let name = std::str::from_utf8(trimmed).ok()?;
+    // The note is left as it is when it already says just the name.
+    let exact = mapped && trimmed.len() == raw.len();
+    (!name.is_empty()).then_some((name, exact))
 }
 
 /// Bytes as text, invalid UTF-8 replaced (borrowed when valid, the common case).
@@ -66,8 +72,9 @@ pub(super) fn text_of(raw: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// Whether this handler call is ours: the worker it names, or the status to return.
-fn claim<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Result<&'r str, Status> {
+/// Whether this handler call is ours: the worker it names (and whether translate's note
+/// names it as it is), or the status to return.
+fn claim<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Result<(&'r str, bool), Status> {
     let handler = req.handler();
     let options = cfg.map_or_else(OptionSet::default, |c| c.options);
     let ours = handler == Some(HANDLER.to_bytes())
@@ -75,7 +82,7 @@ fn claim<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Result<&'r str, St
     if !ours || req.env(c"no-jk").is_some() {
         return Err(Status::DECLINED);
     }
-    let worker = worker_name(req, cfg).ok_or(Status::DECLINED)?;
+    let (worker, noted) = worker_name(req, cfg).ok_or(Status::DECLINED)?;
     if req.is_proxy_request() {
         request_log::log(
             req,
@@ -85,12 +92,12 @@ fn claim<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Result<&'r str, St
         );
         return Err(Status::SERVER_ERROR);
     }
-    Ok(worker)
+    Ok((worker, noted))
 }
 
 pub fn handle(mut req: Request<'_>) -> Status {
     let cfg = vhost_of(&req.server());
-    let worker = match claim(&req, cfg) {
+    let (worker, noted) = match claim(&req, cfg) {
         Ok(w) => w,
         Err(status) => return status,
     };
@@ -103,12 +110,14 @@ pub fn handle(mut req: Request<'_>) -> Status {
         );
         return Status::SERVER_ERROR;
     };
-    if let Some(status) = rt.workers.status(worker) {
-        return super::status::serve(req, rt, status, cfg);
-    }
+    // A worker is one thing: the proxy's targets are looked up first (the common case), the
+    // status worker only when the name is not one of them.
     let target = match rt.target(worker) {
         Ok(t) => t,
         Err(why) => {
+            if let Some(status) = rt.workers.status(worker) {
+                return super::status::serve(req, rt, status, cfg);
+            }
             request_log::log(&req, cfg, Level::Error, &format!("mod_jk_rs: {why}"));
             return Status::SERVER_ERROR;
         }
@@ -120,12 +129,15 @@ pub fn handle(mut req: Request<'_>) -> Status {
         });
     }
     let started = Instant::now();
-    req.set_note(NOTE_WORKER, worker.as_bytes());
-    req.set_note(NOTE_TYPE, target.type_name().as_bytes());
-    // The matching rule's extensions (reply_timeout, …) apply to mapped requests.
+    if !noted {
+        req.set_note(NOTE_WORKER, worker.as_bytes());
+    }
+    req.add_static_note(NOTE_TYPE, target.type_name_c());
+    // The matching rule's extensions (reply_timeout, …) apply to mapped requests (the note
+    // is there now in every case: only its spelling may have changed).
     let mapped = match cfg {
-        Some(c) if req.note(NOTE_WORKER).is_some() => mapping_for_handler(&req, c),
-        _ => None,
+        Some(c) => mapping_for_handler(&req, c),
+        None => None,
     };
     let rule = mapped
         .as_ref()
@@ -189,8 +201,9 @@ fn set_result_notes(
     lb: Option<(&SharedState, &Served<'_>)>,
     elapsed: Duration,
 ) {
+    // Set once per request, by the handler only: added without a scan of the table.
     if let Some(route) = route {
-        req.set_note(NOTE_ROUTE, route.as_bytes());
+        req.add_note(NOTE_ROUTE, route.as_bytes());
     }
     if let Some((shared, served)) = lb {
         for (names, record) in [
@@ -208,7 +221,7 @@ fn set_result_notes(
         }
     }
     let mut duration = DurationText::default();
-    req.set_note(NOTE_DURATION, seconds_micros(elapsed, &mut duration));
+    req.add_note(NOTE_DURATION, seconds_micros(elapsed, &mut duration));
 }
 
 /// The `JkRequestLogFormat` line of a finished request.
