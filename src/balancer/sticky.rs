@@ -49,8 +49,10 @@ impl<'a> SessionRoutes<'a> {
 
     /// Adds the route of session id `id`; ids without a '.' have none and are skipped.
     fn push_id(&mut self, id: &'a str) {
-        if let Some((_, route)) = id.split_once('.') {
-            self.push(route);
+        if let Some(dot) = find_either(id.as_bytes(), b'.', b'.') {
+            if let Some(route) = id.get(dot + 1..) {
+                self.push(route);
+            }
         }
     }
 

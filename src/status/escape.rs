@@ -31,7 +31,8 @@ fn markup(text: &str, xml: bool) -> String {
                 let _ = write!(out, "&#{};", c as u32);
             }
             '\t' | '\n' => out.push(c),
-            c if c.is_control() => out.push('\u{FFFD}'),
+            // Controls, and the two noncharacters XML 1.0's `Char` leaves out.
+            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -167,6 +168,9 @@ mod tests {
         assert_eq!(html("a&b"), "a&amp;b");
         assert!(xml(HOSTILE).contains("&#10;"));
         assert_eq!(xml("a\u{1}b"), "a\u{FFFD}b");
+        // Found by the fuzz campaign (status_request): XML 1.0 has no U+FFFE or U+FFFF.
+        assert_eq!(xml("a\u{FFFF}b\u{FFFE}"), "a\u{FFFD}b\u{FFFD}");
+        assert_eq!(html("\u{FFFF}"), "\u{FFFD}");
     }
 
     #[test]
