@@ -14,8 +14,47 @@ pub const MAX_URI_LEN: usize = 4095;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MountMap {
     rules: Vec<MountRule>,
-    /// `rules[i]` has `*` or `?` (computed once, not per request).
-    wildcard: Vec<bool>,
+    /// How `rules[i]` matches (computed once, not per request).
+    shapes: Vec<Shape>,
+}
+
+/// A pattern's shape: most are a plain path or have one `*` (`/app/*`, `/*.jsp`), which
+/// need no wildcard walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// No `*` or `?`: the URI is the pattern.
+    Exact,
+    /// One `*`, at this index, and no `?`: the URI starts with what is before it and ends
+    /// with what is after it, without the two overlapping.
+    OneStar(usize),
+    /// Anything else: [`wildcard_match`].
+    General,
+}
+
+impl Shape {
+    fn of(pattern: &str) -> Shape {
+        if pattern.contains('?') {
+            return Shape::General;
+        }
+        let mut stars = pattern.match_indices('*');
+        match (stars.next(), stars.next()) {
+            (None, _) => Shape::Exact,
+            (Some((at, _)), None) => Shape::OneStar(at),
+            _ => Shape::General,
+        }
+    }
+
+    fn matches(self, pattern: &str, uri: &str) -> bool {
+        match self {
+            Shape::Exact => pattern == uri,
+            Shape::OneStar(at) => {
+                let (head, tail) = (&pattern.as_bytes()[..at], &pattern.as_bytes()[at + 1..]);
+                let uri = uri.as_bytes();
+                uri.len() >= head.len() + tail.len() && uri.starts_with(head) && uri.ends_with(tail)
+            }
+            Shape::General => wildcard_match(pattern, uri),
+        }
+    }
 }
 
 fn slashes(pattern: &str) -> usize {
@@ -33,8 +72,8 @@ fn precedence(a: &MountRule, b: &MountRule) -> Ordering {
 impl MountMap {
     pub fn new(mut rules: Vec<MountRule>) -> MountMap {
         rules.sort_by(precedence);
-        let wildcard = rules.iter().map(MountRule::is_wildcard).collect();
-        MountMap { rules, wildcard }
+        let shapes = rules.iter().map(|r| Shape::of(&r.pattern)).collect();
+        MountMap { rules, shapes }
     }
 
     /// In precedence order.
@@ -59,31 +98,23 @@ impl MountMap {
         let mut enabled = self
             .rules
             .iter()
-            .zip(&self.wildcard)
+            .zip(&self.shapes)
             .enumerate()
             .filter(|(_, (rule, _))| !rule.disabled);
         let (index, found) = enabled
             .clone()
-            .find(|(_, (rule, &wild))| !rule.exclusion && matches(rule, wild, uri))
+            .find(|(_, (rule, shape))| !rule.exclusion && shape.matches(&rule.pattern, uri))
             .map(|(i, (rule, _))| (i, rule))?;
-        let cancelled = enabled.any(|(_, (rule, &wild))| {
+        let cancelled = enabled.any(|(_, (rule, shape))| {
             rule.exclusion
                 && (rule.worker == found.worker || rule.worker == "*")
-                && matches(rule, wild, uri)
+                && shape.matches(&rule.pattern, uri)
         });
         if cancelled {
             None
         } else {
             Some(index)
         }
-    }
-}
-
-fn matches(rule: &MountRule, wildcard: bool, uri: &str) -> bool {
-    if wildcard {
-        wildcard_match(&rule.pattern, uri)
-    } else {
-        rule.pattern == uri
     }
 }
 
@@ -188,6 +219,40 @@ mod tests {
                 expected,
                 "{pattern} ~ {text}"
             );
+            assert_eq!(
+                Shape::of(pattern).matches(pattern, text),
+                expected,
+                "shape of {pattern} ~ {text}"
+            );
+        }
+    }
+
+    /// The shapes' shortcuts agree with the wildcard walk on every pattern and URI of up to
+    /// 5 bytes made of '/', 'a', '*' and '?'.
+    #[test]
+    fn shapes_match_as_the_wildcard_walk_does() {
+        let mut all = vec![String::new()];
+        let mut level = vec![String::new()];
+        for _ in 0..5 {
+            let mut next = Vec::new();
+            for s in &level {
+                for c in ['/', 'a', '*', '?'] {
+                    next.push(format!("{s}{c}"));
+                }
+            }
+            all.extend(next.iter().cloned());
+            level = next;
+        }
+        let uris: Vec<&String> = all.iter().filter(|u| !u.contains(['*', '?'])).collect();
+        for pattern in &all {
+            let shape = Shape::of(pattern);
+            for uri in &uris {
+                assert_eq!(
+                    shape.matches(pattern, uri),
+                    wildcard_match(pattern, uri),
+                    "{pattern} ~ {uri} ({shape:?})"
+                );
+            }
         }
     }
 
