@@ -123,6 +123,12 @@ impl<'r> Request<'r> {
         u64::try_from(self.rec().bytes_sent).unwrap_or(0)
     }
 
+    /// When httpd read the request line (`r->request_time`), in milliseconds since the epoch:
+    /// a clock reading the request already paid for.
+    pub fn request_time_ms(&self) -> u64 {
+        u64::try_from(self.rec().request_time / 1000).unwrap_or(0)
+    }
+
     /// The server's configured name (`ServerName`).
     pub fn canonical_server_name(&self) -> Option<&'r [u8]> {
         // SAFETY: r->server is live for the request.

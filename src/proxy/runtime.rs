@@ -214,13 +214,14 @@ impl Runtime {
     /// `JkWatchdogInterval 0` (the default): maintenance runs on requests, at most once per
     /// `worker.maintain` in this process (one thread wins the slot; the others go on at once).
     /// `said` hears each member maintenance moved into or out of error.
-    pub fn maintain_if_due(&self, said: &mut dyn FnMut(bool, String)) {
+    /// `now`: milliseconds since the epoch (the request's start will do: a request a little
+    /// older than now only makes maintenance a moment later).
+    pub fn maintain_if_due(&self, now: u64, said: &mut dyn FnMut(bool, String)) {
         use std::sync::atomic::Ordering;
         let interval = self.workers.maintain.as_millis() as u64;
         if interval == 0 {
             return;
         }
-        let now = now_ms();
         let due = self.next_inline_maintenance.load(Ordering::Relaxed);
         if now >= due
             && self

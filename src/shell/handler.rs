@@ -123,7 +123,7 @@ pub fn handle(mut req: Request<'_>) -> Status {
         }
     };
     if !watchdog::running() {
-        rt.maintain_if_due(&mut |into_error, line| {
+        rt.maintain_if_due(req.request_time_ms(), &mut |into_error, line| {
             let level = if into_error { Level::Warn } else { Level::Info };
             request_log::log(&req, cfg, level, &format!("mod_jk_rs: {line}"));
         });
