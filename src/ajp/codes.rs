@@ -169,7 +169,7 @@ pub fn request_header_code(name: &[u8]) -> Option<u16> {
         _ => return None,
     };
     let known = &FOLDED_REQUEST_HEADERS[usize::from(code - REQ_ACCEPT)];
-    (name.len() == known.len && known.matches(name)).then_some(code)
+    known.is(name).then_some(code)
 }
 
 /// A known header name as two overlapping little-endian words (the first and the last 8
@@ -204,12 +204,10 @@ impl FoldedName {
 
     /// Whether `name` is this name in any letter case.
     pub fn is(&self, name: &[u8]) -> bool {
-        name.len() == self.len && self.matches(name)
-    }
-
-    /// Whether `name`, of this name's length, is this name in any letter case.
-    fn matches(&self, name: &[u8]) -> bool {
         let n = name.len();
+        if n != self.len {
+            return false;
+        }
         let (a, b) = if n >= 8 {
             (
                 u64::from_le_bytes(name[..8].try_into().unwrap_or_default()),

@@ -105,19 +105,10 @@ impl<'b> PacketWriter<'b> {
         prefix: [u8; P],
         value: &[u8],
     ) -> Result<(), EncodeError> {
-        let n = value.len();
-        if n >= usize::from(NULL_STRING) {
-            return Err(EncodeError::StringTooLong);
-        }
-        let dst = self.room(P + 2 + n + 1)?;
-        let (head, rest) = dst.split_at_mut(P + 2);
-        let (code, len) = head.split_at_mut(P);
+        let n = string_len(value)?;
+        let (code, text) = self.room(P + n + 3)?.split_at_mut(P);
         code.copy_from_slice(&prefix);
-        len.copy_from_slice(&(n as u16).to_be_bytes());
-        if let Some((nul, text)) = rest.split_last_mut() {
-            text.copy_from_slice(value);
-            *nul = 0;
-        }
+        write_string(text, value);
         Ok(())
     }
 
@@ -131,32 +122,19 @@ impl<'b> PacketWriter<'b> {
         self.put_named_with([code], name, value)
     }
 
-    /// `prefix`, then `first` and `second` as AJP strings: `[prefix][len a][a bytes][0][len
-    /// b][b bytes][0]`, one limit check for all.
+    /// `prefix`, then `first` and `second` as AJP strings, with one limit check for all.
     fn put_named_with<const P: usize>(
         &mut self,
         prefix: [u8; P],
         first: &[u8],
         second: &[u8],
     ) -> Result<(), EncodeError> {
-        let (a, b) = (first.len(), second.len());
-        if a >= usize::from(NULL_STRING) || b >= usize::from(NULL_STRING) {
-            return Err(EncodeError::StringTooLong);
-        }
-        let dst = self.room(P + a + b + 6)?;
-        let (head, rest) = dst.split_at_mut(P + 2);
-        let (code, len) = head.split_at_mut(P);
+        let (a, b) = (string_len(first)?, string_len(second)?);
+        let (code, rest) = self.room(P + a + b + 6)?.split_at_mut(P);
         code.copy_from_slice(&prefix);
-        len.copy_from_slice(&(a as u16).to_be_bytes());
-        let (one, rest) = rest.split_at_mut(a);
-        one.copy_from_slice(first);
-        let (middle, rest) = rest.split_at_mut(3);
-        let [hi, lo] = (b as u16).to_be_bytes();
-        middle.copy_from_slice(&[0, hi, lo]);
-        if let Some((nul, two)) = rest.split_last_mut() {
-            two.copy_from_slice(second);
-            *nul = 0;
-        }
+        let (one, two) = rest.split_at_mut(a + 3);
+        write_string(one, first);
+        write_string(two, second);
         Ok(())
     }
 
@@ -195,6 +173,26 @@ impl<'b> PacketWriter<'b> {
         let payload = self.pos.saturating_sub(HEADER_LEN);
         self.patch_u16(2, u16::try_from(payload).unwrap_or(u16::MAX));
         self.pos
+    }
+}
+
+/// A string's length, if an AJP string can say it: 0xFFFF and more cannot, 0xFFFF is the null
+/// marker.
+fn string_len(value: &[u8]) -> Result<usize, EncodeError> {
+    if value.len() >= usize::from(NULL_STRING) {
+        return Err(EncodeError::StringTooLong);
+    }
+    Ok(value.len())
+}
+
+/// `value` as an AJP string into `dst`, which is exactly `value.len() + 3` bytes: u16 length,
+/// the bytes, NUL. `value`'s length was checked by [`string_len`].
+fn write_string(dst: &mut [u8], value: &[u8]) {
+    let (len, rest) = dst.split_at_mut(2);
+    len.copy_from_slice(&(value.len() as u16).to_be_bytes());
+    if let Some((nul, text)) = rest.split_last_mut() {
+        text.copy_from_slice(value);
+        *nul = 0;
     }
 }
 

@@ -14,11 +14,7 @@ pub struct Env<'a, 'r, S: Source<'r>> {
     _life: std::marker::PhantomData<&'r [u8]>,
 }
 
-fn is_jk(name: &CStr) -> bool {
-    is_jk_bytes(name.to_bytes())
-}
-
-fn is_jk_bytes(b: &[u8]) -> bool {
+fn is_jk(b: &[u8]) -> bool {
     matches!(b, [j, k, b'_', ..] if j | 0x20 == b'j' && k | 0x20 == b'k')
 }
 
@@ -43,17 +39,20 @@ impl<'a, 'r, S: Source<'r>> Env<'a, 'r, S> {
 
     /// A non-empty value of variable `name`.
     pub fn get(&self, name: &CStr) -> Option<&'r [u8]> {
-        if !self.jk && is_jk(name) {
-            return None;
-        }
-        self.src.env(name).filter(|v| !v.is_empty())
+        self.value(name, name.to_bytes())
     }
 
     /// The variable an indicator directive names (or mod_jk's default name).
     pub fn indicator(&self, pick: fn(&EnvNames) -> &CString) -> Option<&'r [u8]> {
-        let name = pick(self.names?);
         // A CString knows its length: no strlen for the JK_ test.
-        if !self.jk && is_jk_bytes(name.as_bytes()) {
+        let name = pick(self.names?);
+        self.value(name, name.as_bytes())
+    }
+
+    /// A non-empty value of `name` (`bytes` is its text), skipped when it is a `JK_` name and
+    /// the request has none.
+    fn value(&self, name: &CStr, bytes: &[u8]) -> Option<&'r [u8]> {
+        if !self.jk && is_jk(bytes) {
             return None;
         }
         self.src.env(name).filter(|v| !v.is_empty())
@@ -65,7 +64,7 @@ impl<'a, 'r, S: Source<'r>> Env<'a, 'r, S> {
 
     /// A flag variable as mod_jk reads it: set (even empty) and not a zero number.
     pub fn flag(&self, name: &CStr) -> bool {
-        if !self.jk && is_jk(name) {
+        if !self.jk && is_jk(name.to_bytes()) {
             return false;
         }
         self.src
