@@ -18,7 +18,7 @@ use crate::config::{AjpWorker, PingMode};
 use crate::shm::{AjpSettings, MemberRecord, Sequence, SharedState, ShortText, AJP_WORDS};
 
 /// What a request uses of its worker's connection settings, as they are now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LiveSettings {
     /// Fixed per configuration: which CPings `ping_timeout` applies to without a value of
     /// their own.

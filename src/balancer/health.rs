@@ -51,7 +51,7 @@ pub(crate) fn apply(
     member: &MemberRecord,
     settings: &LbSettings,
     result: AttemptResult,
-    now_ms: u64,
+    now_ms: impl Fn() -> u64,
     view: &mut State,
 ) -> Verdict {
     let set = |state: State| member.state.store(state.code(), Ordering::Relaxed);
@@ -63,8 +63,9 @@ pub(crate) fn apply(
         member.errors.fetch_add(1, Ordering::Relaxed);
         set(State::Error);
         *view = State::Error;
-        member.first_error_time.store(now_ms, Ordering::Relaxed);
-        member.last_error_time.store(now_ms, Ordering::Relaxed);
+        let now = now_ms();
+        member.first_error_time.store(now, Ordering::Relaxed);
+        member.last_error_time.store(now, Ordering::Relaxed);
     };
 
     if result == AttemptResult::Unsendable {
@@ -131,6 +132,7 @@ pub(crate) fn apply(
         }
         AttemptResult::BackendFailure => {
             member.errors.fetch_add(1, Ordering::Relaxed);
+            let now_ms = now_ms();
             let first = member.first_error_time.load(Ordering::Relaxed);
             let escalation = settings.error_escalation_time_ms;
             let nobody_else_busy = member.busy.load(Ordering::Relaxed) == 0;

@@ -1,7 +1,7 @@
 //! `Balancer`: one lb worker over its records in shared memory — finding a request's session
 //! routes, planning its tries, choosing a member under the lb's lock and counting the load
 //! (`next`), and applying each attempt's outcome (`finish`). Time is passed in (`now_ms`,
-//! milliseconds since the Unix epoch); nothing here reads a clock.
+//! milliseconds since the Unix epoch, or a function giving them); nothing here reads a clock.
 //!
 //! Locking (`lock=`, mod_jk reference §4.8): Optimistic selects under a process-local
 //! mutex and updates shared counters with plain atomics (processes may race on a choice,
@@ -203,7 +203,19 @@ impl Balancer {
         cookie_headers: impl IntoIterator<Item = &'a str>,
         hints: &RequestHints<'a>,
     ) -> SessionRoutes<'a> {
-        let sticky = self.settings().is_some_and(|s| s.sticky_session);
+        self.session_routes_under(self.settings().as_ref(), uri, cookie_headers, hints)
+    }
+
+    /// [`Self::session_routes`] under settings the caller has already read (one seqlock read
+    /// per request: see [`Self::plan_under`]).
+    pub fn session_routes_under<'a>(
+        &self,
+        settings: Option<&LbSettings>,
+        uri: &'a str,
+        cookie_headers: impl IntoIterator<Item = &'a str>,
+        hints: &RequestHints<'a>,
+    ) -> SessionRoutes<'a> {
+        let sticky = settings.is_some_and(|s| s.sticky_session);
         if !sticky || hints.sticky_ignore {
             return SessionRoutes::NONE;
         }
@@ -226,8 +238,20 @@ impl Balancer {
         hints: &RequestHints<'_>,
         has_free_connection: impl Fn(usize) -> bool,
     ) -> RequestPlan<'a> {
+        self.plan_under(self.settings(), routes, hints, has_free_connection)
+    }
+
+    /// [`Self::plan`] under settings the caller has already read. The plan keeps them for
+    /// the request's selections and reports (a run-time edit applies from the next request,
+    /// or from this one's next round).
+    pub fn plan_under<'a>(
+        &self,
+        settings: Option<LbSettings>,
+        routes: SessionRoutes<'a>,
+        hints: &RequestHints<'_>,
+        has_free_connection: impl Fn(usize) -> bool,
+    ) -> RequestPlan<'a> {
         let members = self.members();
-        let settings = self.settings();
         let mut states = PerMember::new(members.len());
         let mut overrides = PerMember::new(members.len());
         for (index, member) in members.iter().enumerate() {
@@ -263,6 +287,7 @@ impl Balancer {
             last: None,
             tries: 0,
             transition: None,
+            settings,
         }
     }
 
@@ -313,7 +338,8 @@ impl Balancer {
                 State::from_code(member.state.load(Ordering::Relaxed)),
             );
         }
-        if let Some(settings) = self.settings() {
+        plan.settings = self.settings();
+        if let Some(settings) = plan.settings {
             plan.rounds = settings.retries.max(1);
             plan.retry_interval = Duration::from_millis(settings.retry_interval_ms);
         }
@@ -337,7 +363,7 @@ impl Balancer {
     /// Chooses a member and counts it, under the lb's lock.
     fn select(&self, plan: &mut RequestPlan<'_>) -> Option<Selection> {
         let lb = self.record()?;
-        let settings = lb.settings();
+        let settings = plan.settings.unwrap_or_else(|| lb.settings());
         let members = self.members();
         let _lock = self.lock(lb, settings.lock);
         let selector = Selector {
@@ -420,13 +446,13 @@ impl Balancer {
         selection: &Selection,
         result: AttemptResult,
         traffic: Traffic,
-        now_ms: u64,
+        now_ms: impl Fn() -> u64,
     ) -> Verdict {
         let (Some(lb), Some(member)) = (self.record(), self.members().get(selection.member)) else {
             plan.finished = true;
             return Verdict::Stop;
         };
-        let settings = lb.settings();
+        let settings = plan.settings.unwrap_or_else(|| lb.settings());
         let _lock = (settings.lock == LbLock::Pessimistic).then(|| lb.lock.acquire());
         lb.leave();
         member.leave();

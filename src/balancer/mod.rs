@@ -5,8 +5,9 @@
 //! The service layer drives one request like this:
 //! `routes = lb.session_routes(uri, cookies, &hints)`, `plan = lb.plan(routes, &hints, free)`,
 //! then loop on `lb.next(&mut plan)`: `Step::Try(selection)` → send the request to
-//! `selection.member`, report with `lb.finish(&mut plan, &selection, result, traffic, now)`
-//! and stop unless it says `Verdict::FailOver`; `Step::Wait(d)` → sleep `d`;
+//! `selection.member`, report with `lb.finish(&mut plan, &selection, result, traffic, clock)`
+//! (`clock()`: milliseconds since the epoch, asked only when a failure is recorded) and stop
+//! unless it says `Verdict::FailOver`; `Step::Wait(d)` → sleep `d`;
 //! `Step::GiveUp { last }` → answer with an error (503 when `last` is `None`).
 //! Some process calls [`maintain_all`] now and then (each request, or a timer).
 #![forbid(unsafe_code)]

@@ -12,6 +12,7 @@ use super::lb::Selection;
 use super::member_state::State;
 use super::sticky::SessionRoutes;
 use crate::config::Activation;
+use crate::shm::LbSettings;
 
 /// Members of an lb whose per-request data is kept inline (larger lbs use the heap).
 const INLINE_MEMBERS: usize = 32;
@@ -112,6 +113,9 @@ pub struct RequestPlan<'a> {
     /// The shared state change the last attempt made (member index, from, to), to be logged
     /// once by the process that made it.
     pub(crate) transition: Option<(usize, State, State)>,
+    /// The lb's settings as this request reads them: once at the start, again at each new
+    /// round (`None`: the lb has no shared record).
+    pub(crate) settings: Option<LbSettings>,
 }
 
 impl<'a> RequestPlan<'a> {

@@ -148,7 +148,7 @@ fn end(
     result: AttemptResult,
     at: u64,
 ) -> Verdict {
-    lb.finish(plan, selection, result, Traffic::default(), at)
+    lb.finish(plan, selection, result, Traffic::default(), || at)
 }
 
 fn assert_share(counts: &[usize], weights: &[u32], tolerance: f64) {
@@ -210,7 +210,7 @@ fn traffic_method_counts_bytes_when_the_request_ends() {
         written: 300,
         read: 700,
     };
-    lb.finish(&mut plan, &selection, AttemptResult::Success, bytes, NOW);
+    lb.finish(&mut plan, &selection, AttemptResult::Success, bytes, || NOW);
     assert_eq!(values(&lb)[selection.member], 1000);
     assert_eq!(load(&record(&lb, selection.member).transferred), 300);
     assert_eq!(load(&record(&lb, selection.member).read), 700);
@@ -851,7 +851,7 @@ fn seven_states_follow_mod_jk_transitions() {
             return None;
         };
         let probing = state(&lb, selection.member);
-        lb.finish(&mut plan, &selection, result, Traffic::default(), at);
+        lb.finish(&mut plan, &selection, result, Traffic::default(), || at);
         Some((selection.member, probing))
     };
 

@@ -21,12 +21,17 @@ pub struct HttpdClient<'r> {
     /// `abort` ran: the response is cut short on purpose and must not be ended normally.
     cut_short: bool,
     jklog: Option<Arc<JkLogFile>>,
+    /// The request's log level, read once (the exchange asks several times per request).
+    log_level: std::ffi::c_int,
 }
 
 impl<'r> HttpdClient<'r> {
     /// `jklog`: the server's `JkLogFile`, which takes the messages instead of the ErrorLog.
     pub fn new(req: Request<'r>, jklog: Option<Arc<JkLogFile>>) -> HttpdClient<'r> {
+        // With a JkLogFile its own level decides; httpd's is not needed.
+        let log_level = if jklog.is_some() { 0 } else { req.log_level() };
         HttpdClient {
+            log_level,
             req,
             input: None,
             output: None,
@@ -224,7 +229,7 @@ impl Client for HttpdClient<'_> {
     fn log_enabled(&self, level: Level) -> bool {
         match &self.jklog {
             Some(jk) => jk.enabled(level),
-            None => self.req.log_enabled(LogLevel::from(level)),
+            None => LogLevel::from(level).code() <= self.log_level,
         }
     }
 

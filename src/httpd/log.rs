@@ -81,6 +81,15 @@ pub(crate) unsafe fn request_raw(r: *const ffi::request_rec, level: c_int, msg: 
 /// # Safety
 /// `r` is a live `request_rec`.
 pub(crate) unsafe fn request_enabled(r: *const ffi::request_rec, level: c_int) -> bool {
+    // SAFETY: the caller's promise.
+    unsafe { request_level(r) >= level }
+}
+
+/// The most detailed level that `r`'s log configuration passes for this module.
+///
+/// # Safety
+/// `r` is a live `request_rec`.
+pub(crate) unsafe fn request_level(r: *const ffi::request_rec) -> c_int {
     // What ap_get_request_module_loglevel computes, inline (it runs twice per request): the
     // request's log configuration, else its connection's, else its server's; our module's
     // level there, else that configuration's level.
@@ -102,11 +111,10 @@ pub(crate) unsafe fn request_enabled(r: *const ffi::request_rec, level: c_int) -
         } else {
             c_int::from(*conf.module_levels.add(index as usize))
         };
-        let effective = if module_level < 0 {
+        if module_level < 0 {
             conf.level
         } else {
             module_level
-        };
-        effective >= level
+        }
     }
 }

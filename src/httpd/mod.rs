@@ -18,6 +18,7 @@ mod response;
 mod server;
 mod slot;
 pub mod time;
+mod utf8;
 
 pub use client::HttpdClient;
 pub use cmd::CmdParms;
@@ -28,6 +29,7 @@ pub use request::Request;
 pub use response::Response;
 pub use server::Server;
 pub use slot::GenerationSlot;
+pub use utf8::utf8;
 
 use std::ffi::CStr;
 use std::os::raw::c_char;
@@ -51,5 +53,5 @@ unsafe fn bytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
 /// As for [`bytes`].
 unsafe fn text<'a>(p: *const c_char) -> Option<&'a str> {
     // SAFETY: forwarded from the caller.
-    unsafe { bytes(p) }.and_then(|b| std::str::from_utf8(b).ok())
+    unsafe { bytes(p) }.and_then(utf8)
 }

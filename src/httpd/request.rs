@@ -53,6 +53,12 @@ impl<'r> Request<'r> {
         unsafe { log::request_enabled(self.raw, level.code()) }
     }
 
+    /// The most detailed level this request's log configuration passes (a `LogLevel` code).
+    pub fn log_level(&self) -> std::ffi::c_int {
+        // SAFETY: the request is live.
+        unsafe { log::request_level(self.raw) }
+    }
+
     pub(super) fn rec(&self) -> &'r ffi::request_rec {
         // SAFETY: from_raw's contract: raw is live for 'r.
         unsafe { &*self.raw }
@@ -147,6 +153,12 @@ impl<'r> Request<'r> {
     pub fn set_handler(&mut self, handler: &'static CStr) {
         // SAFETY: a static string outlives the request.
         unsafe { (*self.raw).handler = handler.as_ptr() }
+    }
+
+    /// Whether the handler is `handler` itself, the very string a `set_handler` put there
+    /// (an address compare, where `handler()` costs a strlen and a compare).
+    pub fn handler_is(&self, handler: &'static CStr) -> bool {
+        std::ptr::eq(self.rec().handler, handler.as_ptr())
     }
 
     pub fn user(&self) -> Option<&'r [u8]> {
@@ -306,7 +318,7 @@ impl<'r> Request<'r> {
         // SAFETY: the table and the pool are the request's; name is NUL-terminated; the result
         // is NULL or a NUL-terminated string from the table or the request pool.
         let p = unsafe { ffi::apr_table_getm(r.pool, r.headers_in, name.as_ptr()) };
-        if let Some(text) = self.field(p).and_then(|v| std::str::from_utf8(v).ok()) {
+        if let Some(text) = self.field(p).and_then(super::utf8) {
             out(text);
         }
     }

@@ -49,6 +49,8 @@ pub struct Exchange<'x, 'r> {
     /// The current backend's settings as they are for this request (status page edits
     /// included), taken when the backend is chosen.
     pub(super) live: LiveSettings,
+    /// `backend` and `live` are the chosen backend's (not yet for an lb's first choice).
+    chosen: bool,
     pub(super) req: &'x RequestInfo<'r>,
     pub(super) client: &'x mut dyn Client,
     buf: &'x mut Vec<u8>,
@@ -79,9 +81,24 @@ impl<'x, 'r> Exchange<'x, 'r> {
         client: &'x mut dyn Client,
         bufs: &'x mut Buffers,
     ) -> Self {
+        let mut x = Exchange::unchosen(backend, req, client, bufs);
+        x.live = backend.live();
+        x.chosen = true;
+        x
+    }
+
+    /// An exchange whose backend is chosen later, by [`Self::set_backend`] (an lb member);
+    /// `placeholder` stands until then.
+    pub fn unchosen(
+        placeholder: &'x Backend,
+        req: &'x RequestInfo<'r>,
+        client: &'x mut dyn Client,
+        bufs: &'x mut Buffers,
+    ) -> Self {
         Exchange {
-            live: backend.live(),
-            backend,
+            live: LiveSettings::default(),
+            chosen: false,
+            backend: placeholder,
             req,
             client,
             buf: &mut bufs.request,
@@ -116,9 +133,10 @@ impl<'x, 'r> Exchange<'x, 'r> {
 
     /// Switches to another backend (an lb member) for the next `serve`.
     pub fn set_backend(&mut self, backend: &'x Backend) {
-        if !std::ptr::eq(self.backend, backend) {
+        if !self.chosen || !std::ptr::eq(self.backend, backend) {
             self.backend = backend;
             self.live = backend.live();
+            self.chosen = true;
         }
     }
 

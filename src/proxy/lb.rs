@@ -71,14 +71,19 @@ impl LbService {
         let Some(first) = self.members.first() else {
             return Served::answer(Outcome::Status(503));
         };
-        let routes = self
-            .balancer
-            .session_routes(uri, cookies.iter().copied(), hints);
-        let mut plan = self.balancer.plan(routes, hints, |m| {
+        // One read of the run-time settings serves the whole request.
+        let settings = self.balancer.settings();
+        let routes = self.balancer.session_routes_under(
+            settings.as_ref(),
+            uri,
+            cookies.iter().copied(),
+            hints,
+        );
+        let mut plan = self.balancer.plan_under(settings, routes, hints, |m| {
             self.members.get(m).is_some_and(|b| b.pool().capacity() > 0)
         });
         with_buffers(|bufs| {
-            let mut x = Exchange::new(first, req, client, bufs);
+            let mut x = Exchange::unchosen(first, req, client, bufs);
             x.buffer_body(self.body_buffer);
             match x.prepare() {
                 Err(outcome) => Served::answer(outcome),
@@ -189,7 +194,7 @@ impl LbService {
         };
         let (written, read) = x.take_traffic();
         let traffic = Traffic { written, read };
-        let verdict = self.balancer.finish(plan, sel, result, traffic, now_ms());
+        let verdict = self.balancer.finish(plan, sel, result, traffic, now_ms);
         if let Some((_, from, to)) = plan.take_transition() {
             self.log_transition(x.client(), backend.name(), from, to, result);
         }

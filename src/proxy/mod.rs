@@ -30,7 +30,7 @@ pub use failure::AttemptKind;
 pub use lb::{member_notes, LbService};
 pub use plain_worker::PlainWorker;
 pub use request::{BodyKind, RequestInfo, SslInfo};
-pub use runtime::{load_workers, Runtime};
+pub use runtime::{load_workers, ResultNotes, Runtime};
 pub use target::{Served, ServedRoute, Target, TargetError};
 
 use buffers::with_buffers;

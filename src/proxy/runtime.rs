@@ -45,19 +45,56 @@ impl Hasher for NameHasher {
     }
 }
 
+/// The result notes a request leaves for mod_log_config and friends (`%{JK_WORKER_TYPE}n`, …):
+/// each costs a table insert (and the duration two clock reads), so each is set only when the
+/// configuration mentions it. `JK_WORKER_NAME` is always set (translate hands the worker over
+/// in it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultNotes {
+    pub worker_type: bool,
+    pub route: bool,
+    pub duration: bool,
+}
+
+impl ResultNotes {
+    pub const ALL: ResultNotes = ResultNotes {
+        worker_type: true,
+        route: true,
+        duration: true,
+    };
+
+    /// The notes whose names `mentioned` finds in the configuration.
+    pub fn mentioned(mentioned: impl Fn(&[u8]) -> bool) -> ResultNotes {
+        ResultNotes {
+            worker_type: mentioned(b"JK_WORKER_TYPE"),
+            route: mentioned(b"JK_WORKER_ROUTE"),
+            duration: mentioned(b"JK_REQUEST_DURATION"),
+        }
+    }
+}
+
+/// A worker requests are forwarded to.
+enum Service {
+    Ajp(PlainWorker),
+    Lb(LbService),
+}
+
 pub struct Runtime {
     pub workers: Workers,
     /// Every ajp13 worker's backend (lb members and plain workers alike).
     backends: NameMap<Arc<Backend>>,
-    /// Every ajp13 worker as a request names it directly.
-    plain: NameMap<PlainWorker>,
-    lbs: NameMap<LbService>,
+    /// What a request naming a worker goes to: every ajp13 worker directly, and every lb
+    /// worker (one map, so one lookup per request).
+    services: NameMap<Service>,
     /// Worker state shared by all children (lb members' states, load values, counters).
     pub shared: Arc<SharedState>,
     /// Set the twenty `JK_LB_FIRST_*`/`JK_LB_LAST_*` notes: only when the configuration
     /// mentions them somewhere (a LogFormat, a Header, a RewriteCond), as they cost ~1.5k
     /// instructions per lb request and nothing else reads them.
     pub lb_notes: bool,
+    /// Which of the result notes `JK_WORKER_TYPE`, `JK_WORKER_ROUTE` and
+    /// `JK_REQUEST_DURATION` to set: the same test as `lb_notes`.
+    pub result_notes: ResultNotes,
     /// Without a watchdog thread: when this process next runs maintenance inline (unix ms).
     next_inline_maintenance: std::sync::atomic::AtomicU64,
 }
@@ -136,11 +173,13 @@ impl Runtime {
             backend
                 .count_connections_in(Arc::new(OpenConnections::new(Arc::clone(&shared), records)));
         }
-        let plain = backends
+        let mut services: NameMap<Service> = backends
             .iter()
-            .map(|(name, b)| (name.clone(), PlainWorker::new(Arc::clone(b), &shared)))
+            .map(|(name, b)| {
+                let worker = PlainWorker::new(Arc::clone(b), &shared);
+                (name.clone(), Service::Ajp(worker))
+            })
             .collect();
-        let mut lbs = NameMap::default();
         for (name, def) in &workers.defs {
             if let WorkerDef::Lb(lb) = def {
                 let balancer = Balancer::new(Arc::clone(&shared), lb, workers.maintain)
@@ -154,24 +193,24 @@ impl Runtime {
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                lbs.insert(
+                services.insert(
                     name.clone(),
-                    LbService {
+                    Service::Lb(LbService {
                         balancer,
                         members,
                         shared: Arc::clone(&shared),
                         body_buffer: lb.request_body_buffer,
-                    },
+                    }),
                 );
             }
         }
         Ok(Runtime {
             workers,
             backends,
-            plain,
-            lbs,
+            services,
             shared,
             lb_notes: true,
+            result_notes: ResultNotes::ALL,
             next_inline_maintenance: std::sync::atomic::AtomicU64::new(0),
         })
     }
@@ -189,16 +228,26 @@ impl Runtime {
     }
 
     pub fn lb(&self, name: &str) -> Option<&LbService> {
-        self.lbs.get(name)
+        match self.services.get(name)? {
+            Service::Lb(lb) => Some(lb),
+            Service::Ajp(_) => None,
+        }
+    }
+
+    /// Every lb worker.
+    fn lbs(&self) -> impl Iterator<Item = &LbService> {
+        self.services.values().filter_map(|s| match s {
+            Service::Lb(lb) => Some(lb),
+            Service::Ajp(_) => None,
+        })
     }
 
     /// The worker a request naming `name` goes to.
     pub fn target(&self, name: &str) -> Result<Target<'_>, TargetError> {
-        if let Some(worker) = self.plain.get(name) {
-            return Ok(Target::Ajp(worker));
-        }
-        if let Some(lb) = self.lbs.get(name) {
-            return Ok(Target::Lb(lb));
+        match self.services.get(name) {
+            Some(Service::Ajp(worker)) => return Ok(Target::Ajp(worker)),
+            Some(Service::Lb(lb)) => return Ok(Target::Lb(lb)),
+            None => {}
         }
         Err(match self.workers.get(name) {
             Some(def) => TargetError::NotServed {
@@ -240,7 +289,7 @@ impl Runtime {
         let now = now_ms();
         maintain_all(
             &self.shared,
-            self.lbs.values().map(|l| &l.balancer),
+            self.lbs().map(|l| &l.balancer),
             now,
             self.workers.maintain.as_millis() as u64,
             said,
@@ -249,5 +298,26 @@ impl Runtime {
         for backend in self.backends.values() {
             backend.maintain(instant);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ResultNotes;
+
+    #[test]
+    fn result_notes_are_set_only_when_mentioned() {
+        let config = br#"LogFormat "%h %{JK_WORKER_ROUTE}n %{JK_WORKER_NAME}n" jk"#;
+        let mentions = |needle: &[u8]| config.windows(needle.len()).any(|w| w == needle);
+        let notes = ResultNotes::mentioned(mentions);
+        assert_eq!(
+            notes,
+            ResultNotes {
+                worker_type: false,
+                route: true,
+                duration: false,
+            }
+        );
+        assert_eq!(ResultNotes::mentioned(|_| true), ResultNotes::ALL);
     }
 }

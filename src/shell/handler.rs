@@ -7,7 +7,7 @@ use super::{request_log, vhost_of, watchdog};
 use crate::decimal::{seconds_micros, DurationText};
 use crate::directives::{Flag, OptionSet, VhostConfig};
 use crate::gather::{lb_hints, Cookies, Env, Gathered};
-use crate::httpd::{time, HttpdClient, Request, Status};
+use crate::httpd::{time, utf8, HttpdClient, Request, Status};
 use crate::jklog::{JkLogFile, Level, RequestFacts};
 use crate::proxy::{member_notes, Outcome, Served};
 use crate::shm::SharedState;
@@ -58,18 +58,18 @@ fn worker_name<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Option<(&'r 
     })?;
     let end = raw.iter().position(|&b| b == b';').unwrap_or(raw.len());
     let trimmed = raw[..end].trim_ascii();
-    let name = std::str::from_utf8(trimmed).ok()?;
+    let name = utf8(trimmed)?;
     // The note is left as it is when it already says just the name.
     let exact = mapped && trimmed.len() == raw.len();
     (!name.is_empty()).then_some((name, exact))
 }
 
 /// Bytes as text, invalid UTF-8 replaced: `String::from_utf8_lossy`, with valid text (the
-/// common case) checked by `from_utf8`, which costs about half of lossy's chunk walk.
+/// common case) checked by `httpd::utf8`, a fraction of lossy's chunk walk.
 pub(super) fn text_of(raw: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(raw) {
-        Ok(text) => Cow::Borrowed(text),
-        Err(_) => String::from_utf8_lossy(raw),
+    match utf8(raw) {
+        Some(text) => Cow::Borrowed(text),
+        None => String::from_utf8_lossy(raw),
     }
 }
 
@@ -129,11 +129,16 @@ pub fn handle(mut req: Request<'_>) -> Status {
             request_log::log(&req, cfg, level, &format!("mod_jk_rs: {line}"));
         });
     }
-    let started = Instant::now();
+    let notes = rt.result_notes;
+    let jklog = cfg.and_then(|c| c.log.get().cloned());
+    let logs_requests = jklog.as_deref().is_some_and(JkLogFile::logs_requests);
+    let started = (notes.duration || logs_requests).then(Instant::now);
     if !noted {
         req.set_note(NOTE_WORKER, worker.as_bytes());
     }
-    req.add_static_note(NOTE_TYPE, target.type_name_c());
+    if notes.worker_type {
+        req.add_static_note(NOTE_TYPE, target.type_name_c());
+    }
     // The matching rule's extensions (reply_timeout, …) apply to mapped requests (the note
     // is there now in every case: only its spelling may have changed).
     let mapped = match cfg {
@@ -172,7 +177,6 @@ pub fn handle(mut req: Request<'_>) -> Status {
         Cookies::none()
     };
     let hints = lb_hints(&env, rule.map(|r| &r.extensions));
-    let jklog = cfg.and_then(|c| c.log.get().cloned());
     let mut client = HttpdClient::new(req, jklog.clone());
     let served = target.forward(&info, &session_uri, cookies.all(), &hints, &mut client);
     let outcome = served.outcome;
@@ -181,10 +185,13 @@ pub fn handle(mut req: Request<'_>) -> Status {
     }
     let mut req = client.into_request();
     let route = served.route();
-    let elapsed = started.elapsed();
+    let elapsed = started.map(|s| s.elapsed());
     let lb_notes = (rt.lb_notes && target.is_lb()).then_some((&*rt.shared, &served));
-    set_result_notes(&mut req, route, lb_notes, elapsed);
+    let noted_route = route.filter(|_| notes.route);
+    let noted_elapsed = elapsed.filter(|_| notes.duration);
+    set_result_notes(&mut req, noted_route, lb_notes, noted_elapsed);
     if let Some(log) = jklog.as_deref().filter(|l| l.logs_requests()) {
+        let elapsed = elapsed.unwrap_or_default();
         write_request_log(log, &req, &outcome, worker, route.unwrap_or(""), elapsed);
     }
     match outcome {
@@ -195,12 +202,13 @@ pub fn handle(mut req: Request<'_>) -> Status {
 }
 
 /// Notes for mod_log_config: the route, the duration ("sec.usec", written on the stack), and
-/// for lb requests the first and last member tried.
+/// for lb requests the first and last member tried (each only when given: see
+/// `ResultNotes`).
 fn set_result_notes(
     req: &mut Request<'_>,
     route: Option<&str>,
     lb: Option<(&SharedState, &Served<'_>)>,
-    elapsed: Duration,
+    elapsed: Option<Duration>,
 ) {
     // Set once per request, by the handler only: added without a scan of the table.
     if let Some(route) = route {
@@ -221,8 +229,10 @@ fn set_result_notes(
             }
         }
     }
-    let mut duration = DurationText::default();
-    req.add_note(NOTE_DURATION, seconds_micros(elapsed, &mut duration));
+    if let Some(elapsed) = elapsed {
+        let mut duration = DurationText::default();
+        req.add_note(NOTE_DURATION, seconds_micros(elapsed, &mut duration));
+    }
 }
 
 /// The `JkRequestLogFormat` line of a finished request.

@@ -7,7 +7,7 @@ use super::{config_of, jk_log, persist, watchdog};
 use crate::config::{ConfigError, Workers};
 use crate::directives::VhostConfig;
 use crate::httpd::{process, GenerationSlot, LogLevel, Pool, Server, Status};
-use crate::proxy::{load_workers, Runtime};
+use crate::proxy::{load_workers, ResultNotes, Runtime};
 use crate::status::{SnapshotEnv, Timestamp};
 use std::collections::HashMap;
 
@@ -166,6 +166,7 @@ pub fn post_config(pconf: Pool<'_>, s: Server<'_>) -> Status {
     ) {
         Ok(mut rt) => {
             rt.lb_notes = process::config_mentions(b"JK_LB_");
+            rt.result_notes = ResultNotes::mentioned(process::config_mentions);
             if !carried_over {
                 restore_edits(&s, &rt);
             }

@@ -191,8 +191,9 @@ fn unmapped(mut req: Request<'_>, cfg: &VhostConfig) -> Status {
 }
 
 pub fn map_to_storage(mut req: Request<'_>) -> Status {
-    if req.note(NOTE_WORKER).is_some() {
-        // A mapped request has no file behind it: skip the <Directory> walk and its stat() calls.
+    // A mapped request has no file behind it: skip the <Directory> walk and its stat() calls.
+    // translate_name set both our handler string and the note; the string is the cheap test.
+    if req.handler_is(HANDLER) || req.note(NOTE_WORKER).is_some() {
         return Status::OK;
     }
     let Some(param) = vhost_of(&req.server()).and_then(|c| c.strip_session.as_deref()) else {

@@ -259,9 +259,10 @@ impl ShortText {
             .position(|&b| b == 0)
             .unwrap_or(TEXT_CAPACITY)
             .min(MAX_TEXT_LEN);
-        let mut clean = [0u8; TEXT_CAPACITY];
-        for (slot, byte) in clean.iter_mut().zip(bytes.iter().take(len)) {
-            *slot = *byte;
+        // The bytes past the text are zero, as `as_padded` promises.
+        let mut clean = bytes;
+        if let Some(tail) = clean.get_mut(len..) {
+            tail.fill(0);
         }
         ShortText {
             bytes: clean,
@@ -277,7 +278,13 @@ impl ShortText {
     /// The text; if the slot was torn by a process that died mid-edit, its longest valid
     /// UTF-8 prefix.
     pub fn as_str(&self) -> &str {
-        match std::str::from_utf8(self.as_bytes()) {
+        let bytes = self.as_bytes();
+        if bytes.is_ascii() {
+            // SAFETY: ASCII is valid UTF-8. (Routes and names nearly always are ASCII, which
+            // `is_ascii` checks a word at a time and `from_utf8` a byte at a time.)
+            return unsafe { std::str::from_utf8_unchecked(bytes) };
+        }
+        match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(error) => self
                 .as_bytes()
