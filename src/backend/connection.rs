@@ -79,11 +79,14 @@ pub const MAX_RUN: usize = 8;
 
 /// The next message, and when it is a non-empty SEND_BODY_CHUNK, the body bytes of it and of
 /// the non-empty SEND_BODY_CHUNK packets buffered right behind it (all borrowed from the
-/// receive buffer, valid until the next read).
+/// receive buffer, valid until the next read), and the END_RESPONSE buffered right behind
+/// those.
 pub struct Run<'a> {
     pub first: Response<'a>,
     parts: [&'a [u8]; MAX_RUN],
     n: usize,
+    /// The reuse flag of the END_RESPONSE that follows the body, when it was already here.
+    pub end: Option<bool>,
 }
 
 impl<'a> Run<'a> {
@@ -387,8 +390,9 @@ impl Connection {
 
     /// Reads the next message like `read_message`; when it is a non-empty body chunk and
     /// `gather` is set, also takes the complete non-empty body chunks already buffered behind it
-    /// (no further read, so no added wait). Anything else (an empty chunk, which asks for a
-    /// flush, END_RESPONSE, a partial or malformed packet) is left for the next read.
+    /// (no further read, so no added wait), and a complete END_RESPONSE right after them.
+    /// Anything else (an empty chunk, which asks for a flush, a partial or malformed packet) is
+    /// left for the next read.
     pub fn read_run(&mut self, gather: bool) -> Result<Run<'_>, BackendError> {
         if gather && self.own.is_none() && !self.holds_whole_packet() {
             // A body that needs another read: read it in large pieces.
@@ -401,6 +405,7 @@ impl Connection {
             first,
             parts: [&[]; MAX_RUN],
             n: 0,
+            end: None,
         };
         if let Response::BodyChunk(data) = first {
             if !data.is_empty() {
@@ -430,6 +435,19 @@ impl Connection {
                     at += HEADER_LEN + len;
                 }
                 _ => break,
+            }
+        }
+        // The END_RESPONSE that usually comes right after the body, if it is here whole and
+        // well-formed (anything else is left for the next read, which reports it).
+        if end - at > HEADER_LEN && buf[at + HEADER_LEN] == ajp::END_RESPONSE {
+            if let Ok(len) = payload_len_at(buf, at, self.max_packet) {
+                if end - at >= HEADER_LEN + len {
+                    let payload = &buf[at + HEADER_LEN..at + HEADER_LEN + len];
+                    if let Ok(Response::EndResponse { reuse }) = ajp::parse_payload(payload) {
+                        run.end = Some(reuse);
+                        at += HEADER_LEN + len;
+                    }
+                }
             }
         }
         if at != self.start {

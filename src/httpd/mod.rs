@@ -7,6 +7,7 @@
 mod brigade;
 mod client;
 mod cmd;
+mod headers;
 mod hooks;
 pub mod log;
 mod module;

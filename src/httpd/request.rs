@@ -7,9 +7,6 @@ use std::ffi::CStr;
 use std::marker::PhantomData;
 use std::os::raw::c_char;
 
-/// Receives one table entry (name, value).
-pub type EntryVisitor<'f, E> = dyn FnMut(&[u8], &[u8]) -> Result<(), E> + 'f;
-
 pub struct Request<'r> {
     raw: *mut ffi::request_rec,
     _life: PhantomData<&'r mut ffi::request_rec>,
@@ -69,7 +66,7 @@ impl<'r> Request<'r> {
         unsafe { &*self.rec().connection }
     }
 
-    fn field(&self, p: *const c_char) -> Option<&'r [u8]> {
+    pub(super) fn field(&self, p: *const c_char) -> Option<&'r [u8]> {
         // SAFETY: request_rec string fields are NULL or NUL-terminated strings from r->pool or
         // longer-lived pools.
         unsafe { bytes(p) }
@@ -305,54 +302,5 @@ impl<'r> Request<'r> {
         unsafe {
             ffi::apr_table_addn(self.rec().notes, name.as_ptr(), value.as_ptr());
         }
-    }
-
-    /// Every value of request header `name`, as one text joined with ", " when the header
-    /// came more than once (httpd's `apr_table_getm`: one hashed lookup, not a scan of every
-    /// header; the joining allocates from the request pool, and only then).
-    pub fn header_values(&self, name: &CStr, out: &mut dyn FnMut(&'r str)) {
-        let r = self.rec();
-        if r.headers_in.is_null() {
-            return;
-        }
-        // SAFETY: the table and the pool are the request's; name is NUL-terminated; the result
-        // is NULL or a NUL-terminated string from the table or the request pool.
-        let p = unsafe { ffi::apr_table_getm(r.pool, r.headers_in, name.as_ptr()) };
-        if let Some(text) = self.field(p).and_then(super::utf8) {
-            out(text);
-        }
-    }
-
-    /// Calls `f` for every request header in arrival order.
-    pub fn for_each_header_in<E>(&self, f: &mut EntryVisitor<'_, E>) -> Result<(), E> {
-        self.entries(self.rec().headers_in, &mut |k, v| f(k, v))
-    }
-
-    fn entries<E>(
-        &self,
-        table: *mut ffi::apr_table_t,
-        f: &mut dyn FnMut(&'r [u8], &'r [u8]) -> Result<(), E>,
-    ) -> Result<(), E> {
-        if table.is_null() {
-            return Ok(());
-        }
-        // SAFETY: apr_table_elts returns the table's array of apr_table_entry_t; entries with a
-        // NULL key are deleted ones (skipped); keys and values are NUL-terminated pool strings.
-        unsafe {
-            let arr = ffi::apr_table_elts(table);
-            if arr.is_null() || (*arr).nelts <= 0 {
-                return Ok(());
-            }
-            let entries = std::slice::from_raw_parts(
-                (*arr).elts as *const ffi::apr_table_entry_t,
-                (*arr).nelts as usize,
-            );
-            for e in entries {
-                if let (Some(k), Some(v)) = (bytes(e.key), bytes(e.val)) {
-                    f(k, v)?;
-                }
-            }
-        }
-        Ok(())
     }
 }

@@ -414,23 +414,19 @@ impl<'x, 'r> Exchange<'x, 'r> {
             p.answered = true;
             match msg {
                 Response::SendHeaders(h) => self.relay_headers(&h, p, reused)?,
-                Response::BodyChunk(data) => self.relay_body(data, run.body(), p, reused)?,
+                Response::BodyChunk(data) => {
+                    let end = run.end;
+                    self.relay_body(data, run.body(), p, reused)?;
+                    if let Some(reuse) = end {
+                        return self.ended(p, reuse);
+                    }
+                }
                 Response::GetBodyChunk { requested } => {
                     p.body_streamed = true;
                     self.streamed = true;
                     self.send_body_chunk(conn, requested as usize, max)?;
                 }
-                Response::EndResponse { reuse } => {
-                    self.log(
-                        Level::Debug,
-                        format_args!(
-                            "END_RESPONSE: {} body bytes, connection {}",
-                            p.written,
-                            if reuse { "reusable" } else { "to close" }
-                        ),
-                    );
-                    return self.finish(p, reuse);
-                }
+                Response::EndResponse { reuse } => return self.ended(p, reuse),
                 Response::CPong => {
                     return Err(self.failed(
                         BackendError::Unexpected("CPONG during a request"),
@@ -661,6 +657,19 @@ impl<'x, 'r> Exchange<'x, 'r> {
         // The time the client took to send this piece is not the backend's.
         self.start_reply_clock(conn)
             .map_err(|e| Failure::Final(self.backend_gone_mid_request(e), AttemptKind::Backend))
+    }
+
+    /// END_RESPONSE arrived (alone, or behind the body).
+    fn ended(&mut self, p: &Progress, reuse: bool) -> Result<(Outcome, bool), Failure> {
+        self.log(
+            Level::Debug,
+            format_args!(
+                "END_RESPONSE: {} body bytes, connection {}",
+                p.written,
+                if reuse { "reusable" } else { "to close" }
+            ),
+        );
+        self.finish(p, reuse)
     }
 
     /// END_RESPONSE: check the body length the backend promised, and pick the outcome.

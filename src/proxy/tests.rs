@@ -1043,6 +1043,50 @@ fn end_response_without_reuse_closes_the_connection() {
 }
 
 #[test]
+fn end_response_behind_the_body_is_read_with_it() {
+    // Headers, two body chunks and END_RESPONSE(reuse) in one write: the exchange takes the
+    // END_RESPONSE with the body run, and the connection goes back to the pool.
+    let (port, peer) = answering(&[
+        send_headers(200, "OK", &[("Content-Length", "7")]),
+        body_chunk(b"abc"),
+        body_chunk(b"defg"),
+        end_response(true),
+    ]);
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"abcdefg");
+    assert_eq!(backend.pool().idle_count(), 1);
+    join(peer);
+}
+
+#[test]
+fn malformed_end_response_behind_the_body_is_a_protocol_error() {
+    // A reuse flag of 0xFF (mod_jk refuses it) right behind the body: not taken with the
+    // run, so the next read reports it. The whole declared body is in hand, so the client
+    // still gets it; the connection is not trusted again.
+    let mut bad_end = end_response(true);
+    let last = bad_end.len() - 1;
+    bad_end[last] = 0xFF;
+    let (port, peer) = answering_then_closed(&[
+        send_headers(200, "OK", &[("Content-Length", "3")]),
+        body_chunk(b"abc"),
+        bad_end,
+    ]);
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(client.written, b"abc");
+    assert!(
+        client.log_text().contains("reuse flag"),
+        "{}",
+        client.log_text()
+    );
+    assert_eq!(backend.pool().idle_count(), 0);
+    assert!(join(peer), "the connection must be closed");
+}
+
+#[test]
 fn disable_reuse_closes_the_connection_despite_reuse_flag() {
     let (port, peer) = peer(|listener| {
         let mut s = accept(&listener);
