@@ -77,27 +77,42 @@ impl Write for Stream {
 /// Most body packets one `read_run` returns.
 pub const MAX_RUN: usize = 8;
 
-/// The next message, and when it is a non-empty SEND_BODY_CHUNK, the body bytes of it and of
-/// the non-empty SEND_BODY_CHUNK packets buffered right behind it (all borrowed from the
-/// receive buffer, valid until the next read), and the END_RESPONSE buffered right behind
-/// those.
+/// The next message, and how many body parts `read_run` put in the caller's array: when it
+/// is a non-empty SEND_BODY_CHUNK, its bytes and those of the non-empty SEND_BODY_CHUNK
+/// packets buffered right behind it (all borrowed from the receive buffer, valid until the
+/// next read), and the END_RESPONSE buffered right behind those. The parts stay in the
+/// caller's array so that a `Run` is small enough to move without a memcpy call.
 pub struct Run<'a> {
     pub first: Response<'a>,
-    parts: [&'a [u8]; MAX_RUN],
-    n: usize,
+    /// Body parts in the array.
+    pub parts: usize,
     /// The reuse flag of the END_RESPONSE that follows the body, when it was already here.
     pub end: Option<bool>,
 }
 
-impl<'a> Run<'a> {
-    /// The body bytes, in order: `first`'s data, then the gathered packets' (empty unless
-    /// `first` is a non-empty body chunk).
-    pub fn body(&self) -> &[&'a [u8]] {
-        &self.parts[..self.n]
+/// Where `read_run` puts the body parts of a run.
+pub type RunParts<'a> = [&'a [u8]; MAX_RUN];
+
+/// One backend connection. The state lives on the heap, so handing a connection from the
+/// pool to a request and back moves one pointer (the state is ~180 bytes: each move of it
+/// was a memcpy call, about fourteen per request).
+pub struct Connection(Box<Link>);
+
+impl std::ops::Deref for Connection {
+    type Target = Link;
+    fn deref(&self) -> &Link {
+        &self.0
     }
 }
 
-pub struct Connection {
+impl std::ops::DerefMut for Connection {
+    fn deref_mut(&mut self) -> &mut Link {
+        &mut self.0
+    }
+}
+
+/// A connection's state (see [`Connection`]).
+pub struct Link {
     stream: Stream,
     /// Receive buffer: holds at least one whole packet (`max_packet` bytes); a large one
     /// while `own` is set.
@@ -182,7 +197,7 @@ impl Connection {
     }
 
     fn over(stream: Stream, socket_timeout: Option<Duration>, max_packet: usize) -> Connection {
-        Connection {
+        Connection(Box::new(Link {
             stream,
             inbuf: vec![0u8; max_packet.max(ajp::DEFAULT_MAX_PACKET)].into_boxed_slice(),
             own: None,
@@ -198,9 +213,18 @@ impl Connection {
             bytes_in: 0,
             open: None,
             epoch: 0,
-        }
+        }))
     }
+}
 
+impl Connection {
+    /// Closes the socket now (e.g. after a client vanished mid-body).
+    pub fn close(self) {
+        let _ = self.stream.shutdown();
+    }
+}
+
+impl Link {
     pub(crate) fn set_epoch(&mut self, epoch: u64) {
         self.epoch = epoch;
     }
@@ -385,7 +409,8 @@ impl Connection {
 
     /// Reads and parses the next message from the backend.
     pub fn read_message(&mut self) -> Result<Response<'_>, BackendError> {
-        Ok(self.read_run(false)?.first)
+        let mut parts: RunParts<'_> = [&[]; MAX_RUN];
+        Ok(self.read_run(false, &mut parts)?.first)
     }
 
     /// Reads the next message like `read_message`; when it is a non-empty body chunk and
@@ -393,7 +418,11 @@ impl Connection {
     /// (no further read, so no added wait), and a complete END_RESPONSE right after them.
     /// Anything else (an empty chunk, which asks for a flush, a partial or malformed packet) is
     /// left for the next read.
-    pub fn read_run(&mut self, gather: bool) -> Result<Run<'_>, BackendError> {
+    pub fn read_run<'a>(
+        &'a mut self,
+        gather: bool,
+        parts: &mut RunParts<'a>,
+    ) -> Result<Run<'a>, BackendError> {
         if gather && self.own.is_none() && !self.holds_whole_packet() {
             // A body that needs another read: read it in large pieces.
             self.borrow_large();
@@ -403,23 +432,22 @@ impl Connection {
         let first = ajp::parse_payload(&buf[from..from + len]).map_err(BackendError::Protocol)?;
         let mut run = Run {
             first,
-            parts: [&[]; MAX_RUN],
-            n: 0,
+            parts: 0,
             end: None,
         };
         if let Response::BodyChunk(data) = first {
             if !data.is_empty() {
-                run.parts[0] = data;
-                run.n = 1;
+                parts[0] = data;
+                run.parts = 1;
             }
         }
-        if !gather || run.n == 0 {
+        if !gather || run.parts == 0 {
             return Ok(run);
         }
         let (mut at, end) = (self.start, self.end);
         // Only a body chunk can join the run: look at the message code before parsing (the
         // END_RESPONSE that usually follows is left alone).
-        while run.n < MAX_RUN
+        while run.parts < MAX_RUN
             && end - at > HEADER_LEN
             && buf[at + HEADER_LEN] == ajp::SEND_BODY_CHUNK
         {
@@ -430,8 +458,8 @@ impl Connection {
             let payload = &buf[at + HEADER_LEN..at + HEADER_LEN + len];
             match ajp::parse_payload(payload) {
                 Ok(Response::BodyChunk(data)) if !data.is_empty() => {
-                    run.parts[run.n] = data;
-                    run.n += 1;
+                    parts[run.parts] = data;
+                    run.parts += 1;
                     at += HEADER_LEN + len;
                 }
                 _ => break,
@@ -538,14 +566,9 @@ impl Connection {
         }
         result
     }
-
-    /// Closes the socket now (e.g. after a client vanished mid-body).
-    pub fn close(self) {
-        let _ = self.stream.shutdown();
-    }
 }
 
-impl Drop for Connection {
+impl Drop for Link {
     fn drop(&mut self) {
         if let Some(open) = self.open.take() {
             open.closed();

@@ -10,7 +10,7 @@ pub(crate) mod lent_buffers;
 mod live;
 mod pool;
 
-pub use connection::Connection;
+pub use connection::{Connection, RunParts, MAX_RUN};
 pub use counted::OpenConnections;
 pub use error::BackendError;
 pub use live::LiveSettings;

@@ -173,7 +173,7 @@ mod tests {
     }
 
     fn ids(conns: &[Connection]) -> Vec<SocketAddr> {
-        conns.iter().map(Connection::local_addr).collect()
+        conns.iter().map(|c| c.local_addr()).collect()
     }
 
     /// A pool of `capacity` given `n` fresh connections in order; their addresses in that order.

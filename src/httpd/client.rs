@@ -145,9 +145,17 @@ impl Client for HttpdClient<'_> {
         // one it does not (477, 599), httpd would answer 500 without a status line of ours.
         let in_range = (100..1000).contains(&status);
         let own_reason = is_valid_reason(reason) && reason != code;
-        let line = if in_range && own_reason {
+        let httpd_line = super::response::httpd_status_line(status);
+        let httpd_knows = httpd_line.is_some_and(|l| l.starts_with(&code));
+        // A line the same as httpd's own ("200 OK") is not set: httpd writes those very bytes
+        // itself, and a set line costs its header filter a validation (~300 instructions).
+        let as_httpd =
+            httpd_knows && httpd_line.and_then(|l| l.get(3..)?.strip_prefix(b" ")) == Some(reason);
+        let line = if in_range && own_reason && !as_httpd {
             Some([&code[..], b" ", reason])
-        } else if in_range && !super::response::httpd_knows_status(status, &code) {
+        } else if in_range && own_reason {
+            None
+        } else if in_range && !httpd_knows {
             // With no phrase at all mod_jk says "Unknown Reason"; with the code as the phrase,
             // the code.
             let phrase: &[u8] = if reason.is_empty() {

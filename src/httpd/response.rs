@@ -3,13 +3,11 @@ use super::Request;
 use crate::ffi;
 use std::ffi::CStr;
 
-/// Whether httpd has a status line of its own for `code` (for others it answers 500 unless a
-/// status line is set).
-/// `digits` are the code's three digits.
-pub(crate) fn httpd_knows_status(code: u16, digits: &[u8; 3]) -> bool {
+/// httpd's own status line for `code` ("200 OK"). For a code it has no line for, httpd answers
+/// 500 unless a status line is set, and this is the line of another code.
+pub(crate) fn httpd_status_line(code: u16) -> Option<&'static [u8]> {
     // SAFETY: ap_get_status_line only reads httpd's static table; it returns a static string.
-    let line = unsafe { super::bytes(ffi::ap_get_status_line(std::os::raw::c_int::from(code))) };
-    line.is_some_and(|l| l.starts_with(digits))
+    unsafe { super::bytes(ffi::ap_get_status_line(std::os::raw::c_int::from(code))) }
 }
 
 impl Request<'_> {

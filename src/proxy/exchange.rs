@@ -14,7 +14,9 @@ use crate::ajp::{
     self, body_packet_header, max_body_chunk, EncodeError, Response, SendHeaders,
     END_OF_BODY_PACKET,
 };
-use crate::backend::{prepost_ping_timeout, Backend, BackendError, Connection, LiveSettings};
+use crate::backend::{
+    prepost_ping_timeout, Backend, BackendError, Connection, LiveSettings, RunParts, MAX_RUN,
+};
 use crate::jklog::Level;
 use std::fmt;
 use std::time::Instant;
@@ -406,7 +408,8 @@ impl<'x, 'r> Exchange<'x, 'r> {
             // Body packets already buffered together go to the client together, once the
             // headers are out and the body is really sent (FlushPackets: each one by itself).
             let gather = p.headers && !p.swallow_body && !self.req.flush_packets;
-            let run = match conn.read_run(gather) {
+            let mut parts: RunParts<'_> = [&[]; MAX_RUN];
+            let run = match conn.read_run(gather, &mut parts) {
                 Ok(r) => r,
                 Err(e) => return Err(self.failed(e, p, reused)),
             };
@@ -416,7 +419,7 @@ impl<'x, 'r> Exchange<'x, 'r> {
                 Response::SendHeaders(h) => self.relay_headers(&h, p, reused)?,
                 Response::BodyChunk(data) => {
                     let end = run.end;
-                    self.relay_body(data, run.body(), p, reused)?;
+                    self.relay_body(data, &parts[..run.parts], p, reused)?;
                     if let Some(reuse) = end {
                         return self.ended(p, reuse);
                     }
