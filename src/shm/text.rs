@@ -196,13 +196,34 @@ pub struct SharedText {
 }
 
 impl SharedText {
-    /// Copies the slot (relaxed loads; call inside [`Sequence::read`]).
+    /// Copies the slot (relaxed loads; call inside [`Sequence::read`]): a word at a time, up to the word with the terminating NUL (names are short: one or
+    /// two words); what follows the text stays zero.
     pub(crate) fn load(&self) -> ShortText {
+        const LOW: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
         let mut bytes = [0u8; TEXT_CAPACITY];
-        for (chunk, word) in bytes.chunks_exact_mut(8).zip(&self.words) {
-            chunk.copy_from_slice(&word.load(Ordering::Relaxed).to_ne_bytes());
+        let mut len = TEXT_CAPACITY;
+        for (at, (chunk, word)) in bytes.chunks_exact_mut(8).zip(&self.words).enumerate() {
+            let word = word.load(Ordering::Relaxed);
+            let eight = word.to_ne_bytes();
+            // Some byte of the word is zero (the classic test: exact, no false positives).
+            if word.wrapping_sub(LOW) & !word & HIGH != 0 {
+                let nul = eight.iter().position(|&b| b == 0).unwrap_or(8);
+                chunk[..nul].copy_from_slice(&eight[..nul]);
+                len = at * 8 + nul;
+                break;
+            }
+            chunk.copy_from_slice(&eight);
         }
-        ShortText::from_padded(bytes)
+        if len > MAX_TEXT_LEN {
+            // A slot longer than any text we write (a foreign or torn record): cut it.
+            bytes[MAX_TEXT_LEN..].fill(0);
+            len = MAX_TEXT_LEN;
+        }
+        ShortText {
+            bytes,
+            len: len as u8,
+        }
     }
 
     /// Overwrites the slot (relaxed stores; call inside a [`Sequence::write`] section or
@@ -251,23 +272,6 @@ impl ShortText {
             bytes,
             len: text.len() as u8,
         })
-    }
-
-    fn from_padded(bytes: [u8; TEXT_CAPACITY]) -> ShortText {
-        let len = bytes
-            .iter()
-            .position(|&b| b == 0)
-            .unwrap_or(TEXT_CAPACITY)
-            .min(MAX_TEXT_LEN);
-        // The bytes past the text are zero, as `as_padded` promises.
-        let mut clean = bytes;
-        if let Some(tail) = clean.get_mut(len..) {
-            tail.fill(0);
-        }
-        ShortText {
-            bytes: clean,
-            len: len as u8,
-        }
     }
 
     /// The bytes (no padding).
@@ -381,6 +385,37 @@ mod tests {
         let back = sequence.read(|| text.load());
         assert_eq!(back.as_str(), "n2");
         assert_eq!(back.raw().0[2..], [0u8; 62]);
+    }
+
+    #[test]
+    fn load_stops_at_the_first_nul_and_cuts_a_slot_without_one() {
+        let (_, text) = slot();
+        let fill = |bytes: &[u8]| {
+            let mut padded = [0u8; TEXT_CAPACITY];
+            padded[..bytes.len()].copy_from_slice(bytes);
+            for (word, chunk) in text.words.iter().zip(padded.chunks_exact(8)) {
+                let mut eight = [0u8; 8];
+                eight.copy_from_slice(chunk);
+                word.store(u64::from_ne_bytes(eight), Ordering::Relaxed);
+            }
+        };
+        // Lengths around the word boundaries, and bytes after a NUL (a torn slot).
+        for len in [0usize, 1, 7, 8, 9, 15, 16, 17, 59, 60] {
+            let want: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            let mut raw = want.clone();
+            raw.push(0);
+            raw.extend_from_slice(b"junk");
+            fill(&raw[..raw.len().min(TEXT_CAPACITY)]);
+            let back = text.load();
+            assert_eq!(back.as_bytes(), &want[..], "length {len}");
+            assert!(back.raw().0[len..].iter().all(|&b| b == 0), "length {len}");
+        }
+        // No NUL at all, even high bytes: cut at the longest text a record holds.
+        fill(&[0xC3; TEXT_CAPACITY]);
+        let back = text.load();
+        assert_eq!(back.len(), MAX_TEXT_LEN);
+        assert!(back.raw().0[MAX_TEXT_LEN..].iter().all(|&b| b == 0));
+        assert_eq!(back.as_str(), "", "invalid UTF-8 reads as its (empty) valid prefix");
     }
 
     #[test]
