@@ -82,6 +82,9 @@ MIB = 1024 * 1024
 RSS_GROWTH_LIMIT_MIB = 2.0
 # pattern_byte(i) of the backends repeats every 251 * 256 bytes.
 PATTERN_PERIOD = 251 * 256
+# Issue #18: with real Tomcats behind (--tomcat), httpd's CPU time per request (user + system of
+# all its processes, from /proc) under load at most this times mod_jk's.
+TOMCAT_CPU_GOAL = 0.7
 
 
 @dataclasses.dataclass(frozen=True)
@@ -873,8 +876,9 @@ def ceiling_remark(static_ratio, goal, above, upload=False):
     return f"  (static {static_ratio:.2f}x: {where})"
 
 
-def target_lines(all_figures, scenarios):
-    """The issue's targets for mod_jk_rs, each with the measured ratio and PASS/FAIL."""
+def target_lines(all_figures, scenarios, cpu_goal=None):
+    """The issue's targets for mod_jk_rs, each with the measured ratio and PASS/FAIL; with
+    `cpu_goal` (real Tomcats behind) also httpd's CPU per request against mod_jk's."""
     lines = []
 
     def fig(scenario, fe, key):
@@ -918,6 +922,18 @@ def target_lines(all_figures, scenarios):
                         line += ceiling_remark(p99["static"] / p99[who], 1.0, above=True,
                                                upload=bool(s.post_bytes))
                     lines.append(line)
+        cpu = ({fe: fig(s.name, fe, "cpu_us") for fe in ("mod_jk_rs", "mod_jk", "static")}
+               if cpu_goal is not None else {})
+        if cpu and cpu["mod_jk_rs"] is not None and cpu["mod_jk"]:
+            # httpd's own CPU per request (the table's CPU us/req), on the printed two decimals.
+            value = cpu["mod_jk_rs"] / cpu["mod_jk"]
+            verdict = "PASS" if round(value, 2) <= cpu_goal else "FAIL"
+            line = (f"  {s.name:<13} CPU us/req <= {cpu_goal:.1f}x mod_jk      measured "
+                    f"{value:.2f}x  {verdict}")
+            if verdict == "FAIL" and cpu["static"]:
+                line += ceiling_remark(cpu["static"] / cpu["mod_jk"], cpu_goal, above=True,
+                                       upload=bool(s.post_bytes))
+            lines.append(line)
     sizes = [s.name for s in scenarios if s.name in ("1k-keepalive", "100k", "10m")]
 
     def growth(fe):
@@ -966,15 +982,38 @@ def package_version(package):
     return tool_version(["dpkg-query", "-W", "-f=${Version}", package], r"(\S+)")
 
 
+def external_backends(tomcat, tomcat_pids=None):
+    """--tomcat HOST:PORT,HOST:PORT (and --tomcat-pids PID,PID): the backends, their pids (whose
+    CPU is then measured, as our own backends'), and the header's line about them."""
+    backends = []
+    for name, spec in zip(BACKEND_NAMES, tomcat.split(",")):
+        host, _, port = spec.strip().rpartition(":")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise SystemExit(f"--tomcat: {spec!r} is not HOST:PORT")
+        backends.append(Backend(name, host or "127.0.0.1", int(port)))
+    pids = []
+    if tomcat_pids:
+        texts = [t.strip() for t in tomcat_pids.split(",")]
+        if len(texts) != len(backends) or not all(t.isdigit() and int(t) > 0 for t in texts):
+            raise SystemExit(f"--tomcat-pids needs one pid per --tomcat backend "
+                             f"({len(backends)}), got {tomcat_pids!r}")
+        pids = [int(t) for t in texts]
+    listed = ", ".join(f"{b.name} {b.host}:{b.port}" for b in backends)
+    if pids:
+        cpu = "their CPU from pids " + ", ".join(map(str, pids))
+    else:
+        cpu = "their CPU not measured: no --tomcat-pids"
+    return backends, pids, f"external AJP backends ({listed}; {cpu})"
+
+
 def start_backends(args, procs, base):
     """Our two AJP backends (or the given external ones, e.g. real Tomcats)."""
     if args.tomcat:
-        backends = []
-        for name, spec in zip(BACKEND_NAMES, args.tomcat.split(",")):
-            host, _, port = spec.rpartition(":")
-            backends.append(Backend(name, host or "127.0.0.1", int(port)))
-        return backends, [], "external AJP backends (" + ", ".join(
-            f"{b.name} {b.host}:{b.port}" for b in backends) + ")"
+        backends, pids, text = external_backends(args.tomcat, args.tomcat_pids)
+        for pid in pids:
+            if read_proc_stat(pid) is None:
+                raise RuntimeError(f"--tomcat-pids: no process {pid}")
+        return backends, pids, text
     backends, pids = [], []
     binary = args.responder if args.backend == "fast" else args.backend_bin
     for name in BACKEND_NAMES:
@@ -1108,7 +1147,8 @@ def command_run(args):
             for note in notes:
                 print(f"  note: {note}")
             sys.stdout.flush()
-        lines = target_lines(all_figures, scenarios)
+        lines = target_lines(all_figures, scenarios,
+                             cpu_goal=TOMCAT_CPU_GOAL if args.tomcat else None)
         if lines:
             print(f"\n== targets for mod_jk_rs (topology {args.topology}) ==")
             print("\n".join(lines))
@@ -1645,6 +1685,9 @@ def parser():
                        help="use these AJP backends (e.g. two Tomcats) instead of starting ours")
         c.add_argument("--tomcat-path", metavar="PATH",
                        help=f"with --tomcat: a path under {MOUNT_PREFIX} answering ?size=N")
+        c.add_argument("--tomcat-pids", metavar="PID,PID",
+                       help="with --tomcat: the backends' pids, so that their CPU per request is "
+                            "measured (tests/bench/tomcat.sh pids)")
         c.add_argument("--mpm", choices=MPMS, default="event")
         c.add_argument("--topology", choices=TOPOLOGIES, default=TOPOLOGY)
         c.add_argument("--front-ends", type=csv_choice(FRONT_ENDS),
@@ -1681,6 +1724,10 @@ def main(argv):
     args = parser().parse_args(argv)
     if args.tomcat_path and not args.tomcat:
         raise SystemExit("--tomcat-path needs --tomcat")
+    if args.tomcat_pids and not args.tomcat:
+        raise SystemExit("--tomcat-pids needs --tomcat")
+    if args.tomcat:
+        external_backends(args.tomcat, args.tomcat_pids)  # SystemExit when malformed
     if args.tomcat_path and not args.tomcat_path.startswith(MOUNT_PREFIX):
         raise SystemExit(f"--tomcat-path must be under {MOUNT_PREFIX} (what every front end mounts)")
     if not args.tomcat:

@@ -242,6 +242,38 @@ class Configuration(unittest.TestCase):
         self.assertIn("mod_mpm_prefork.so", conf)
 
 
+class ExternalBackends(unittest.TestCase):
+    def test_tomcat_backends_are_named_and_their_pids_measured(self):
+        backends, pids, text = bench.external_backends("127.0.0.1:8009, :8010", "41,42")
+        self.assertEqual([(b.name, b.host, b.port) for b in backends],
+                         [("tomcatA", "127.0.0.1", 8009), ("tomcatB", "127.0.0.1", 8010)])
+        self.assertEqual(pids, [41, 42])
+        self.assertIn("their CPU from pids 41, 42", text)
+
+    def test_without_pids_the_header_says_their_cpu_is_not_measured(self):
+        _, pids, text = bench.external_backends("127.0.0.1:8009,127.0.0.1:8010")
+        self.assertEqual(pids, [])
+        self.assertIn("not measured", text)
+
+    def test_a_pid_per_backend_and_well_formed_ports(self):
+        for tomcat, tomcat_pids in (("127.0.0.1:8009,127.0.0.1:8010", "41"),
+                                    ("127.0.0.1:8009,127.0.0.1:8010", "41,x"),
+                                    ("127.0.0.1:8009,127.0.0.1:8010", "41,0"),
+                                    ("127.0.0.1:8009,127.0.0.1", None),
+                                    ("127.0.0.1:8009,127.0.0.1:70000", None)):
+            with self.subTest(tomcat=tomcat, pids=tomcat_pids), self.assertRaises(SystemExit):
+                bench.external_backends(tomcat, tomcat_pids)
+
+    def test_command_line_checks_tomcat_arguments_before_anything_starts(self):
+        def refused(*extra):
+            with self.assertRaises(SystemExit) as caught:
+                bench.main(["run", "--module", "/nonexistent.so", *extra])
+            return str(caught.exception)
+        self.assertIn("--tomcat-pids needs --tomcat", refused("--tomcat-pids", "1,2"))
+        self.assertIn("one pid per --tomcat backend",
+                      refused("--tomcat", "127.0.0.1:1,127.0.0.1:2", "--tomcat-pids", "1"))
+
+
 class Pattern(unittest.TestCase):
     def test_pattern_matches_the_backends_formula(self):
         data = bench.pattern(70000)
@@ -348,6 +380,27 @@ class Reporting(unittest.TestCase):
         self.assertIn("p99 <= 1.0x mod_jk", lines[0])
         self.assertIn("0.90x  PASS", lines[0])
         self.assertIn("1.20x  FAIL", lines[1])
+
+    def test_with_real_tomcats_httpd_cpu_per_request_is_judged_against_mod_jk(self):
+        def figures(cpu):
+            return {"rps": 100, "rss_mib": 8.0, "p99_ms": None, "cpu_us": cpu}
+        all_figures = {
+            "1k-keepalive": {"mod_jk_rs": figures(60.0), "mod_jk": figures(100.0),
+                             "static": figures(40.0)},
+            "browser": {"mod_jk_rs": figures(75.0), "mod_jk": figures(100.0),
+                        "static": figures(80.0)},
+        }
+        scenarios = [bench.SCENARIO_BY_NAME["1k-keepalive"], bench.SCENARIO_BY_NAME["browser"]]
+        lines = bench.target_lines(all_figures, scenarios, cpu_goal=bench.TOMCAT_CPU_GOAL)
+        cpu = [line for line in lines if "CPU us/req" in line]
+        self.assertEqual(len(cpu), 2)
+        self.assertIn("1k-keepalive  CPU us/req <= 0.7x mod_jk", cpu[0])
+        self.assertTrue(cpu[0].endswith("measured 0.60x  PASS"))
+        # 0.75x misses 0.7x, and static files (0.80x) would miss it too.
+        self.assertIn("0.75x  FAIL  (static 0.80x: static files miss it too)", cpu[1])
+        # Without real Tomcats (no goal) there is no CPU line.
+        self.assertFalse([line for line in bench.target_lines(all_figures, scenarios)
+                          if "CPU" in line])
 
     def test_errors_list_only_what_happened(self):
         self.assertEqual(bench.errors_text({"read": 0, "status": 0}), "0")
