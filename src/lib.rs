@@ -16,6 +16,7 @@ pub mod gather;
 pub mod jklog;
 pub mod mount;
 pub mod proxy;
+pub mod scan;
 pub mod shm;
 pub mod status;
 pub mod uri;

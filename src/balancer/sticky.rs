@@ -4,6 +4,8 @@
 //! replaces all of that with a route of its own. Everything is borrowed from the request:
 //! no allocation.
 
+use crate::scan::find_either;
+
 /// Most session ids of one request that are tried; more are ignored (they still count as
 /// "the request has a session").
 pub const MAX_SESSION_IDS: usize = 16;
@@ -220,30 +222,6 @@ fn find_str(hay: &str, needle: &str) -> Option<usize> {
     None
 }
 
-/// The first index of `a` or `b` in `hay`: eight bytes at a time (a word holds one of them
-/// when `word ^ repeated(x)` has a zero byte; the lowest such flag is the first match).
-fn find_either(hay: &[u8], a: u8, b: u8) -> Option<usize> {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
-    let (ra, rb) = (ONES * u64::from(a), ONES * u64::from(b));
-    let mut words = hay.chunks_exact(8);
-    let mut at = 0;
-    for word in words.by_ref() {
-        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        let found = zero_byte(w ^ ra) | zero_byte(w ^ rb);
-        if found != 0 {
-            return Some(at + (found.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    words
-        .remainder()
-        .iter()
-        .position(|&c| c == a || c == b)
-        .map(|p| at + p)
-}
-
 /// C `isspace` in the "C" locale.
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
@@ -310,31 +288,6 @@ mod tests {
     fn routes<'a>(uri: &'a str, cookies: &[&'a str]) -> (Vec<&'a str>, bool) {
         let found = session_routes(uri, cookies.iter().copied(), NAMES);
         (found.iter().collect(), found.has_session())
-    }
-
-    #[test]
-    fn find_either_finds_the_first_of_two_bytes_anywhere() {
-        let hay: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
-        for len in 0..hay.len() {
-            for (a, b) in [
-                (b'c', b'x'),
-                (b'z', b'b'),
-                (b'\x80', b'q'),
-                (b'a', b'a'),
-                (0, 0xFF),
-            ] {
-                let slice = &hay[..len];
-                let expected = slice.iter().position(|&c| c == a || c == b);
-                assert_eq!(find_either(slice, a, b), expected, "{len} {a} {b}");
-            }
-        }
-        // Bytes that differ from the target only in the high bit, and zero bytes.
-        let tricky = [0x00, 0xBB, 0x3B, 0x80, 0x01, 0x3B, 0x2C, 0xAC, 0x3B];
-        for start in 0..tricky.len() {
-            let slice = &tricky[start..];
-            let expected = slice.iter().position(|&c| c == b';' || c == b',');
-            assert_eq!(find_either(slice, b';', b','), expected);
-        }
     }
 
     #[test]

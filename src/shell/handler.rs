@@ -10,6 +10,7 @@ use crate::gather::{lb_hints, Cookies, Env, Gathered};
 use crate::httpd::{time, utf8, HttpdClient, Request, Status};
 use crate::jklog::{JkLogFile, Level, RequestFacts};
 use crate::proxy::{member_notes, Outcome, Served};
+use crate::scan::find_byte;
 use crate::shm::SharedState;
 use std::borrow::Cow;
 use std::ffi::CStr;
@@ -56,7 +57,7 @@ fn worker_name<'r>(req: &Request<'r>, cfg: Option<&VhostConfig>) -> Option<(&'r 
         let env = cfg.map_or(NOTE_WORKER, |c| c.env.worker.as_c_str());
         req.env(env)
     })?;
-    let end = raw.iter().position(|&b| b == b';').unwrap_or(raw.len());
+    let end = find_byte(raw, b';').unwrap_or(raw.len());
     let trimmed = raw[..end].trim_ascii();
     let name = utf8(trimmed)?;
     // The note is left as it is when it already says just the name.
@@ -168,7 +169,7 @@ pub fn handle(mut req: Request<'_>) -> Status {
     // The balancer reads only a path parameter (`;jsessionid=…`) off the URI: without an
     // '=' there is none, and the URI need not be made text.
     let session_uri = match original.or(req.uri()).unwrap_or(b"/") {
-        raw if raw.contains(&b'=') => text_of(raw),
+        raw if find_byte(raw, b'=').is_some() => text_of(raw),
         _ => Cow::Borrowed(""),
     };
     let cookies = if target.is_lb() {

@@ -415,7 +415,11 @@ mod tests {
         let back = text.load();
         assert_eq!(back.len(), MAX_TEXT_LEN);
         assert!(back.raw().0[MAX_TEXT_LEN..].iter().all(|&b| b == 0));
-        assert_eq!(back.as_str(), "", "invalid UTF-8 reads as its (empty) valid prefix");
+        assert_eq!(
+            back.as_str(),
+            "",
+            "invalid UTF-8 reads as its (empty) valid prefix"
+        );
     }
 
     #[test]
