@@ -1939,6 +1939,28 @@ fn a_small_answer_is_kept_back_whole_and_a_large_one_streams() {
 }
 
 #[test]
+fn a_small_answer_in_two_reads_is_kept_whole_and_in_order() {
+    let (port, peer) = peer(|listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        let mut first = send_headers(200, "OK", &[("Content-Length", "10")]);
+        first.extend(body_chunk(b"01234"));
+        send(&mut s, &first);
+        std::thread::sleep(Duration::from_millis(50));
+        let mut rest = body_chunk(b"56789");
+        rest.extend(end_response(true));
+        send(&mut s, &rest);
+    });
+    let backend = Backend::new(worker(port), 4);
+    let mut client = FakeClient::new().keeping();
+    assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+    assert_eq!(client.kept, b"0123456789");
+    assert!(client.written.is_empty());
+    assert_eq!(backend.pool().idle_count(), 1);
+    join(peer);
+}
+
+#[test]
 fn the_kept_end_of_a_streamed_body_is_forgotten_when_the_backend_then_fails() {
     let large = pattern(9000);
     let wire = [
