@@ -4,7 +4,7 @@
 //! replaces all of that with a route of its own. Everything is borrowed from the request:
 //! no allocation.
 
-use crate::scan::find_either;
+use crate::scan::{find_byte, find_either};
 
 /// Most session ids of one request that are tried; more are ignored (they still count as
 /// "the request has a session").
@@ -137,7 +137,7 @@ fn path_parameter<'a>(uri: &'a str, name: &str) -> Option<&'a str> {
                 return value.get(..end);
             }
         }
-        from = next_char(uri, start);
+        from = start + name.chars().next().map_or(1, char::len_utf8);
     }
     None
 }
@@ -173,7 +173,8 @@ impl<'a> Iterator for CookieValues<'a, '_> {
             .and_then(|rest| find_str(rest, name))
         {
             let start = self.from + found;
-            self.from = next_char(header, start);
+            // Past the match's first character, which is the name's.
+            self.from = start + name.chars().next().map_or(1, char::len_utf8);
             let boundary = header
                 .get(..start)
                 .unwrap_or("")
@@ -212,7 +213,7 @@ fn find_str(hay: &str, needle: &str) -> Option<usize> {
     let first = *n.first()?;
     let mut at = 0;
     while at + n.len() <= h.len() {
-        let skip = find_either(h.get(at..)?, first, first)?;
+        let skip = find_byte(h.get(at..)?, first)?;
         at += skip;
         if h.get(at..at + n.len()) == Some(n) {
             return Some(at);
@@ -225,13 +226,6 @@ fn find_str(hay: &str, needle: &str) -> Option<usize> {
 /// C `isspace` in the "C" locale.
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-/// Index just past the character starting at `index`.
-fn next_char(text: &str, index: usize) -> usize {
-    text.get(index..)
-        .and_then(|rest| rest.chars().next())
-        .map_or(text.len(), |c| index + c.len_utf8())
 }
 
 /// `JK_STICKY_IGNORE` / `JK_STATELESS` as mod_jk reads them: set and empty, or a number

@@ -5,7 +5,7 @@
 
 /// `bytes` as text, if they are valid UTF-8.
 pub fn utf8(bytes: &[u8]) -> Option<&str> {
-    if bytes.is_ascii() {
+    if crate::scan::is_ascii(bytes) {
         // SAFETY: ASCII is valid UTF-8.
         Some(unsafe { std::str::from_utf8_unchecked(bytes) })
     } else {

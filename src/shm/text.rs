@@ -283,7 +283,7 @@ impl ShortText {
     /// UTF-8 prefix.
     pub fn as_str(&self) -> &str {
         let bytes = self.as_bytes();
-        if bytes.is_ascii() {
+        if crate::scan::is_ascii(bytes) {
             // SAFETY: ASCII is valid UTF-8. (Routes and names nearly always are ASCII, which
             // `is_ascii` checks a word at a time and `from_utf8` a byte at a time.)
             return unsafe { std::str::from_utf8_unchecked(bytes) };
