@@ -32,6 +32,8 @@ read -r -a AJP <<<"${AJP_PORTS:-8009 8010}"
 read -r -a CLUSTER <<<"${CLUSTER_PORTS:-4000 4001}"
 WAIT=${WAIT:-90}
 NAMES=(TomcatA TomcatB)
+# shellcheck source=scripts/lib/processes.sh
+source "$ROOT/scripts/lib/processes.sh"
 
 say() { printf '%s\n' "$*"; }
 fail() {
@@ -62,34 +64,12 @@ stop_one() {
         rm -f "$(pid_file "$name")"
         return 0
     fi
-    kill "-$sig" "$pid" 2>/dev/null || true
-    for _ in $(seq 300); do
-        [ -d "/proc/$pid" ] || break
-        grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && break
-        sleep 0.1
-    done
-    if [ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null; then
-        say "$name (pid $pid) did not stop within 30 s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
+    stop_pid "$name" "$pid" "$sig"
     rm -f "$(pid_file "$name")"
     say "stopped $name (pid $pid)"
 }
 
 # --- ports -------------------------------------------------------------------------------------
-
-# Succeeds when 127.0.0.1:$1 can be bound (nothing listens there, on any address).
-port_free() {
-    python3 - "$1" <<'PY' 2>/dev/null
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-PY
-}
 
 check_ports() {
     local taken=0 what port var

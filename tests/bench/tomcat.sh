@@ -38,6 +38,8 @@ MAX_THREADS=${TOMCAT_MAX_THREADS:-256}
 MAX_CONNECTIONS=${TOMCAT_MAX_CONNECTIONS:-1024}
 ACCEPT_COUNT=${TOMCAT_ACCEPT_COUNT:-256}
 WARMUP_REQUESTS=${WARMUP_REQUESTS:-20000}
+# shellcheck source=scripts/lib/processes.sh
+source "$ROOT/scripts/lib/processes.sh"
 WAIT=${WAIT:-90}
 # bench.py's BACKEND_NAMES: the lb worker's members and the jvmRoutes.
 NAMES=(tomcatA tomcatB)
@@ -91,10 +93,6 @@ is_ours() {
     tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "-Dcatalina.base=$(base_of "$name")"
 }
 
-alive() {
-    [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
-}
-
 # The recorded pid of Tomcat $1 if that process is alive and still the one we started.
 live_pid() {
     local f pid
@@ -112,33 +110,12 @@ stop_one() {
         rm -f "$(pid_file "$name")"
         return 0
     fi
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 300); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    if alive "$pid" && is_ours "$pid" "$name"; then
-        say "$name (pid $pid) did not stop within 30 s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
+    stop_pid "$name" "$pid" TERM is_ours "$pid" "$name"
     rm -f "$(pid_file "$name")"
     say "stopped $name (pid $pid)"
 }
 
 # --- ports -------------------------------------------------------------------------------------
-
-# Succeeds when 127.0.0.1:$1 can be bound (nothing listens there).
-port_free() {
-    python3 - "$1" <<'PY' 2>/dev/null
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-try:
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-except OSError:
-    sys.exit(1)
-PY
-}
 
 # Two distinct ports the kernel calls free right now, "P1 P2".
 free_ports() {
