@@ -3,7 +3,7 @@
 //! request's view of it (a member that failed a request is not tried again in that round).
 //! A client's fault never puts a member in error.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::member_state::State;
 use super::plan::Verdict;
@@ -54,10 +54,22 @@ pub(crate) fn apply(
     now_ms: impl Fn() -> u64,
     view: &mut State,
 ) -> Verdict {
-    let set = |state: State| member.state.store(state.code(), Ordering::Relaxed);
+    // Shared records are read by every thread of every child: a store that changes nothing
+    // would still take the cache line from all of them, so unchanged values are not written
+    // (most requests find the member OK and error-free).
+    let store_if_new = |slot: &AtomicU64, value: u64| {
+        if slot.load(Ordering::Relaxed) != value {
+            slot.store(value, Ordering::Relaxed);
+        }
+    };
+    let set = |state: State| {
+        if member.state.load(Ordering::Relaxed) != state.code() {
+            member.state.store(state.code(), Ordering::Relaxed);
+        }
+    };
     let clear_errors = || {
-        member.first_error_time.store(0, Ordering::Relaxed);
-        member.last_error_time.store(0, Ordering::Relaxed);
+        store_if_new(&member.first_error_time, 0);
+        store_if_new(&member.last_error_time, 0);
     };
     let put_in_error = |view: &mut State| {
         member.errors.fetch_add(1, Ordering::Relaxed);
