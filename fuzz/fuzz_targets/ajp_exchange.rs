@@ -334,15 +334,17 @@ impl Client for FakeClient {
         status: u16,
         _reason: &[u8],
         headers: &SendHeaders<'_>,
+        content_length: Option<u64>,
     ) -> Result<(), ClientError> {
         self.headers += 1;
         self.status = status;
         assert_eq!(headers.headers().count(), headers.len());
-        self.content_length = Some(
-            headers
-                .get(b"content-length")
-                .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse().ok()),
-        );
+        let spelled = headers
+            .get(b"content-length")
+            .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse().ok());
+        // The exchange hands over the length it parsed and checked: the headers' own number.
+        assert_eq!(content_length, spelled, "declared length handed to the client");
+        self.content_length = Some(content_length);
         Ok(())
     }
 

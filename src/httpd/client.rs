@@ -134,6 +134,7 @@ impl Client for HttpdClient<'_> {
         status: u16,
         reason: &[u8],
         headers: &SendHeaders<'_>,
+        content_length: Option<u64>,
     ) -> Result<(), ClientError> {
         let code = [
             b'0' + (status / 100 % 10) as u8,
@@ -174,9 +175,9 @@ impl Client for HttpdClient<'_> {
             if CONTENT_TYPE.is(name) {
                 self.req.set_content_type(value);
             } else if CONTENT_LENGTH.is(name) {
-                match crate::decimal::parse_u64(value) {
-                    Some(n) => self.req.set_content_length(n),
-                    None => return Err(ClientError::Gone),
+                // The exchange parsed it (and checked repeats agree); set where it stood.
+                if let Some(n) = content_length {
+                    self.req.set_content_length(n);
                 }
             } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
                 // httpd frames the body itself; a copied Transfer-Encoding would corrupt it.

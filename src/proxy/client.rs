@@ -29,11 +29,14 @@ pub trait Client {
     /// Reads request body bytes (de-chunked by httpd); `Ok(0)` = end of body.
     fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, ClientError>;
     /// Sets status and headers; nothing is sent to the network before the first body write or flush.
+    /// `content_length`: the number the backend's Content-Length header(s) say, already parsed
+    /// and checked to agree by the exchange (clients take it from here, not from `headers`).
     fn send_headers(
         &mut self,
         status: u16,
         reason: &[u8],
         headers: &SendHeaders<'_>,
+        content_length: Option<u64>,
     ) -> Result<(), ClientError>;
     fn write_body(&mut self, data: &[u8]) -> Result<(), ClientError>;
     /// Writes several pieces of body in order, as one pass to the network where the client can.

@@ -495,7 +495,11 @@ impl<'x, 'r> Exchange<'x, 'r> {
             ));
         }
         p.swallow_body = self.req.use_server_errors.is_some_and(|t| h.status >= t);
-        if self.client.send_headers(h.status, h.reason, h).is_err() {
+        if self
+            .client
+            .send_headers(h.status, h.reason, h, p.declared_len)
+            .is_err()
+        {
             return Err(Failure::Final(Outcome::Sent, AttemptKind::ClientError));
         }
         if self.req.flush_header && !p.swallow_body {

@@ -257,6 +257,7 @@ mod tests {
             _: u16,
             _: &[u8],
             _: &SendHeaders<'_>,
+            _: Option<u64>,
         ) -> Result<(), ClientError> {
             Ok(())
         }

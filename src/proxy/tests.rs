@@ -169,7 +169,17 @@ impl Client for FakeClient {
         status: u16,
         reason: &[u8],
         headers: &SendHeaders<'_>,
+        content_length: Option<u64>,
     ) -> Result<(), ClientError> {
+        // The exchange hands over the length it checked: it must be the headers' own.
+        let spelled = headers
+            .headers()
+            .find(|(n, _)| n.eq_ignore_ascii_case(b"content-length"))
+            .and_then(|(_, v)| std::str::from_utf8(v).ok()?.trim().parse().ok());
+        assert_eq!(
+            content_length, spelled,
+            "declared length handed to the client"
+        );
         self.status = Some(status);
         self.reason = reason.to_vec();
         self.response_headers = headers
