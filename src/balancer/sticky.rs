@@ -137,7 +137,7 @@ fn path_parameter<'a>(uri: &'a str, name: &str) -> Option<&'a str> {
                 return value.get(..end);
             }
         }
-        from = start + name.chars().next().map_or(1, char::len_utf8);
+        from = start + first_char_len(name);
     }
     None
 }
@@ -174,7 +174,7 @@ impl<'a> Iterator for CookieValues<'a, '_> {
         {
             let start = self.from + found;
             // Past the match's first character, which is the name's.
-            self.from = start + name.chars().next().map_or(1, char::len_utf8);
+            self.from = start + first_char_len(name);
             let boundary = header
                 .get(..start)
                 .unwrap_or("")
@@ -226,6 +226,12 @@ fn find_str(hay: &str, needle: &str) -> Option<usize> {
 /// C `isspace` in the "C" locale.
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// Length of `name`'s first character: a match of `name` found at `i` is stepped past from
+/// `i + first_char_len(name)` (no decoding of the text searched).
+fn first_char_len(name: &str) -> usize {
+    name.chars().next().map_or(1, char::len_utf8)
 }
 
 /// `JK_STICKY_IGNORE` / `JK_STATELESS` as mod_jk reads them: set and empty, or a number

@@ -148,14 +148,13 @@ impl Client for HttpdClient<'_> {
         let own_reason = is_valid_reason(reason) && reason != code;
         let httpd_line = super::response::httpd_status_line(status);
         let httpd_knows = httpd_line.is_some_and(|l| l.starts_with(&code));
-        // A line the same as httpd's own ("200 OK") is not set: httpd writes those very bytes
-        // itself, and a set line costs its header filter a validation (~300 instructions).
-        let as_httpd =
-            httpd_knows && httpd_line.and_then(|l| l.get(3..)?.strip_prefix(b" ")) == Some(reason);
-        let line = if in_range && own_reason && !as_httpd {
-            Some([&code[..], b" ", reason])
-        } else if in_range && own_reason {
-            None
+        let line = if in_range && own_reason {
+            // A line the same as httpd's own ("200 OK") is not set: httpd writes those very
+            // bytes itself, and a set line costs its header filter a validation (~300
+            // instructions).
+            let as_httpd = httpd_knows
+                && httpd_line.and_then(|l| l.get(3..)?.strip_prefix(b" ")) == Some(reason);
+            (!as_httpd).then_some([&code[..], b" ", reason])
         } else if in_range && !httpd_knows {
             // With no phrase at all mod_jk says "Unknown Reason"; with the code as the phrase,
             // the code.

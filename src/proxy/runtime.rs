@@ -47,13 +47,15 @@ impl Hasher for NameHasher {
 
 /// The result notes a request leaves for mod_log_config and friends (`%{JK_WORKER_TYPE}n`, …):
 /// each costs a table insert (and the duration two clock reads), so each is set only when the
-/// configuration mentions it. `JK_WORKER_NAME` is always set (translate hands the worker over
-/// in it).
+/// configuration mentions it (a LogFormat, a Header, a RewriteCond). `JK_WORKER_NAME` is always
+/// set (translate hands the worker over in it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResultNotes {
     pub worker_type: bool,
     pub route: bool,
     pub duration: bool,
+    /// The twenty `JK_LB_FIRST_*`/`JK_LB_LAST_*` notes of an lb request (~1.5k instructions).
+    pub lb_members: bool,
 }
 
 impl ResultNotes {
@@ -61,6 +63,7 @@ impl ResultNotes {
         worker_type: true,
         route: true,
         duration: true,
+        lb_members: true,
     };
 
     /// The notes whose names `mentioned` finds in the configuration.
@@ -69,6 +72,7 @@ impl ResultNotes {
             worker_type: mentioned(b"JK_WORKER_TYPE"),
             route: mentioned(b"JK_WORKER_ROUTE"),
             duration: mentioned(b"JK_REQUEST_DURATION"),
+            lb_members: mentioned(b"JK_LB_"),
         }
     }
 }
@@ -77,6 +81,15 @@ impl ResultNotes {
 enum Service {
     Ajp(PlainWorker),
     Lb(LbService),
+}
+
+impl Service {
+    fn lb(&self) -> Option<&LbService> {
+        match self {
+            Service::Lb(lb) => Some(lb),
+            Service::Ajp(_) => None,
+        }
+    }
 }
 
 pub struct Runtime {
@@ -88,12 +101,7 @@ pub struct Runtime {
     services: NameMap<Service>,
     /// Worker state shared by all children (lb members' states, load values, counters).
     pub shared: Arc<SharedState>,
-    /// Set the twenty `JK_LB_FIRST_*`/`JK_LB_LAST_*` notes: only when the configuration
-    /// mentions them somewhere (a LogFormat, a Header, a RewriteCond), as they cost ~1.5k
-    /// instructions per lb request and nothing else reads them.
-    pub lb_notes: bool,
-    /// Which of the result notes `JK_WORKER_TYPE`, `JK_WORKER_ROUTE` and
-    /// `JK_REQUEST_DURATION` to set: the same test as `lb_notes`.
+    /// Which result notes requests set (see [`ResultNotes`]).
     pub result_notes: ResultNotes,
     /// Without a watchdog thread: when this process next runs maintenance inline (unix ms).
     next_inline_maintenance: std::sync::atomic::AtomicU64,
@@ -209,7 +217,6 @@ impl Runtime {
             backends,
             services,
             shared,
-            lb_notes: true,
             result_notes: ResultNotes::ALL,
             next_inline_maintenance: std::sync::atomic::AtomicU64::new(0),
         })
@@ -228,18 +235,12 @@ impl Runtime {
     }
 
     pub fn lb(&self, name: &str) -> Option<&LbService> {
-        match self.services.get(name)? {
-            Service::Lb(lb) => Some(lb),
-            Service::Ajp(_) => None,
-        }
+        self.services.get(name)?.lb()
     }
 
     /// Every lb worker.
     fn lbs(&self) -> impl Iterator<Item = &LbService> {
-        self.services.values().filter_map(|s| match s {
-            Service::Lb(lb) => Some(lb),
-            Service::Ajp(_) => None,
-        })
+        self.services.values().filter_map(Service::lb)
     }
 
     /// The worker a request naming `name` goes to.
@@ -316,6 +317,7 @@ mod tests {
                 worker_type: false,
                 route: true,
                 duration: false,
+                lb_members: false,
             }
         );
         assert_eq!(ResultNotes::mentioned(|_| true), ResultNotes::ALL);

@@ -187,7 +187,7 @@ pub fn handle(mut req: Request<'_>) -> Status {
     let mut req = client.into_request();
     let route = served.route();
     let elapsed = started.map(|s| s.elapsed());
-    let lb_notes = (rt.lb_notes && target.is_lb()).then_some((&*rt.shared, &served));
+    let lb_notes = (notes.lb_members && target.is_lb()).then_some((&*rt.shared, &served));
     let noted_route = route.filter(|_| notes.route);
     let noted_elapsed = elapsed.filter(|_| notes.duration);
     set_result_notes(&mut req, noted_route, lb_notes, noted_elapsed);

@@ -165,7 +165,6 @@ pub fn post_config(pconf: Pool<'_>, s: Server<'_>) -> Status {
         previous,
     ) {
         Ok(mut rt) => {
-            rt.lb_notes = process::config_mentions(b"JK_LB_");
             rt.result_notes = ResultNotes::mentioned(process::config_mentions);
             if !carried_over {
                 restore_edits(&s, &rt);

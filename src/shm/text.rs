@@ -196,19 +196,15 @@ pub struct SharedText {
 }
 
 impl SharedText {
-    /// Copies the slot (relaxed loads; call inside [`Sequence::read`]): a word at a time, up to the word with the terminating NUL (names are short: one or
-    /// two words); what follows the text stays zero.
+    /// Copies the slot (relaxed loads; call inside [`Sequence::read`]): a word at a time, up
+    /// to the word with the terminating NUL (names are short: one or two words); what follows
+    /// the text stays zero.
     pub(crate) fn load(&self) -> ShortText {
-        const LOW: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
         let mut bytes = [0u8; TEXT_CAPACITY];
         let mut len = TEXT_CAPACITY;
         for (at, (chunk, word)) in bytes.chunks_exact_mut(8).zip(&self.words).enumerate() {
-            let word = word.load(Ordering::Relaxed);
-            let eight = word.to_ne_bytes();
-            // Some byte of the word is zero (the classic test: exact, no false positives).
-            if word.wrapping_sub(LOW) & !word & HIGH != 0 {
-                let nul = eight.iter().position(|&b| b == 0).unwrap_or(8);
+            let eight = word.load(Ordering::Relaxed).to_ne_bytes();
+            if let Some(nul) = crate::scan::find_byte(&eight, 0) {
                 chunk[..nul].copy_from_slice(&eight[..nul]);
                 len = at * 8 + nul;
                 break;
