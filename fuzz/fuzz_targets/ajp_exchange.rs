@@ -17,7 +17,7 @@ use mod_jk_rs::balancer::RequestHints;
 use mod_jk_rs::config::{Properties, Workers};
 use mod_jk_rs::jklog::Level;
 use mod_jk_rs::proxy::{
-    BodyKind, Client, ClientError, HeaderVisitor, Outcome, RequestInfo, Runtime, Target,
+    BodyKind, Client, ClientError, HeaderSink, Outcome, RequestInfo, Runtime, Target,
 };
 use std::fmt;
 use std::io::{Read, Write};
@@ -300,9 +300,9 @@ struct FakeClient {
 }
 
 impl Client for FakeClient {
-    fn for_each_header(&self, f: &mut HeaderVisitor<'_>) -> Result<(), EncodeError> {
-        f(b"Host", b"fuzz.test")?;
-        f(b"Cookie", b"JSESSIONID=abc.w8k")
+    fn for_each_header(&self, sink: &mut HeaderSink<'_, '_>) -> Result<(), EncodeError> {
+        sink.header(b"Host", b"fuzz.test")?;
+        sink.header(b"Cookie", b"JSESSIONID=abc.w8k")
     }
 
     fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, ClientError> {

@@ -9,7 +9,7 @@ use crate::ajp::{EncodeError, SendHeaders, CONTENT_LENGTH, CONTENT_TYPE};
 use crate::ffi;
 use crate::jklog::JkLogFile;
 use crate::jklog::Level;
-use crate::proxy::{Client, ClientError, HeaderVisitor};
+use crate::proxy::{Client, ClientError, HeaderSink};
 use std::fmt;
 use std::sync::Arc;
 
@@ -92,8 +92,9 @@ fn is_valid_reason(reason: &[u8]) -> bool {
 }
 
 impl Client for HttpdClient<'_> {
-    fn for_each_header(&self, f: &mut HeaderVisitor<'_>) -> Result<(), EncodeError> {
-        self.req.for_each_header_in(f)
+    fn for_each_header(&self, sink: &mut HeaderSink<'_, '_>) -> Result<(), EncodeError> {
+        self.req
+            .for_each_header_in(|name, value| sink.header(name, value))
     }
 
     fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, ClientError> {

@@ -3,9 +3,6 @@ use super::{bytes, Request};
 use crate::ffi;
 use std::ffi::CStr;
 
-/// Receives one table entry (name, value).
-pub type EntryVisitor<'f, E> = dyn FnMut(&[u8], &[u8]) -> Result<(), E> + 'f;
-
 impl<'r> Request<'r> {
     /// Every value of request header `name`, as one text joined with ", " when the header
     /// came more than once (httpd's `apr_table_getm`: one hashed lookup, not a scan of every
@@ -24,16 +21,21 @@ impl<'r> Request<'r> {
     }
 
     /// Calls `f` for every request header in arrival order.
-    pub fn for_each_header_in<E>(&self, f: &mut EntryVisitor<'_, E>) -> Result<(), E> {
-        // `f` takes entries of any lifetime, so it is passed on as it is (one dynamic call
-        // per header, not two).
+    #[inline]
+    pub fn for_each_header_in<E>(
+        &self,
+        f: impl FnMut(&'r [u8], &'r [u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
         self.entries(self.rec().headers_in, f)
     }
 
+    /// Calls `f` for every entry of `table` (the request's) in order; generic, so the loop
+    /// and `f` compile into one.
+    #[inline]
     pub(super) fn entries<E>(
         &self,
         table: *mut ffi::apr_table_t,
-        f: &mut dyn FnMut(&'r [u8], &'r [u8]) -> Result<(), E>,
+        mut f: impl FnMut(&'r [u8], &'r [u8]) -> Result<(), E>,
     ) -> Result<(), E> {
         if table.is_null() {
             return Ok(());

@@ -255,7 +255,7 @@ impl<'r> Request<'r> {
     /// one pass over the table, so a request without any `JK_*` variable skips a dozen lookups.
     pub fn env_has_prefix(&self, prefix: &[u8]) -> bool {
         let mut found = false;
-        let _ = self.entries(self.rec().subprocess_env, &mut |k, _| {
+        let _ = self.entries(self.rec().subprocess_env, |k, _| {
             if k.len() >= prefix.len() && k[..prefix.len()].eq_ignore_ascii_case(prefix) {
                 found = true;
                 return Err(());

@@ -6,6 +6,7 @@
 
 use crate::ajp::{EncodeError, SendHeaders};
 use crate::jklog::Level;
+pub use crate::proxy::request::HeaderSink;
 use std::fmt;
 
 /// A failure on the client side of the exchange.
@@ -19,13 +20,12 @@ pub enum ClientError {
     Gone,
 }
 
-/// Receives one request header (name, value) while FORWARD_REQUEST is encoded.
-pub type HeaderVisitor<'f> = dyn FnMut(&[u8], &[u8]) -> Result<(), EncodeError> + 'f;
-
 /// The httpd request as the core needs it.
 pub trait Client {
-    /// Calls `f` for every request header, in order.
-    fn for_each_header(&self, f: &mut HeaderVisitor<'_>) -> Result<(), EncodeError>;
+    /// Hands every request header to `sink` (`sink.header(name, value)`), in order. The sink is
+    /// a concrete type, not a closure behind `dyn`: a client's loop over its headers compiles
+    /// into one pass with the encoder inlined.
+    fn for_each_header(&self, sink: &mut HeaderSink<'_, '_>) -> Result<(), EncodeError>;
     /// Reads request body bytes (de-chunked by httpd); `Ok(0)` = end of body.
     fn read_body(&mut self, buf: &mut [u8]) -> Result<usize, ClientError>;
     /// Sets status and headers; nothing is sent to the network before the first body write or flush.

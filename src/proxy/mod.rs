@@ -25,7 +25,7 @@ pub mod runtime;
 mod spool;
 mod target;
 
-pub use client::{Client, ClientError, HeaderVisitor, Outcome};
+pub use client::{Client, ClientError, HeaderSink, Outcome};
 pub use failure::AttemptKind;
 pub use lb::{member_notes, LbService};
 pub use plain_worker::PlainWorker;

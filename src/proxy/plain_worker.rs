@@ -150,7 +150,7 @@ mod tests {
     use super::*;
     use crate::ajp::{EncodeError, SendHeaders};
     use crate::config::AjpWorker;
-    use crate::proxy::{ClientError, HeaderVisitor};
+    use crate::proxy::{ClientError, HeaderSink};
     use crate::shm::Layout;
     use std::io::{Read, Write};
     use std::net::TcpListener;
@@ -246,7 +246,7 @@ mod tests {
     struct Quiet;
 
     impl Client for Quiet {
-        fn for_each_header(&self, _: &mut HeaderVisitor<'_>) -> Result<(), EncodeError> {
+        fn for_each_header(&self, _: &mut HeaderSink<'_, '_>) -> Result<(), EncodeError> {
             Ok(())
         }
         fn read_body(&mut self, _: &mut [u8]) -> Result<usize, ClientError> {

@@ -4,7 +4,8 @@
 
 use super::client::Client;
 use crate::ajp::{
-    method_code, Attribute, EncodeError, ForwardRequestEncoder, RequestLine, METHOD_STORED,
+    method_code, Attribute, EncodeError, ForwardRequestEncoder, RequestLine, CONTENT_LENGTH,
+    METHOD_STORED,
 };
 use std::time::Duration;
 
@@ -114,23 +115,40 @@ fn encode_headers(
     req: &RequestInfo<'_>,
     client: &dyn Client,
 ) -> Result<(), EncodeError> {
-    let chunked = req.body == BodyKind::Chunked;
-    let mut has_length = false;
-    client.for_each_header(&mut |name, value| {
-        if name.eq_ignore_ascii_case(b"content-length") {
-            // A chunked body has no length; AJP would read a stale one as the body size.
-            if chunked {
-                return Ok(());
-            }
-            has_length = true;
-        }
-        enc.header(name, value)
-    })?;
-    if req.body == BodyKind::None && !has_length {
+    let mut sink = HeaderSink {
+        enc,
+        chunked: req.body == BodyKind::Chunked,
+        has_length: false,
+    };
+    client.for_each_header(&mut sink)?;
+    if req.body == BodyKind::None && !sink.has_length {
         // AJP13 reads a missing Content-Length as "unknown, non-zero" (reference §6.5).
-        enc.header(b"Content-Length", b"0")?;
+        sink.enc.header(b"Content-Length", b"0")?;
     }
     Ok(())
+}
+
+/// Where a [`Client`] puts the request headers: into FORWARD_REQUEST, Content-Length made to
+/// fit the body's framing.
+pub struct HeaderSink<'e, 'b> {
+    enc: &'e mut ForwardRequestEncoder<'b>,
+    chunked: bool,
+    has_length: bool,
+}
+
+impl HeaderSink<'_, '_> {
+    /// One request header, as the client has it.
+    #[inline]
+    pub fn header(&mut self, name: &[u8], value: &[u8]) -> Result<(), EncodeError> {
+        if CONTENT_LENGTH.is(name) {
+            // A chunked body has no length; AJP would read a stale one as the body size.
+            if self.chunked {
+                return Ok(());
+            }
+            self.has_length = true;
+        }
+        self.enc.header(name, value)
+    }
 }
 
 /// The attributes, in mod_jk's order; `stored`: the method has no code of its own.

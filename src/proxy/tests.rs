@@ -134,9 +134,9 @@ impl FakeClient {
 }
 
 impl Client for FakeClient {
-    fn for_each_header(&self, f: &mut HeaderVisitor<'_>) -> Result<(), EncodeError> {
+    fn for_each_header(&self, sink: &mut HeaderSink<'_, '_>) -> Result<(), EncodeError> {
         for (name, value) in &self.request_headers {
-            f(name, value)?;
+            sink.header(name, value)?;
         }
         Ok(())
     }
