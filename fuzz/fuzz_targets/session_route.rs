@@ -33,7 +33,8 @@ fuzz_target!(|input: Input| {
         None => ("JSESSIONID", ";jsessionid"),
     };
     let names = SessionNames { cookie, path };
-    let routes = session_routes(&input.uri, input.cookies.iter().map(String::as_str), names);
+    let cookies: Vec<&str> = input.cookies.iter().map(String::as_str).collect();
+    let routes = session_routes(&input.uri, &cookies, names);
     assert!(routes.len() <= MAX_SESSION_IDS);
     assert_eq!(routes.iter().count(), routes.len());
     assert_eq!(routes.is_empty(), routes.len() == 0);

@@ -198,9 +198,9 @@ impl Balancer {
     /// `JK_ROUTE` if set; else the path parameter, else the cookies (rule overrides of the
     /// names first). `cookie_headers` are the values of every Cookie header, in order.
     pub fn session_routes<'a>(
-        &self,
+        &'a self,
         uri: &'a str,
-        cookie_headers: impl IntoIterator<Item = &'a str>,
+        cookie_headers: &'a [&'a str],
         hints: &RequestHints<'a>,
     ) -> SessionRoutes<'a> {
         self.session_routes_under(self.settings().as_ref(), uri, cookie_headers, hints)
@@ -209,10 +209,10 @@ impl Balancer {
     /// [`Self::session_routes`] under settings the caller has already read (one seqlock read
     /// per request: see [`Self::plan_under`]).
     pub fn session_routes_under<'a>(
-        &self,
+        &'a self,
         settings: Option<&LbSettings>,
         uri: &'a str,
-        cookie_headers: impl IntoIterator<Item = &'a str>,
+        cookie_headers: &'a [&'a str],
         hints: &RequestHints<'a>,
     ) -> SessionRoutes<'a> {
         let sticky = settings.is_some_and(|s| s.sticky_session);

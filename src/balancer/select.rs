@@ -182,7 +182,7 @@ impl Selector<'_> {
 
     /// The member whose route is exactly `route`, whatever its state.
     fn by_route(&self, route: &str) -> Option<usize> {
-        self.members.iter().position(|m| m.read_route().is(route))
+        self.members.iter().position(|m| m.route_is(route))
     }
 
     /// The best usable member whose domain is `route`'s text before its first '.': lowest

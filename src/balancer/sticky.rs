@@ -6,69 +6,55 @@
 
 use crate::scan::{find_byte, find_either};
 
-/// Most session ids of one request that are tried; more are ignored (they still count as
+/// Most session routes of one request that are tried; more are ignored (they still count as
 /// "the request has a session").
 pub const MAX_SESSION_IDS: usize = 16;
 
-/// The session routes of one request, in the order they are tried.
+/// The session routes of one request, in the order they are tried. Small and copied
+/// cheaply: the first route, and where the others are (the Cookie headers and the cookie
+/// name) when there are others; [`SessionRoutes::iter`] finds those again only if asked.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionRoutes<'a> {
-    routes: [&'a str; MAX_SESSION_IDS],
-    len: usize,
+    /// `JK_ROUTE`, the path parameter's route, or the first cookie's.
+    first: Option<&'a str>,
+    /// The Cookie header values and the cookie name, when they hold more than one route.
+    more: Option<(&'a [&'a str], &'a str)>,
     has_session: bool,
 }
 
 impl<'a> SessionRoutes<'a> {
     /// No session (stickiness off, ignored, or no id in the request).
     pub const NONE: SessionRoutes<'static> = SessionRoutes {
-        routes: [""; MAX_SESSION_IDS],
-        len: 0,
+        first: None,
+        more: None,
         has_session: false,
     };
 
     /// `JK_ROUTE`: as if the request carried the session id `.<route>`.
     pub fn forced(route: &'a str) -> SessionRoutes<'a> {
-        let mut routes = SessionRoutes::empty();
-        routes.has_session = true;
-        routes.push(route);
-        routes
-    }
-
-    fn empty() -> SessionRoutes<'a> {
         SessionRoutes {
-            routes: [""; MAX_SESSION_IDS],
-            len: 0,
-            has_session: false,
+            first: Some(route),
+            more: None,
+            has_session: true,
         }
     }
 
-    fn push(&mut self, route: &'a str) {
-        if let Some(slot) = self.routes.get_mut(self.len) {
-            *slot = route;
-            self.len += 1;
-        }
+    /// The routes, first to try first (at most [`MAX_SESSION_IDS`]).
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let others = self
+            .more
+            .into_iter()
+            .flat_map(|(headers, cookie)| cookie_routes(headers, cookie).skip(1));
+        self.first.into_iter().chain(others).take(MAX_SESSION_IDS)
     }
 
-    /// Adds the route of session id `id`; ids without a '.' have none and are skipped.
-    fn push_id(&mut self, id: &'a str) {
-        if let Some(dot) = find_either(id.as_bytes(), b'.', b'.') {
-            if let Some(route) = id.get(dot + 1..) {
-                self.push(route);
-            }
-        }
-    }
-
-    /// The routes, first to try first.
-    pub fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
-        self.routes.iter().take(self.len).copied()
-    }
-
+    /// How many routes [`Self::iter`] gives.
     pub fn len(&self) -> usize {
-        self.len
+        self.iter().count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.first.is_none()
     }
 
     /// The request carries a session id (with or without a route). Such a request is not a
@@ -77,6 +63,20 @@ impl<'a> SessionRoutes<'a> {
     pub fn has_session(&self) -> bool {
         self.has_session
     }
+}
+
+/// The routes of every `cookie` of these Cookie header values, in order.
+fn cookie_routes<'a>(headers: &'a [&'a str], cookie: &'a str) -> impl Iterator<Item = &'a str> {
+    headers
+        .iter()
+        .flat_map(move |header| cookie_values(header, cookie))
+        .filter_map(route_of)
+}
+
+/// The route of session id `id`: the text after its first '.'; ids without one have none.
+fn route_of(id: &str) -> Option<&str> {
+    let dot = find_either(id.as_bytes(), b'.', b'.')?;
+    id.get(dot + 1..)
 }
 
 /// Cookie and path-parameter names that carry the session id.
@@ -92,33 +92,35 @@ pub struct SessionNames<'n> {
 /// the cookies of `cookie_headers` (the values of every Cookie header, in order).
 pub fn session_routes<'a>(
     uri: &'a str,
-    cookie_headers: impl IntoIterator<Item = &'a str>,
-    names: SessionNames<'_>,
+    cookie_headers: &'a [&'a str],
+    names: SessionNames<'a>,
 ) -> SessionRoutes<'a> {
-    let mut routes = SessionRoutes::empty();
     if let Some(id) = path_parameter(uri, names.path) {
         // An empty value still hides the cookies (mod_jk logs it and sees no session).
-        if !id.is_empty() {
-            routes.has_session = true;
-            routes.push_id(id);
-        }
-        return routes;
+        return SessionRoutes {
+            first: route_of(id),
+            more: None,
+            has_session: !id.is_empty(),
+        };
     }
-    let mut found = 0usize;
+    let (mut ids, mut routes) = (0usize, 0usize);
+    let mut found = SessionRoutes::NONE;
     for header in cookie_headers {
         for value in cookie_values(header, names.cookie) {
-            found += 1;
-            if !value.is_empty() {
-                routes.has_session = true;
+            ids += 1;
+            found.has_session |= !value.is_empty();
+            if let Some(route) = route_of(value) {
+                found.first.get_or_insert(route);
+                routes += 1;
             }
-            routes.push_id(value);
         }
     }
     // mod_jk joins several values with ';': two empty values still make a non-empty id.
-    if found > 1 {
-        routes.has_session = true;
+    found.has_session |= ids > 1;
+    if routes > 1 {
+        found.more = Some((cookie_headers, names.cookie));
     }
-    routes
+    found
 }
 
 /// The value of `name=` in the URI (mod_jk `get_path_param`): the first occurrence followed
@@ -285,8 +287,8 @@ mod tests {
         path: ";jsessionid",
     };
 
-    fn routes<'a>(uri: &'a str, cookies: &[&'a str]) -> (Vec<&'a str>, bool) {
-        let found = session_routes(uri, cookies.iter().copied(), NAMES);
+    fn routes<'a>(uri: &'a str, cookies: &'a [&'a str]) -> (Vec<&'a str>, bool) {
+        let found = session_routes(uri, cookies, NAMES);
         (found.iter().collect(), found.has_session())
     }
 
@@ -386,9 +388,9 @@ mod tests {
             cookie: "SID",
             path: ";sid",
         };
-        let found = session_routes("/x;sid=1.p", ["JSESSIONID=2.c"], names);
+        let found = session_routes("/x;sid=1.p", &["JSESSIONID=2.c"], names);
         assert_eq!(found.iter().collect::<Vec<_>>(), ["p"]);
-        let found = session_routes("/x", ["JSESSIONID=2.c; SID=3.s"], names);
+        let found = session_routes("/x", &["JSESSIONID=2.c; SID=3.s"], names);
         assert_eq!(found.iter().collect::<Vec<_>>(), ["s"]);
     }
 
@@ -403,7 +405,8 @@ mod tests {
     #[test]
     fn more_ids_than_capacity_are_ignored_without_panicking() {
         let header: String = (0..40).map(|i| format!("JSESSIONID=x.r{i}; ")).collect();
-        let found = session_routes("/", [header.as_str()], NAMES);
+        let headers = [header.as_str()];
+        let found = session_routes("/", &headers, NAMES);
         assert_eq!(found.len(), MAX_SESSION_IDS);
         assert_eq!(found.iter().next(), Some("r0"));
     }

@@ -79,12 +79,12 @@ fn values(lb: &Balancer) -> Vec<u64> {
 }
 
 fn plan_for<'a>(
-    lb: &Balancer,
+    lb: &'a Balancer,
     uri: &'a str,
-    cookies: &[&'a str],
+    cookies: &'a [&'a str],
     hints: &RequestHints<'a>,
 ) -> RequestPlan<'a> {
-    let routes = lb.session_routes(uri, cookies.iter().copied(), hints);
+    let routes = lb.session_routes(uri, cookies, hints);
     lb.plan(routes, hints, |_| true)
 }
 
@@ -132,7 +132,7 @@ fn first_step(lb: &Balancer, cookies: &[&str]) -> Step {
 }
 
 /// Starts a request with these cookies; its plan and first selection.
-fn start<'a>(lb: &Balancer, cookies: &[&'a str]) -> (RequestPlan<'a>, Selection) {
+fn start<'a>(lb: &'a Balancer, cookies: &'a [&'a str]) -> (RequestPlan<'a>, Selection) {
     let mut plan = plan_for(lb, "/", cookies, &RequestHints::default());
     match lb.next(&mut plan) {
         Step::Try(selection) => (plan, selection),
@@ -933,7 +933,7 @@ fn busy_member_keeps_its_sessions_but_gets_no_new_requests() {
     set_state(&lb, 0, State::Busy);
     let hints = RequestHints::default();
     let still_busy = |_: usize| false;
-    let routes = lb.session_routes("/", ["JSESSIONID=1.a"], &hints);
+    let routes = lb.session_routes("/", &["JSESSIONID=1.a"], &hints);
     let mut plan = lb.plan(routes, &hints, still_busy);
     let Step::Try(sticky) = lb.next(&mut plan) else {
         panic!("a")

@@ -73,12 +73,9 @@ impl LbService {
         };
         // One read of the run-time settings serves the whole request.
         let settings = self.balancer.settings();
-        let routes = self.balancer.session_routes_under(
-            settings.as_ref(),
-            uri,
-            cookies.iter().copied(),
-            hints,
-        );
+        let routes = self
+            .balancer
+            .session_routes_under(settings.as_ref(), uri, cookies, hints);
         let mut plan = self.balancer.plan_under(settings, routes, hints, |m| {
             self.members.get(m).is_some_and(|b| b.pool().capacity() > 0)
         });

@@ -537,6 +537,11 @@ impl MemberRecord {
         self.sequence.read(|| self.route.load())
     }
 
+    /// Whether the route is `route` (compared in place, nothing copied).
+    pub fn route_is(&self, route: &str) -> bool {
+        self.sequence.read(|| self.route.equals(route.as_bytes()))
+    }
+
     pub fn read_domain(&self) -> ShortText {
         self.sequence.read(|| self.domain.load())
     }

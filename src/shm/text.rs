@@ -222,6 +222,32 @@ impl SharedText {
         }
     }
 
+    /// Whether the slot holds `text` (what [`Self::load`] would return, compared in place:
+    /// call inside [`Sequence::read`]). Reads only the words that hold `text` and the NUL
+    /// after it, and copies nothing: a route check per member per sticky request.
+    pub(crate) fn equals(&self, text: &[u8]) -> bool {
+        // A NUL ends a loaded text, so no loaded text contains one.
+        if text.len() > MAX_TEXT_LEN || crate::scan::find_byte(text, 0).is_some() {
+            return false;
+        }
+        for (at, word) in self.words.iter().enumerate() {
+            let start = at * 8;
+            let eight = word.load(Ordering::Relaxed).to_ne_bytes();
+            let rest = text.get(start..).unwrap_or(&[]);
+            if rest.len() >= 8 {
+                if eight[..] != rest[..8] {
+                    return false;
+                }
+                continue;
+            }
+            // The last word: the text's tail, then its NUL (none when it is as long as any
+            // text load keeps: load cuts there).
+            let nul_ok = start + rest.len() == MAX_TEXT_LEN || eight[rest.len()] == 0;
+            return eight[..rest.len()] == *rest && nul_ok;
+        }
+        false
+    }
+
     /// Overwrites the slot (relaxed stores; call inside a [`Sequence::write`] section or
     /// before anyone else can see the record).
     pub(crate) fn store(&self, text: &ShortText) {
@@ -346,6 +372,64 @@ mod tests {
                 words: Default::default(),
             },
         )
+    }
+
+    /// `equals` answers what `load().is()` answers, for stored texts of every length, raw
+    /// slots with junk after the NUL or no NUL at all, and candidates around each.
+    #[test]
+    fn equals_agrees_with_load() {
+        let (_, text) = slot();
+        let mut raws: Vec<[u8; TEXT_CAPACITY]> = Vec::new();
+        for len in 0..=MAX_TEXT_LEN {
+            let mut raw = [0u8; TEXT_CAPACITY];
+            raw[..len].fill(b'a' + (len % 26) as u8);
+            raws.push(raw);
+            // Junk after the NUL, as a foreign record might hold.
+            let mut junk = raw;
+            junk[len + 1..].fill(b'z');
+            raws.push(junk);
+        }
+        raws.push([b'q'; TEXT_CAPACITY]);
+        let mut long = [b'q'; TEXT_CAPACITY];
+        long[MAX_TEXT_LEN] = 0;
+        raws.push(long);
+        for raw in raws {
+            for (chunk, word) in raw.chunks_exact(8).zip(&text.words) {
+                word.store(
+                    u64::from_ne_bytes(chunk.try_into().expect("8 bytes")),
+                    Ordering::Relaxed,
+                );
+            }
+            let loaded = text.load();
+            let stored = loaded.as_bytes().to_vec();
+            let mut candidates = vec![stored.clone(), Vec::new(), vec![b'x'; 61]];
+            for cut in [1, 2, 8, 9] {
+                if stored.len() >= cut {
+                    candidates.push(stored[..stored.len() - cut].to_vec());
+                }
+            }
+            let mut longer = stored.clone();
+            longer.push(b'a');
+            candidates.push(longer);
+            let mut with_nul = stored.clone();
+            with_nul.push(0);
+            candidates.push(with_nul);
+            if let Some(last) = stored.len().checked_sub(1) {
+                let mut other = stored.clone();
+                other[last] ^= 1;
+                candidates.push(other);
+                let mut nul_inside = stored.clone();
+                nul_inside[last / 2] = 0;
+                candidates.push(nul_inside);
+            }
+            for c in candidates {
+                assert_eq!(
+                    text.equals(&c),
+                    loaded.as_bytes() == c.as_slice(),
+                    "stored {raw:?}, candidate {c:?}"
+                );
+            }
+        }
     }
 
     #[test]
