@@ -254,15 +254,31 @@ impl<'r> Request<'r> {
     /// Whether any environment variable's name starts with `prefix` (ASCII case-insensitive):
     /// one pass over the table, so a request without any `JK_*` variable skips a dozen lookups.
     pub fn env_has_prefix(&self, prefix: &[u8]) -> bool {
-        let mut found = false;
-        let _ = self.entries(self.rec().subprocess_env, |k, _| {
-            if k.len() >= prefix.len() && k[..prefix.len()].eq_ignore_ascii_case(prefix) {
-                found = true;
-                return Err(());
+        let table = self.rec().subprocess_env;
+        if table.is_null() || prefix.contains(&0) {
+            return false;
+        }
+        // SAFETY: as in `entries`; only the keys are read (no strlen of the values), each up
+        // to its NUL at most: `starts` stops at the first byte that differs, and a key's NUL
+        // differs from every byte of `prefix` (which has none).
+        unsafe {
+            let arr = ffi::apr_table_elts(table);
+            if arr.is_null() || (*arr).nelts <= 0 {
+                return false;
             }
-            Ok(())
-        });
-        found
+            let entries = std::slice::from_raw_parts(
+                (*arr).elts as *const ffi::apr_table_entry_t,
+                (*arr).nelts as usize,
+            );
+            entries.iter().any(|e| {
+                let key = e.key.cast::<u8>();
+                !key.is_null()
+                    && prefix
+                        .iter()
+                        .enumerate()
+                        .all(|(i, p)| (*key.add(i)).eq_ignore_ascii_case(p))
+            })
+        }
     }
 
     pub fn note(&self, name: &CStr) -> Option<&'r [u8]> {

@@ -8,7 +8,7 @@
 use super::buffers::{grow, Buffers};
 use super::client::{Client, ClientError, Outcome};
 use super::failure::{status_for, AttemptKind, Failure, Retries};
-use super::request::{encode_request, BodyKind, RequestInfo};
+use super::request::{encode_request, BodyKind, RequestInfo, Routing};
 use super::spool::Spool;
 use crate::ajp::{
     self, body_packet_header, max_body_chunk, EncodeError, Response, SendHeaders,
@@ -240,16 +240,17 @@ impl<'x, 'r> Exchange<'x, 'r> {
         route: Option<&[u8]>,
         activation: &[u8],
     ) -> Result<(), (Outcome, AttemptKind)> {
-        let mut routed = *self.req;
-        routed.route = route;
-        routed.activation = activation;
-        let secret = self.backend.settings.secret.as_deref();
+        let routing = Routing {
+            route,
+            activation,
+            secret: self.backend.settings.secret.as_deref(),
+        };
         match encode_request(
             self.buf,
             self.live.max_packet_size,
-            &routed,
+            self.req,
+            &routing,
             &*self.client,
-            secret,
         ) {
             Ok(len) => {
                 self.request_len = len;

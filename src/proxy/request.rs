@@ -84,13 +84,22 @@ impl RequestInfo<'_> {
     }
 }
 
+/// What the backend an attempt goes to adds to FORWARD_REQUEST: the lb route and activation
+/// (in place of the request's own), and the worker's secret.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Routing<'m> {
+    pub route: Option<&'m [u8]>,
+    pub activation: &'m [u8],
+    pub secret: Option<&'m str>,
+}
+
 /// FORWARD_REQUEST with headers and attributes in mod_jk's order (reference §6.3).
 pub(super) fn encode_request(
     buf: &mut Vec<u8>,
     max: usize,
     req: &RequestInfo<'_>,
+    routing: &Routing<'_>,
     client: &dyn Client,
-    secret: Option<&str>,
 ) -> Result<usize, EncodeError> {
     let method = method_code(req.method);
     let line = RequestLine {
@@ -105,7 +114,7 @@ pub(super) fn encode_request(
     };
     let mut enc = ForwardRequestEncoder::begin(buf, max, &line)?;
     encode_headers(&mut enc, req, client)?;
-    encode_attributes(&mut enc, req, secret, method == METHOD_STORED)?;
+    encode_attributes(&mut enc, req, routing, method == METHOD_STORED)?;
     enc.finish()
 }
 
@@ -155,10 +164,10 @@ impl HeaderSink<'_, '_> {
 fn encode_attributes(
     enc: &mut ForwardRequestEncoder<'_>,
     req: &RequestInfo<'_>,
-    secret: Option<&str>,
+    routing: &Routing<'_>,
     stored: bool,
 ) -> Result<(), EncodeError> {
-    if let Some(s) = secret {
+    if let Some(s) = routing.secret {
         enc.attribute(Attribute::Secret(s.as_bytes()))?;
     }
     if let Some(u) = req.remote_user {
@@ -170,7 +179,7 @@ fn encode_attributes(
     if let Some(q) = req.query {
         enc.attribute(Attribute::QueryString(q))?;
     }
-    if let Some(r) = req.route {
+    if let Some(r) = routing.route {
         enc.attribute(Attribute::Route(r))?;
     }
     if let Some(c) = req.ssl.cert {
@@ -204,7 +213,7 @@ fn encode_attributes(
     })?;
     enc.attribute(Attribute::ReqAttribute {
         name: b"JK_LB_ACTIVATION",
-        value: req.activation,
+        value: routing.activation,
     })?;
     for &(name, value) in req.env_attributes {
         enc.attribute(Attribute::ReqAttribute { name, value })?;
