@@ -868,6 +868,12 @@ fn observe(run: &Running, case: &Case) -> Fields {
     let front_port = run.httpd.port();
     let before = run.backend.requests().len();
     let (client_port, answers) = exchange(run.httpd.addr(), case, front_port);
+    if case.then.is_some() {
+        // A follow-up on a connection the answer may have garbled (mod_jk passing a backend's
+        // surplus body) can reach the backend after the client has its answers: wait until the
+        // backend is quiet, so that late request counts here, not in the next case's window.
+        settle(&run.backend);
+    }
     // The backend records a request before answering it, so everything is in by now.
     let records: Vec<RecordedRequest> = run.backend.requests().split_off(before);
     let ports = Ports {
@@ -891,6 +897,20 @@ fn observe(run: &Running, case: &Case) -> Fields {
         record_fields(&mut fields, &prefix, record, &ports);
     }
     fields
+}
+
+/// Waits until the backend has recorded no new request for 200 ms (at most 3 s).
+fn settle(backend: &AjpBackend) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut count = backend.requests().len();
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = backend.requests().len();
+        if now == count {
+            return;
+        }
+        count = now;
+    }
 }
 
 /// The request as sent to the front end on `port`; `close`: with `Connection: close` unless it
