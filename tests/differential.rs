@@ -874,7 +874,8 @@ fn observe(run: &Running, case: &Case) -> Fields {
         // backend is quiet, so that late request counts here, not in the next case's window.
         settle(&run.backend);
     }
-    // The backend records a request before answering it, so everything is in by now.
+    // The backend records a request before answering it, so everything is in by now (a
+    // follow-up's late request included, after `settle`).
     let records: Vec<RecordedRequest> = run.backend.requests().split_off(before);
     let ports = Ports {
         front: front_port,

@@ -411,6 +411,75 @@ mod tests {
         assert_eq!(found.iter().next(), Some("r0"));
     }
 
+    /// The routes as a list built at once (what SessionRoutes held before it kept only the
+    /// first): every route of every cookie value in order, the first 16.
+    fn eager(uri: &str, cookies: &[&str]) -> Vec<String> {
+        if let Some(id) = path_parameter(uri, NAMES.path) {
+            return route_of(id).map(str::to_string).into_iter().collect();
+        }
+        cookies
+            .iter()
+            .flat_map(|h| cookie_values(h, NAMES.cookie))
+            .filter_map(route_of)
+            .take(MAX_SESSION_IDS)
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn ids_without_a_route_are_skipped_across_headers() {
+        let cookies = ["JSESSIONID=NODOT; JSESSIONID=a.r1", "JSESSIONID=b.r2"];
+        assert_eq!(routes("/", &cookies), (vec!["r1", "r2"], true));
+    }
+
+    #[test]
+    fn the_routes_found_again_are_those_a_list_would_hold() {
+        // Pseudo-random cookie headers from a few pieces: ids with and without a route, empty
+        // and quoted values, other cookies, several headers, more than 16 routes.
+        let pieces = [
+            "JSESSIONID=a.r1",
+            "JSESSIONID=nodot",
+            "JSESSIONID=",
+            "JSESSIONID=\"q.rq\"",
+            "other=x.y",
+            "JSESSIONID = s.rs",
+            "xJSESSIONID=n.no",
+            "JSESSIONID=d.r.d2",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..2000 {
+            let headers: Vec<String> = (0..1 + next() % 3)
+                .map(|_| {
+                    (0..next() % 24)
+                        .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                        .collect::<Vec<_>>()
+                        .join(if next() % 2 == 0 { "; " } else { ", " })
+                })
+                .collect();
+            let cookies: Vec<&str> = headers.iter().map(String::as_str).collect();
+            let uri = if next() % 5 == 0 {
+                "/a;jsessionid=p.rp"
+            } else {
+                "/a"
+            };
+            let found = session_routes(uri, &cookies, NAMES);
+            let list = eager(uri, &cookies);
+            assert_eq!(
+                found.iter().collect::<Vec<_>>(),
+                list,
+                "uri {uri:?}, cookies {cookies:?}"
+            );
+            assert_eq!(found.len(), list.len());
+            assert_eq!(found.is_empty(), list.is_empty());
+        }
+    }
+
     #[test]
     fn non_ascii_text_around_names_does_not_break_parsing() {
         assert_eq!(routes("/é;jsessionid=ü.ñode", &[]).0, ["ñode"]);

@@ -258,9 +258,10 @@ impl<'r> Request<'r> {
         if table.is_null() || prefix.contains(&0) {
             return false;
         }
-        // SAFETY: as in `entries`; only the keys are read (no strlen of the values), each up
-        // to its NUL at most: `starts` stops at the first byte that differs, and a key's NUL
-        // differs from every byte of `prefix` (which has none).
+        // SAFETY: as in `entries` (entries with a NULL key or value are skipped, as there);
+        // only the keys are read (no strlen of the values), each up to its NUL at most: `all`
+        // stops at the first byte that differs, and a key's NUL differs from every byte of
+        // `prefix` (which has none).
         unsafe {
             let arr = ffi::apr_table_elts(table);
             if arr.is_null() || (*arr).nelts <= 0 {
@@ -273,6 +274,7 @@ impl<'r> Request<'r> {
             entries.iter().any(|e| {
                 let key = e.key.cast::<u8>();
                 !key.is_null()
+                    && !e.val.is_null()
                     && prefix
                         .iter()
                         .enumerate()

@@ -673,6 +673,7 @@ fn chunked_body_is_streamed_only_on_request_without_content_length_and_ends_empt
     let mut client = FakeClient::new()
         .header("Transfer-Encoding", "chunked")
         .header("Content-Length", "99")
+        .header("content-LENGTH", "98")
         .body(body, 700);
     let req = request(b"POST", BodyKind::Chunked);
     assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
