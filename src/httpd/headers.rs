@@ -37,26 +37,33 @@ impl<'r> Request<'r> {
         table: *mut ffi::apr_table_t,
         mut f: impl FnMut(&'r [u8], &'r [u8]) -> Result<(), E>,
     ) -> Result<(), E> {
-        if table.is_null() {
-            return Ok(());
-        }
-        // SAFETY: apr_table_elts returns the table's array of apr_table_entry_t; entries with a
-        // NULL key are deleted ones (skipped); keys and values are NUL-terminated pool strings.
-        unsafe {
-            let arr = ffi::apr_table_elts(table);
-            if arr.is_null() || (*arr).nelts <= 0 {
-                return Ok(());
-            }
-            let entries = std::slice::from_raw_parts(
-                (*arr).elts as *const ffi::apr_table_entry_t,
-                (*arr).nelts as usize,
-            );
-            for e in entries {
-                if let (Some(k), Some(v)) = (bytes(e.key), bytes(e.val)) {
-                    f(k, v)?;
-                }
+        for e in self.raw_entries(table) {
+            // SAFETY: keys and values of a request table are NULL (a deleted entry: skipped)
+            // or NUL-terminated pool strings that live as long as the request.
+            if let (Some(k), Some(v)) = unsafe { (bytes(e.key), bytes(e.val)) } {
+                f(k, v)?;
             }
         }
         Ok(())
+    }
+
+    /// The entry array of `table` (the request's; empty for NULL), its strings not read.
+    #[inline]
+    pub(super) fn raw_entries(&self, table: *mut ffi::apr_table_t) -> &'r [ffi::apr_table_entry_t] {
+        if table.is_null() {
+            return &[];
+        }
+        // SAFETY: apr_table_elts returns the table's array of `nelts` apr_table_entry_t, which
+        // lives in the request pool, as long as the request.
+        unsafe {
+            let arr = ffi::apr_table_elts(table);
+            if arr.is_null() || (*arr).nelts <= 0 {
+                return &[];
+            }
+            std::slice::from_raw_parts(
+                (*arr).elts as *const ffi::apr_table_entry_t,
+                (*arr).nelts as usize,
+            )
+        }
     }
 }

@@ -254,33 +254,22 @@ impl<'r> Request<'r> {
     /// Whether any environment variable's name starts with `prefix` (ASCII case-insensitive):
     /// one pass over the table, so a request without any `JK_*` variable skips a dozen lookups.
     pub fn env_has_prefix(&self, prefix: &[u8]) -> bool {
-        let table = self.rec().subprocess_env;
-        if table.is_null() || prefix.contains(&0) {
+        if prefix.contains(&0) {
             return false;
         }
-        // SAFETY: as in `entries` (entries with a NULL key or value are skipped, as there);
-        // only the keys are read (no strlen of the values), each up to its NUL at most: `all`
-        // stops at the first byte that differs, and a key's NUL differs from every byte of
-        // `prefix` (which has none).
-        unsafe {
-            let arr = ffi::apr_table_elts(table);
-            if arr.is_null() || (*arr).nelts <= 0 {
-                return false;
-            }
-            let entries = std::slice::from_raw_parts(
-                (*arr).elts as *const ffi::apr_table_entry_t,
-                (*arr).nelts as usize,
-            );
-            entries.iter().any(|e| {
-                let key = e.key.cast::<u8>();
-                !key.is_null()
-                    && !e.val.is_null()
-                    && prefix
-                        .iter()
-                        .enumerate()
-                        .all(|(i, p)| (*key.add(i)).eq_ignore_ascii_case(p))
-            })
-        }
+        self.raw_entries(self.rec().subprocess_env).iter().any(|e| {
+            let key = e.key.cast::<u8>();
+            // SAFETY: entries with a NULL key or value are skipped, as `entries` does; only
+            // the key is read (no strlen of the value), up to its NUL at most: `all` stops at
+            // the first byte that differs, and a key's NUL differs from every byte of `prefix`
+            // (which has none).
+            !key.is_null()
+                && !e.val.is_null()
+                && prefix
+                    .iter()
+                    .enumerate()
+                    .all(|(i, p)| unsafe { *key.add(i) }.eq_ignore_ascii_case(p))
+        })
     }
 
     pub fn note(&self, name: &CStr) -> Option<&'r [u8]> {
