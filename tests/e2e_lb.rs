@@ -223,6 +223,47 @@ fn sticky_session_stays_on_its_member_across_children() {
     c.finish(&httpd);
 }
 
+/// The session is read from every Cookie header line, whatever the case of its name: a first
+/// line without a session, a second whose route names no member, a third naming b3 (served
+/// by b3). Headers whose names only start or end like "Cookie" are not read: a route in
+/// `Cookies:` or `X-Cookie:` alone leaves the request unrouted (spread over the members).
+#[test]
+fn sessions_are_read_from_every_cookie_line_and_only_those() {
+    let (b1, b2, b3, httpd) = three_member_lb(Mpm::Event, 2, [&[], &[], &[]], &[]);
+    let mut c = Checks::new();
+    for i in 0..10 {
+        let req = Request::get("/app/c")
+            .header("Cookie", "theme=dark")
+            .header("cookie", "JSESSIONID=abc.nowhere; x=1")
+            .header("COOKIE", "JSESSIONID=def.b3");
+        match outcome(&httpd, &req) {
+            Ok((200, Some(name))) if name == "b3" => {}
+            other => c.fail(format!("request {i}: {other:?}, expected 200 from b3")),
+        }
+    }
+    c.equal(b3.requests().len(), 10, "requests that reached b3");
+    let mut seen = BTreeMap::new();
+    for i in 0..30 {
+        let req = Request::get("/app/c")
+            .header("Cookies", "JSESSIONID=abc.b1")
+            .header("X-Cookie", "JSESSIONID=abc.b1")
+            .header("Cooki", "JSESSIONID=abc.b1");
+        match outcome(&httpd, &req) {
+            Ok((200, Some(name))) => *seen.entry(name).or_insert(0) += 1,
+            other => c.fail(format!("unrouted request {i}: {other:?}, expected 200")),
+        }
+    }
+    c.check(seen.len() == 3, || {
+        format!("requests without a Cookie header went to {seen:?}, not to all three members")
+    });
+    c.equal(
+        b1.requests().len() + b2.requests().len() + b3.requests().len(),
+        40,
+        "requests recorded by the backends",
+    );
+    c.finish(&httpd);
+}
+
 /// Backend b2 dies after 70 of 200 GETs: every GET still gets 200 (failover), and sticky requests
 /// for b2 then go to another member.
 #[test]

@@ -29,8 +29,8 @@ pub trait Source<'r> {
     /// Whether any environment variable's name starts with `prefix` (ASCII case-insensitive).
     fn env_has_prefix(&self, prefix: &[u8]) -> bool;
     fn header(&self, name: &CStr) -> Option<&'r [u8]>;
-    /// The values of request header `name` (case-insensitive), in arrival order; a source may
-    /// hand them over joined with ", " as one.
+    /// The values of request header `name` (case-insensitive), one per header line, in
+    /// arrival order.
     fn header_values(&self, name: &CStr, out: &mut dyn FnMut(&'r str));
     fn method(&self) -> &'r [u8];
     fn protocol(&self) -> &'r [u8];

@@ -4,19 +4,21 @@ use crate::ffi;
 use std::ffi::CStr;
 
 impl<'r> Request<'r> {
-    /// Every value of request header `name`, as one text joined with ", " when the header
-    /// came more than once (httpd's `apr_table_getm`: one hashed lookup, not a scan of every
-    /// header; the joining allocates from the request pool, and only then).
+    /// Every value of request header `name` (ASCII, any case), one call per header line in
+    /// arrival order; values that are not UTF-8 are skipped. One pass over the entries that
+    /// reads only as many bytes of each name as it takes to tell it apart (most differ in
+    /// the first): no strlen of the names, no hashing, no joining into the pool as
+    /// `apr_table_getm` does.
     pub fn header_values(&self, name: &CStr, out: &mut dyn FnMut(&'r str)) {
-        let r = self.rec();
-        if r.headers_in.is_null() {
-            return;
-        }
-        // SAFETY: the table and the pool are the request's; name is NUL-terminated; the result
-        // is NULL or a NUL-terminated string from the table or the request pool.
-        let p = unsafe { ffi::apr_table_getm(r.pool, r.headers_in, name.as_ptr()) };
-        if let Some(text) = self.field(p).and_then(super::utf8) {
-            out(text);
+        for e in self.raw_entries(self.rec().headers_in) {
+            // SAFETY: keys and values of the request's table are NULL (a deleted entry) or
+            // NUL-terminated pool strings that live as long as the request.
+            if unsafe { c_name_is(e.key, name) } {
+                // SAFETY: as above, for the value.
+                if let Some(text) = unsafe { bytes(e.val) }.and_then(super::utf8) {
+                    out(text);
+                }
+            }
         }
     }
 
@@ -66,4 +68,27 @@ impl<'r> Request<'r> {
             )
         }
     }
+}
+
+/// C string `key` equals `name` ignoring ASCII case; NULL equals nothing. Reads `key` only up
+/// to the first byte that differs (its NUL differs from every byte of a name without one).
+///
+/// # Safety
+/// `key` is NULL or a NUL-terminated string.
+unsafe fn c_name_is(key: *const std::os::raw::c_char, name: &CStr) -> bool {
+    if key.is_null() {
+        return false;
+    }
+    let name = name.to_bytes();
+    for (i, &want) in name.iter().enumerate() {
+        // SAFETY: bytes 0..i matched `name`, which holds no NUL, so the string goes on to i.
+        let got = unsafe { *key.add(i) } as u8;
+        // Equal, or the same letter in the other case; most names differ in their first byte,
+        // which this rejects in two compares.
+        if got != want && (got ^ want != 0x20 || !(got | 0x20).is_ascii_lowercase()) {
+            return false;
+        }
+    }
+    // SAFETY: as above, byte name.len() is within the string (its NUL at the latest).
+    unsafe { *key.add(name.len()) == 0 }
 }

@@ -41,19 +41,6 @@ pub struct Header {
 /// `Header::handover` of a mapping described by a `RetainedShm` nobody has taken over yet.
 const HANDOVER_ARMED: u32 = 0x4a4b_4844; // "JKHD"
 
-/// An all-zero header that belongs to no mapping: stands in for the header of a mapping too
-/// small to hold one (`SharedState::create` refuses those, so it is never actually used).
-pub(crate) static DETACHED_HEADER: Header = Header {
-    magic: AtomicU64::new(0),
-    generation: AtomicU64::new(0),
-    last_maintain: AtomicU64::new(0),
-    total_size: AtomicU64::new(0),
-    layout_version: AtomicU32::new(0),
-    lb_count: AtomicU32::new(0),
-    member_count: AtomicU32::new(0),
-    handover: AtomicU32::new(0),
-};
-
 impl Header {
     pub fn magic(&self) -> [u8; 8] {
         self.magic.load(Ordering::Relaxed).to_ne_bytes()

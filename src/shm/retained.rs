@@ -163,7 +163,9 @@ impl SharedState {
             return refuse("it was already taken over");
         }
         mapping.unmap_on_drop();
-        Ok(SharedState { mapping, layout })
+        SharedState::over(mapping, layout).ok_or(ShmError::Retained {
+            reason: "the mapping is too small for the records its layout places in it",
+        })
     }
 }
 

@@ -3,19 +3,39 @@
 //! election; and the hand-over of run-time state to the next generation on graceful restart.
 
 use std::path::Path;
+use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 
 use super::error::ShmError;
 use super::layout::{factors_lcm, lb_multiplier, Layout};
 use super::mapping::Mapping;
-use super::records::{Header, LbRecord, MemberRecord, DETACHED_HEADER};
+use super::records::{Header, LbRecord, MemberRecord};
 
 /// State shared by all httpd children: made by the parent before it forks, so every child
 /// sees the same records at the same addresses.
 pub struct SharedState {
     pub(super) mapping: Mapping,
     pub(super) layout: Layout,
+    /// Where the records lie in `mapping`, checked once (see [`Records`]).
+    records: Records,
 }
+
+/// The header, lb and member records of a mapping, found and checked (inside the mapping,
+/// aligned) once when the [`SharedState`] is made, so that the accessors every request calls
+/// many times are a load each rather than the checks again.
+struct Records {
+    header: NonNull<Header>,
+    lbs: NonNull<LbRecord>,
+    lb_count: usize,
+    members: NonNull<MemberRecord>,
+    member_count: usize,
+}
+
+// SAFETY: the pointers lead into the SharedState's own mapping, whose records are made of
+// atomics only (SharedRecord); Mapping itself is Send and Sync for the same reason.
+unsafe impl Send for Records {}
+// SAFETY: as above.
+unsafe impl Sync for Records {}
 
 impl SharedState {
     /// A fresh mapping for `layout`: anonymous, or backed by a new 0600 file at `path`
@@ -27,18 +47,30 @@ impl SharedState {
             Some(path) => Mapping::file(path, size)?,
             None => Mapping::anonymous(size)?,
         };
-        let state = SharedState {
-            mapping,
-            layout: layout.clone(),
-        };
-        if state.mapping.records::<Header>(0, 1).is_none()
-            || state.lb_records().is_none()
-            || state.member_records().is_none()
-        {
-            return Err(ShmError::TooLarge);
-        }
+        let state = SharedState::over(mapping, layout.clone()).ok_or(ShmError::TooLarge)?;
         state.initialise();
         Ok(state)
+    }
+
+    /// The state over `mapping` laid out by `layout`; `None` if the mapping cannot hold the
+    /// records the layout places in it.
+    pub(super) fn over(mapping: Mapping, layout: Layout) -> Option<SharedState> {
+        let header = mapping.records::<Header>(0, 1)?.first()?;
+        let lbs = mapping.records::<LbRecord>(layout.lb_offset(0)?, layout.lbs().len())?;
+        let members =
+            mapping.records::<MemberRecord>(layout.member_offset(0)?, layout.members().len())?;
+        let records = Records {
+            header: NonNull::from(header),
+            lbs: NonNull::from(lbs).cast(),
+            lb_count: lbs.len(),
+            members: NonNull::from(members).cast(),
+            member_count: members.len(),
+        };
+        Some(SharedState {
+            mapping,
+            layout,
+            records,
+        })
     }
 
     /// Graceful restart: a fresh mapping for the new `layout` that keeps, for every lb and
@@ -235,20 +267,22 @@ impl SharedState {
     }
 
     pub fn header(&self) -> &Header {
-        self.mapping
-            .records::<Header>(0, 1)
-            .and_then(|h| h.first())
-            .unwrap_or(&DETACHED_HEADER)
+        // SAFETY: `records` was taken from `self.mapping` by `over`, checked to lie inside it
+        // and aligned; the mapping stays mapped while `self` lives and is never replaced.
+        unsafe { self.records.header.as_ref() }
     }
 
     /// All lb records, in [`Layout::lbs`] order.
     pub fn lbs(&self) -> &[LbRecord] {
-        self.lb_records().unwrap_or(&[])
+        // SAFETY: as in `header`: `lb_count` records at `lbs`, checked by `over`.
+        unsafe { std::slice::from_raw_parts(self.records.lbs.as_ptr(), self.records.lb_count) }
     }
 
     /// All member records, in [`Layout::members`] order.
     pub fn members(&self) -> &[MemberRecord] {
-        self.member_records().unwrap_or(&[])
+        let r = &self.records;
+        // SAFETY: as in `header`: `member_count` records at `members`, checked by `over`.
+        unsafe { std::slice::from_raw_parts(r.members.as_ptr(), r.member_count) }
     }
 
     pub fn lb(&self, index: usize) -> Option<&LbRecord> {
@@ -284,16 +318,6 @@ impl SharedState {
     /// Size of the mapping in bytes.
     pub fn size(&self) -> usize {
         self.mapping.len()
-    }
-
-    fn lb_records(&self) -> Option<&[LbRecord]> {
-        let offset = self.layout.lb_offset(0)?;
-        self.mapping.records(offset, self.layout.lbs().len())
-    }
-
-    fn member_records(&self) -> Option<&[MemberRecord]> {
-        let offset = self.layout.member_offset(0)?;
-        self.mapping.records(offset, self.layout.members().len())
     }
 }
 
