@@ -176,7 +176,12 @@ impl Balancer {
 
     /// The member records, in `balance_workers` order.
     pub fn members(&self) -> &[MemberRecord] {
-        self.shared.lb_members(self.index)
+        // `new` checked that the layout places this lb's members here, one per name.
+        let first = self.first_record;
+        self.shared
+            .members()
+            .get(first..first + self.member_names.len())
+            .unwrap_or(&[])
     }
 
     /// Name of member `index`.

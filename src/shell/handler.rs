@@ -185,7 +185,10 @@ pub fn handle(mut req: Request<'_>) -> Status {
         client.end_response();
     }
     let mut req = client.into_request();
-    let route = served.route();
+    // The route is text only where it is written: a note or the request log.
+    let route = (notes.route || logs_requests)
+        .then(|| served.route())
+        .flatten();
     let elapsed = started.map(|s| s.elapsed());
     let lb_notes = (notes.lb_members && target.is_lb()).then_some((&*rt.shared, &served));
     let noted_route = route.filter(|_| notes.route);
