@@ -5,17 +5,30 @@
 /// Room for any u64.
 pub type Digits = [u8; 20];
 
+/// "00", "01", … "99": two digits per division.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// `n` in decimal, in the tail of `buf`.
 pub fn decimal(n: u64, buf: &mut Digits) -> &[u8] {
     let mut v = n;
     let mut at = buf.len();
-    loop {
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        let pair = v as usize * 2;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
         at -= 1;
-        buf[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        buf[at] = b'0' + v as u8;
     }
     &buf[at..]
 }
@@ -29,13 +42,17 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
-    digits.iter().try_fold(0u64, |n, &b| {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        n.checked_mul(10)?.checked_add(u64::from(d))
-    })
+    let digit = |b: u8| Some(b.wrapping_sub(b'0')).filter(|d| *d <= 9).map(u64::from);
+    if digits.len() <= 19 {
+        // 19 digits stay below 10^19 < u64::MAX: no overflow to check (a Content-Length of
+        // every answer goes this way).
+        return digits
+            .iter()
+            .try_fold(0u64, |n, &b| Some(n * 10 + digit(b)?));
+    }
+    digits
+        .iter()
+        .try_fold(0u64, |n, &b| n.checked_mul(10)?.checked_add(digit(b)?))
 }
 
 /// Room for a duration as `seconds.microseconds`.
@@ -82,7 +99,14 @@ mod tests {
 
     #[test]
     fn formats_like_display() {
-        for n in [0u64, 7, 10, 65535, 1_000_000, u64::MAX] {
+        let mut cases = vec![0u64, 7, 10, 65535, 1_000_000, u64::MAX, u64::MAX - 1];
+        cases.extend(0..=1_000);
+        cases.extend((0..64).map(|shift| 1u64 << shift));
+        cases.extend((0..20).flat_map(|e| {
+            let p = 10u64.saturating_pow(e);
+            [p - 1, p, p + 1, p.saturating_mul(9)]
+        }));
+        for n in cases {
             let mut buf = Digits::default();
             assert_eq!(decimal(n, &mut buf), n.to_string().as_bytes());
         }
@@ -98,6 +122,11 @@ mod tests {
             "+9",
             "18446744073709551615",
             "18446744073709551616",
+            "9999999999999999999",
+            "99999999999999999999",
+            "00000000000000000000001",
+            "1844674407370955161x",
+            "1024",
             "",
             " ",
             "+",

@@ -159,6 +159,7 @@ impl<'b> ForwardRequestEncoder<'b> {
     }
 
     /// Known names (case-insensitive) are sent as their 0xA0xx code, others as strings.
+    #[inline(always)]
     pub fn header(&mut self, name: &[u8], value: &[u8]) -> Result<(), EncodeError> {
         if self.in_attributes {
             return Err(EncodeError::HeaderAfterAttribute);

@@ -13,6 +13,7 @@ warm-up-only run from the full run, divides by N and prints the costliest lines:
 --by line: the innermost source line (often the standard library's);
 --by ours: the innermost line in this repository (what of ours it was inlined into);
 --by function: the outermost function of ours the instruction belongs to.
+--function REGEX keeps only the instructions of outermost functions matching REGEX.
 Only the instructions' own costs are counted (not what they call).
 """
 import argparse
@@ -81,6 +82,8 @@ def main():
     p.add_argument("n", type=int)
     p.add_argument("--by", choices=["line", "ours", "function"], default="ours")
     p.add_argument("--top", type=int, default=60)
+    p.add_argument("--function", metavar="REGEX",
+                   help="only instructions of the outermost functions of ours matching REGEX")
     args = p.parse_args()
     name = os.path.basename(args.so)
     base, full = costs(args.base, name), costs(args.full, name)
@@ -92,6 +95,9 @@ def main():
     for a, v in per.items():
         chain = chains.get(a) or [("?", "?")]
         ours = [(f, loc) for f, loc in chain if not loc.startswith("/rustc")]
+        outer = ours[-1][0] if ours else chain[-1][0]
+        if args.function and not re.search(args.function, outer):
+            continue
         if args.by == "line":
             key = chain[0][1]
         elif args.by == "ours":
@@ -101,7 +107,8 @@ def main():
         table[key.replace(root, "")] += v
     for key, v in table.most_common(args.top):
         print(f"{v:9.1f}  {key}")
-    print(f"{sum(per.values()):9.1f}  in all ({name}, own instructions per request)")
+    shown = "" if not args.function else f", in functions matching {args.function!r}"
+    print(f"{sum(table.values()):9.1f}  in all ({name}, own instructions per request{shown})")
 
 
 if __name__ == "__main__":
