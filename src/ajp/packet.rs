@@ -58,6 +58,7 @@ impl<'b> PacketWriter<'b> {
     }
 
     /// The next `n` bytes of the packet, taken: the one check of every append.
+    #[inline(always)]
     fn room(&mut self, n: usize) -> Result<&mut [u8], EncodeError> {
         let at = self.pos;
         let end = at.saturating_add(n);
@@ -95,11 +96,13 @@ impl<'b> PacketWriter<'b> {
     }
 
     /// An AJP string. Lengths of 0xFFFF and more cannot be said: 0xFFFF is the null marker.
+    #[inline(always)]
     pub fn put_string(&mut self, value: &[u8]) -> Result<(), EncodeError> {
         self.put_prefixed([], value)
     }
 
     /// `prefix` as it is (a code byte, say), then `value` as an AJP string: one check for both.
+    #[inline(always)]
     pub fn put_prefixed<const P: usize>(
         &mut self,
         prefix: [u8; P],
@@ -113,16 +116,19 @@ impl<'b> PacketWriter<'b> {
     }
 
     /// Two AJP strings (a header's name and value), in one append.
+    #[inline(always)]
     pub fn put_two_strings(&mut self, first: &[u8], second: &[u8]) -> Result<(), EncodeError> {
         self.put_named_with([], first, second)
     }
 
     /// A code byte and two AJP strings (a named attribute), in one append.
+    #[inline(always)]
     pub fn put_named(&mut self, code: u8, name: &[u8], value: &[u8]) -> Result<(), EncodeError> {
         self.put_named_with([code], name, value)
     }
 
     /// `prefix`, then `first` and `second` as AJP strings, with one limit check for all.
+    #[inline(always)]
     fn put_named_with<const P: usize>(
         &mut self,
         prefix: [u8; P],

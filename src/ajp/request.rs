@@ -184,6 +184,7 @@ impl<'b> ForwardRequestEncoder<'b> {
     }
 
     /// Appends one attribute; from here on, headers are refused.
+    #[inline(always)]
     pub fn attribute(&mut self, attr: Attribute<'_>) -> Result<(), EncodeError> {
         self.in_attributes = true;
         let code = attr.code();
