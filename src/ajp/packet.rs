@@ -81,15 +81,18 @@ impl<'b> PacketWriter<'b> {
         }
     }
 
+    #[inline(always)]
     pub fn put_byte(&mut self, value: u8) -> Result<(), EncodeError> {
         self.room(1)?[0] = value;
         Ok(())
     }
 
+    #[inline(always)]
     pub fn put_bool(&mut self, value: bool) -> Result<(), EncodeError> {
         self.put_byte(u8::from(value))
     }
 
+    #[inline(always)]
     pub fn put_u16(&mut self, value: u16) -> Result<(), EncodeError> {
         self.room(2)?.copy_from_slice(&value.to_be_bytes());
         Ok(())
@@ -151,6 +154,7 @@ impl<'b> PacketWriter<'b> {
     }
 
     /// An AJP string, or the null string for `None`.
+    #[inline(always)]
     pub fn put_optional_string(&mut self, value: Option<&[u8]>) -> Result<(), EncodeError> {
         match value {
             Some(value) => self.put_string(value),
@@ -184,6 +188,7 @@ impl<'b> PacketWriter<'b> {
 
 /// A string's length, if an AJP string can say it: 0xFFFF and more cannot, 0xFFFF is the null
 /// marker.
+#[inline(always)]
 fn string_len(value: &[u8]) -> Result<usize, EncodeError> {
     if value.len() >= usize::from(NULL_STRING) {
         return Err(EncodeError::StringTooLong);
@@ -193,6 +198,7 @@ fn string_len(value: &[u8]) -> Result<usize, EncodeError> {
 
 /// `value` as an AJP string into `dst`, which is exactly `value.len() + 3` bytes: u16 length,
 /// the bytes, NUL. `value`'s length was checked by [`string_len`].
+#[inline(always)]
 fn write_string(dst: &mut [u8], value: &[u8]) {
     let (len, rest) = dst.split_at_mut(2);
     len.copy_from_slice(&(value.len() as u16).to_be_bytes());
