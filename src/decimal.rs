@@ -42,7 +42,11 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
-    let digit = |b: u8| Some(b.wrapping_sub(b'0')).filter(|d| *d <= 9).map(u64::from);
+    let digit = |b: u8| {
+        Some(b.wrapping_sub(b'0'))
+            .filter(|d| *d <= 9)
+            .map(u64::from)
+    };
     if digits.len() <= 19 {
         // 19 digits stay below 10^19 < u64::MAX: no overflow to check (a Content-Length of
         // every answer goes this way).

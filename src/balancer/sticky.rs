@@ -165,6 +165,7 @@ struct CookieValues<'a, 'n> {
 impl<'a> Iterator for CookieValues<'a, '_> {
     type Item = &'a str;
 
+    #[inline]
     fn next(&mut self) -> Option<&'a str> {
         let (header, name) = (self.header, self.name);
         if name.is_empty() {
@@ -210,6 +211,7 @@ impl<'a> Iterator for CookieValues<'a, '_> {
 /// Substring search tuned for what sessions look like: short needles (`;jsessionid=`,
 /// `JSESSIONID`) in short haystacks. Scans for the first byte and compares the rest, where
 /// `str::find` would build a Two-Way searcher on every call (the bulk of a sticky request's cost).
+#[inline]
 fn find_str(hay: &str, needle: &str) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     let first = *n.first()?;

@@ -80,6 +80,12 @@ unsafe fn c_name_is(key: *const std::os::raw::c_char, name: &CStr) -> bool {
         return false;
     }
     let name = name.to_bytes();
+    // SAFETY: a string has at least its NUL.
+    let first = unsafe { *key } as u8;
+    // Names that differ in their first letter, in any case (most of them), stop here.
+    if name.first().is_some_and(|&n| first | 0x20 != n | 0x20) {
+        return false;
+    }
     for (i, &want) in name.iter().enumerate() {
         // SAFETY: bytes 0..i matched `name`, which holds no NUL, so the string goes on to i.
         let got = unsafe { *key.add(i) } as u8;
