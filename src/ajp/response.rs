@@ -225,6 +225,7 @@ pub fn parse_header(header: &[u8; 4], max_packet: usize) -> Result<usize, Protoc
 
 /// Parses one complete payload (the bytes after the 4-byte header). Bytes after the message are
 /// ignored: Tomcat follows body chunk data with a NUL.
+#[inline]
 pub fn parse_payload(payload: &[u8]) -> Result<Response<'_>, ProtocolError> {
     let mut reader = PacketReader::new(payload);
     let kind = reader

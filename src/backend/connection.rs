@@ -356,10 +356,18 @@ impl Link {
     }
 
     /// Reads until `inbuf[start..end]` holds at least `need` bytes.
+    #[inline]
     fn fill(&mut self, need: usize) -> Result<(), BackendError> {
+        // Most calls find the bytes there already (a packet's header and payload arrive
+        // together): that test is all they cost.
         if self.end - self.start >= need {
             return Ok(());
         }
+        self.read_for(need)
+    }
+
+    /// [`Self::fill`] when a read is needed.
+    fn read_for(&mut self, need: usize) -> Result<(), BackendError> {
         let len = self.inbuf.len();
         if self.start + need > len || (self.start > 0 && len - self.end < self.max_packet) {
             // Move the partial packet to the front so a whole packet fits and the next read
