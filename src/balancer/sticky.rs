@@ -17,7 +17,8 @@ pub const MAX_SESSION_IDS: usize = 16;
 pub struct SessionRoutes<'a> {
     /// `JK_ROUTE`, the path parameter's route, or the first cookie's.
     first: Option<&'a str>,
-    /// The Cookie header values and the cookie name, when they hold more than one route.
+    /// The Cookie header values and the cookie name, when `first` came from them: the
+    /// routes after it are found there again, and only when asked for.
     more: Option<(&'a [&'a str], &'a str)>,
     has_session: bool,
 }
@@ -103,23 +104,25 @@ pub fn session_routes<'a>(
             has_session: !id.is_empty(),
         };
     }
-    let (mut ids, mut routes) = (0usize, 0usize);
+    let mut ids = 0usize;
     let mut found = SessionRoutes::NONE;
     for header in cookie_headers {
         for value in cookie_values(header, names.cookie) {
             ids += 1;
             found.has_session |= !value.is_empty();
             if let Some(route) = route_of(value) {
-                found.first.get_or_insert(route);
-                routes += 1;
+                // The first route is all most requests need: the rest of the cookies are
+                // read only if its member cannot take the request (`iter`). A value with a
+                // route is not empty, so the request has a session.
+                found.first = Some(route);
+                found.more = Some((cookie_headers, names.cookie));
+                found.has_session = true;
+                return found;
             }
         }
     }
     // mod_jk joins several values with ';': two empty values still make a non-empty id.
     found.has_session |= ids > 1;
-    if routes > 1 {
-        found.more = Some((cookie_headers, names.cookie));
-    }
     found
 }
 
