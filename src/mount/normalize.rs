@@ -198,7 +198,18 @@ mod tests {
             all.extend(next.iter().cloned());
             uris = next;
         }
-        let pieces = ["/", ".", "..", ";", "a", "abcdefghij", "/x/", "//", "/./", "/../"];
+        let pieces = [
+            "/",
+            ".",
+            "..",
+            ";",
+            "a",
+            "abcdefghij",
+            "/x/",
+            "//",
+            "/./",
+            "/../",
+        ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
             seed ^= seed << 13;

@@ -45,6 +45,51 @@ impl Hasher for NameHasher {
     }
 }
 
+/// What each worker name goes to, looked up by every request. A configuration has a handful
+/// of workers as a rule: up to [`Services::SCAN`] of them, the names are compared in place (a
+/// length test rejects most, no hashing); more go through the map.
+struct Services {
+    entries: Vec<(String, Service)>,
+    index: NameMap<usize>,
+}
+
+impl Services {
+    const SCAN: usize = 8;
+
+    fn new() -> Services {
+        Services {
+            entries: Vec::new(),
+            index: NameMap::default(),
+        }
+    }
+
+    /// Adds `name` (a later entry of the same name replaces the earlier one).
+    fn insert(&mut self, name: String, service: Service) {
+        match self.index.get(&name) {
+            Some(&at) => self.entries[at].1 = service,
+            None => {
+                self.index.insert(name.clone(), self.entries.len());
+                self.entries.push((name, service));
+            }
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&Service> {
+        if self.entries.len() <= Self::SCAN {
+            return self
+                .entries
+                .iter()
+                .find(|(n, _)| n.len() == name.len() && n == name)
+                .map(|(_, s)| s);
+        }
+        self.entries.get(*self.index.get(name)?).map(|(_, s)| s)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Service> {
+        self.entries.iter().map(|(_, s)| s)
+    }
+}
+
 /// The result notes a request leaves for mod_log_config and friends (`%{JK_WORKER_TYPE}n`, …):
 /// each costs a table insert (and the duration two clock reads), so each is set only when the
 /// configuration mentions it (a LogFormat, a Header, a RewriteCond). `JK_WORKER_NAME` is always
@@ -98,7 +143,7 @@ pub struct Runtime {
     backends: NameMap<Arc<Backend>>,
     /// What a request naming a worker goes to: every ajp13 worker directly, and every lb
     /// worker (one map, so one lookup per request).
-    services: NameMap<Service>,
+    services: Services,
     /// Worker state shared by all children (lb members' states, load values, counters).
     pub shared: Arc<SharedState>,
     /// Which result notes requests set (see [`ResultNotes`]).
@@ -181,13 +226,11 @@ impl Runtime {
             backend
                 .count_connections_in(Arc::new(OpenConnections::new(Arc::clone(&shared), records)));
         }
-        let mut services: NameMap<Service> = backends
-            .iter()
-            .map(|(name, b)| {
-                let worker = PlainWorker::new(Arc::clone(b), &shared);
-                (name.clone(), Service::Ajp(worker))
-            })
-            .collect();
+        let mut services = Services::new();
+        for (name, b) in &backends {
+            let worker = PlainWorker::new(Arc::clone(b), &shared);
+            services.insert(name.clone(), Service::Ajp(worker));
+        }
         for (name, def) in &workers.defs {
             if let WorkerDef::Lb(lb) = def {
                 let balancer = Balancer::new(Arc::clone(&shared), lb, workers.maintain)
@@ -304,7 +347,53 @@ impl Runtime {
 
 #[cfg(test)]
 mod tests {
-    use super::ResultNotes;
+    use super::{ResultNotes, Runtime, TargetError};
+    use crate::config::{Properties, Workers};
+
+    /// Every worker is found by its name, whether the names are compared in place (up to
+    /// Services::SCAN) or through the map; names that are no worker, or that only share a
+    /// length or a prefix with one, are not.
+    #[test]
+    fn targets_are_found_by_name_with_few_or_many_workers() {
+        for count in [1usize, 3, 7, 8, 9, 20] {
+            let names: Vec<String> = (0..count).map(|i| format!("worker{i:02}")).collect();
+            let mut text = format!("worker.list=lb,{}\n", names.join(","));
+            for (i, name) in names.iter().enumerate() {
+                text.push_str(&format!("worker.{name}.port={}\n", 18000 + i));
+            }
+            text.push_str(&format!(
+                "worker.lb.type=lb\nworker.lb.balance_workers={}\n",
+                names[0]
+            ));
+            let mut props = Properties::new();
+            props
+                .parse_str(&text, "workers.properties")
+                .expect("parses");
+            let workers = Workers::build(&props).expect("builds");
+            let rt = Runtime::new(workers, 2, None, None).expect("runtime");
+            for name in &names {
+                let target = rt
+                    .target(name)
+                    .unwrap_or_else(|_| panic!("{count}: {name}"));
+                assert!(!target.is_lb(), "{count}: {name} is an ajp13 worker");
+            }
+            assert!(rt.target("lb").expect("lb").is_lb(), "{count}: lb");
+            for other in [
+                "worker99",
+                "worker0",
+                "worker000",
+                "Worker00",
+                "",
+                "l",
+                "lb0",
+            ] {
+                assert!(
+                    matches!(rt.target(other), Err(TargetError::Unknown { .. })),
+                    "{count}: {other:?} is no worker"
+                );
+            }
+        }
+    }
 
     #[test]
     fn result_notes_are_set_only_when_mentioned() {
