@@ -37,6 +37,10 @@ pub fn decimal(n: u64, buf: &mut Digits) -> &[u8] {
 /// optional '+', then digits only; `None` for anything else or a value past u64. What
 /// `str::trim` and `u64::from_str` accept, on bytes, without a UTF-8 check (ASCII only).
 pub fn parse_u64(text: &[u8]) -> Option<u64> {
+    // A backend's Content-Length: digits and nothing else, nearly always.
+    if let Some(n) = plain_digits(text) {
+        return Some(n);
+    }
     let text = text.trim_ascii();
     let digits = text.strip_prefix(b"+").unwrap_or(text);
     if digits.is_empty() {
@@ -57,6 +61,17 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
     digits
         .iter()
         .try_fold(0u64, |n, &b| n.checked_mul(10)?.checked_add(digit(b)?))
+}
+
+/// `text` as a number when it is 1 to 19 digits and nothing else (no overflow possible).
+fn plain_digits(text: &[u8]) -> Option<u64> {
+    if text.is_empty() || text.len() > 19 {
+        return None;
+    }
+    text.iter().try_fold(0u64, |n, &b| {
+        let d = b.wrapping_sub(b'0');
+        (d <= 9).then(|| n * 10 + u64::from(d))
+    })
 }
 
 /// Room for a duration as `seconds.microseconds`.
