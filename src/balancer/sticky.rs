@@ -431,6 +431,20 @@ mod tests {
             .collect()
     }
 
+    /// Whether the request has a session, read from every id (what the scan that stops at
+    /// the first route must still agree with): the path parameter's id if there is one, else
+    /// any non-empty cookie id, or more than one id (mod_jk joins them with ';').
+    fn eager_has_session(uri: &str, cookies: &[&str]) -> bool {
+        if let Some(id) = path_parameter(uri, NAMES.path) {
+            return !id.is_empty();
+        }
+        let ids: Vec<&str> = cookies
+            .iter()
+            .flat_map(|h| cookie_values(h, NAMES.cookie))
+            .collect();
+        ids.len() > 1 || ids.iter().any(|id| !id.is_empty())
+    }
+
     #[test]
     fn ids_without_a_route_are_skipped_across_headers() {
         let cookies = ["JSESSIONID=NODOT; JSESSIONID=a.r1", "JSESSIONID=b.r2"];
@@ -450,6 +464,7 @@ mod tests {
             "JSESSIONID = s.rs",
             "xJSESSIONID=n.no",
             "JSESSIONID=d.r.d2",
+            "JSESSIONID=\"\"",
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = || {
@@ -482,6 +497,11 @@ mod tests {
             );
             assert_eq!(found.len(), list.len());
             assert_eq!(found.is_empty(), list.is_empty());
+            assert_eq!(
+                found.has_session(),
+                eager_has_session(uri, &cookies),
+                "uri {uri:?}, cookies {cookies:?}"
+            );
         }
     }
 

@@ -98,3 +98,37 @@ unsafe fn c_name_is(key: *const std::os::raw::c_char, name: &CStr) -> bool {
     // SAFETY: as above, byte name.len() is within the string (its NUL at the latest).
     unsafe { *key.add(name.len()) == 0 }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::c_name_is;
+    use std::ffi::CString;
+
+    /// Equal to `eq_ignore_ascii_case` for every pair of byte values, alone and after a
+    /// matching first byte (so the byte loop, not only the first-letter test, decides);
+    /// NULL and a shorter key are not the name.
+    #[test]
+    fn c_name_is_is_eq_ignore_ascii_case() {
+        for a in 1..=255u8 {
+            for b in 1..=255u8 {
+                for (k, n) in [(vec![a], vec![b]), (vec![b'c', a], vec![b'C', b])] {
+                    let (key, name) = (CString::new(k.clone()), CString::new(n.clone()));
+                    let (Ok(key), Ok(name)) = (key, name) else {
+                        unreachable!("no NUL in 1..=255")
+                    };
+                    // SAFETY: a NUL-terminated string.
+                    let got = unsafe { c_name_is(key.as_ptr(), &name) };
+                    assert_eq!(got, k.eq_ignore_ascii_case(&n), "{k:?} {n:?}");
+                }
+            }
+        }
+        // SAFETY: NULL is allowed; the others are NUL-terminated literals.
+        unsafe {
+            assert!(!c_name_is(std::ptr::null(), c"Cookie"));
+            assert!(c_name_is(c"".as_ptr(), c""));
+            assert!(!c_name_is(c"Cook".as_ptr(), c"Cookie"));
+            assert!(!c_name_is(c"Cookies".as_ptr(), c"Cookie"));
+            assert!(c_name_is(c"cOOKIE".as_ptr(), c"Cookie"));
+        }
+    }
+}

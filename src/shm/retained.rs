@@ -159,13 +159,16 @@ impl SharedState {
             return refuse("it was not handed over, or was already taken over");
         }
         let layout = read_layout(&mapping, header)?;
-        if !header.claim_handover() {
+        // Every check before the hand-over is claimed: a refusal leaves it mapped and
+        // pending, as found (the view unmaps nothing until `unmap_on_drop`).
+        let state = SharedState::over(mapping, layout).ok_or(ShmError::Retained {
+            reason: "the mapping is too small for the records its layout places in it",
+        })?;
+        if !state.header().claim_handover() {
             return refuse("it was already taken over");
         }
-        mapping.unmap_on_drop();
-        SharedState::over(mapping, layout).ok_or(ShmError::Retained {
-            reason: "the mapping is too small for the records its layout places in it",
-        })
+        state.mapping.unmap_on_drop();
+        Ok(state)
     }
 }
 
