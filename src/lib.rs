@@ -21,6 +21,17 @@ pub mod shm;
 pub mod status;
 pub mod uri;
 
+/// Pseudo-random numbers for tests: xorshift64, deterministic, so a failure reproduces.
+#[cfg(test)]
+pub(crate) fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 #[cfg(feature = "httpd")]
 mod ffi;
 #[cfg(feature = "httpd")]

@@ -831,13 +831,7 @@ mod tests {
     #[test]
     fn random_mutations_never_panic() {
         // xorshift: deterministic, so a failure reproduces.
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::xorshift(0x9E37_79B9_7F4A_7C15u64);
         for round in 0..20_000 {
             let base = TIGHT_PACKETS[round % TIGHT_PACKETS.len()];
             let mut bytes = base.to_vec();
@@ -845,10 +839,10 @@ mod tests {
                 let at = (next() as usize) % bytes.len();
                 bytes[at] = next() as u8;
             }
-            if next() % 3 == 0 {
+            if next().is_multiple_of(3) {
                 bytes.truncate((next() as usize) % (bytes.len() + 1));
             }
-            if next() % 3 == 0 {
+            if next().is_multiple_of(3) {
                 bytes.extend((0..next() % 8).map(|_| next() as u8));
             }
             check_invariants(&bytes);

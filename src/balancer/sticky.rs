@@ -466,24 +466,18 @@ mod tests {
             "JSESSIONID=d.r.d2",
             "JSESSIONID=\"\"",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::xorshift(0x2545_f491_4f6c_dd1du64);
         for _ in 0..2000 {
             let headers: Vec<String> = (0..1 + next() % 3)
                 .map(|_| {
                     (0..next() % 24)
                         .map(|_| pieces[(next() % pieces.len() as u64) as usize])
                         .collect::<Vec<_>>()
-                        .join(if next() % 2 == 0 { "; " } else { ", " })
+                        .join(if next().is_multiple_of(2) { "; " } else { ", " })
                 })
                 .collect();
             let cookies: Vec<&str> = headers.iter().map(String::as_str).collect();
-            let uri = if next() % 5 == 0 {
+            let uri = if next().is_multiple_of(5) {
                 "/a;jsessionid=p.rp"
             } else {
                 "/a"
