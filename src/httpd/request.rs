@@ -33,6 +33,12 @@ impl<'r> Request<'r> {
         self.raw as usize
     }
 
+    /// Where `r->uri` points (0 for NULL): tells a replaced URI from the one seen before,
+    /// without reading it.
+    pub fn uri_address(&self) -> usize {
+        self.rec().uri as usize
+    }
+
     pub(crate) fn pool(&self) -> Pool<'r> {
         // SAFETY: r->pool lives as long as the request.
         unsafe { Pool::from_raw(self.rec().pool) }.expect("a request without a pool")

@@ -45,7 +45,7 @@ thread_local! {
 }
 
 fn key(req: &Request<'_>) -> (usize, usize) {
-    (req.identity(), req.uri().map_or(0, |u| u.as_ptr() as usize))
+    (req.identity(), req.uri_address())
 }
 
 /// The mapping translate_name found for this request, or a fresh lookup.
