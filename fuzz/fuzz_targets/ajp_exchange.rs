@@ -426,7 +426,6 @@ fuzz_target!(|input: Input| {
         local_addr: b"127.0.0.1",
         server_name: b"fuzz.test",
         server_port: 80,
-        activation: b"ACT",
         body: body_kind,
         flush_packets: input.flush_packets,
         flush_header: input.flush_header,

@@ -107,8 +107,6 @@ impl<'r> Gathered<'r> {
             } else {
                 SslInfo::default()
             },
-            route: None,
-            activation: b"ACT",
             body: self.body,
             reply_timeout: reply_timeout_override(
                 env.has_jk().then(|| src.env(c"JK_REPLY_TIMEOUT")).flatten(),

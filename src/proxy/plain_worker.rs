@@ -65,7 +65,8 @@ pub(super) fn serve(
         if let Err(outcome) = x.prepare() {
             return outcome;
         }
-        if let Err((outcome, _)) = x.encode(req.route, req.activation) {
+        // A plain worker has no lb route, and is active (`JK_LB_ACTIVATION` ACT, as mod_jk).
+        if let Err((outcome, _)) = x.encode(None, b"ACT") {
             return outcome;
         }
         let Some(record) = record else {
@@ -280,7 +281,6 @@ mod tests {
             method: b"GET",
             protocol: b"HTTP/1.1",
             uri: b"/app",
-            activation: b"ACT",
             ..RequestInfo::default()
         }
     }

@@ -49,10 +49,6 @@ pub struct RequestInfo<'a> {
     pub remote_user: Option<&'a [u8]>,
     pub auth_type: Option<&'a [u8]>,
     pub ssl: SslInfo<'a>,
-    /// The lb route of the member that serves this request, if any.
-    pub route: Option<&'a [u8]>,
-    /// `JK_LB_ACTIVATION`: ACT, DIS or STP.
-    pub activation: &'a [u8],
     pub body: BodyKind,
     /// Per-request reply timeout (`JK_REPLY_TIMEOUT`, mount extension); `None` = the worker's.
     pub reply_timeout: Option<Option<Duration>>,

@@ -281,8 +281,6 @@ fn request(method: &'static [u8], body: BodyKind) -> RequestInfo<'static> {
         remote_user: None,
         auth_type: None,
         ssl: SslInfo::default(),
-        route: None,
-        activation: b"ACT",
         body,
         reply_timeout: None,
         env_attributes: &[],
@@ -1847,10 +1845,15 @@ fn forward_request_carries_secret_query_route_and_mod_jk_attributes_in_order() {
     let backend = Backend::new(w, 4);
     let mut req = get();
     req.query = Some(b"a=1");
-    req.route = Some(b"node1");
     req.env_attributes = &[(b"MY_VAR", b"v")];
     let mut client = FakeClient::new();
-    assert_eq!(forward(&backend, &req, &mut client), Outcome::Sent);
+    // The route an lb member's attempt carries.
+    let (outcome, _) = with_buffers(|bufs| {
+        let mut x = Exchange::new(&backend, &req, &mut client, bufs);
+        assert!(x.prepare().is_ok());
+        x.serve(Some(b"node1"), b"ACT")
+    });
+    assert_eq!(outcome, Outcome::Sent);
     let attrs = join(peer).attributes;
     let expected = vec![
         (0x0C, String::new(), "s3cret".to_string()),
