@@ -4,12 +4,15 @@
 //!
 //! Invariants: routes are borrowed from the request, at most `MAX_SESSION_IDS`, and a route
 //! ends where its id would end (no ';', ','; from the path no '?' or '/'); a request with a
-//! route has a session; stripping a parameter leaves no trace of it.
+//! route has a session; the routes and the session are those an eager read of every id
+//! gives; stripping a parameter leaves no trace of it.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use mod_jk_rs::balancer::{routing_cookie, session_routes, SessionNames, MAX_SESSION_IDS};
+use mod_jk_rs::balancer::{
+    routing_cookie, session_routes, session_routes_eagerly, SessionNames, MAX_SESSION_IDS,
+};
 use mod_jk_rs::gather::strip_param;
 
 #[derive(Arbitrary, Debug)]
@@ -41,6 +44,11 @@ fuzz_target!(|input: Input| {
     if !routes.is_empty() {
         assert!(routes.has_session(), "a route without a session");
     }
+    // The routes found lazily (the first, the others only when asked) are those every id
+    // gives, read in one go; so is the session.
+    let (eager, has_session) = session_routes_eagerly(&input.uri, &cookies, names);
+    assert_eq!(routes.iter().collect::<Vec<_>>(), eager);
+    assert_eq!(routes.has_session(), has_session);
     for route in routes.iter() {
         let from_uri = within(&input.uri, route);
         let from_cookie = input.cookies.iter().any(|c| within(c, route));

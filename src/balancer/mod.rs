@@ -31,7 +31,9 @@ pub use member_state::{usable, usable_sticky, ActivationOverrides, State};
 pub use method::{load_method, LoadMethod, Traffic};
 pub use plan::{RequestPlan, Step, Verdict};
 pub use select::Choice;
-pub use sticky::{env_flag, session_routes, SessionNames, SessionRoutes, MAX_SESSION_IDS};
+pub use sticky::{
+    env_flag, session_routes, session_routes_eagerly, SessionNames, SessionRoutes, MAX_SESSION_IDS,
+};
 
 #[cfg(test)]
 mod tests;

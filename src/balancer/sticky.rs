@@ -126,6 +126,31 @@ pub fn session_routes<'a>(
     found
 }
 
+/// [`session_routes`] read the plain way, for the tests and the fuzz target to check it
+/// against: every route in order (at most [`MAX_SESSION_IDS`]), and whether the request has
+/// a session, from every id (the path parameter's if there is one, else any non-empty cookie
+/// id, or more than one: mod_jk joins them with ';').
+#[doc(hidden)]
+pub fn session_routes_eagerly<'a>(
+    uri: &'a str,
+    cookie_headers: &[&'a str],
+    names: SessionNames<'_>,
+) -> (Vec<&'a str>, bool) {
+    if let Some(id) = path_parameter(uri, names.path) {
+        return (route_of(id).into_iter().collect(), !id.is_empty());
+    }
+    let ids: Vec<&'a str> = cookie_headers
+        .iter()
+        .flat_map(|header| cookie_values(header, names.cookie))
+        .collect();
+    let routes = ids
+        .iter()
+        .filter_map(|id| route_of(id))
+        .take(MAX_SESSION_IDS)
+        .collect();
+    (routes, ids.len() > 1 || ids.iter().any(|id| !id.is_empty()))
+}
+
 /// The value of `name=` in the URI (mod_jk `get_path_param`): the first occurrence followed
 /// by '=' and something, cut at '?', ';' or '/'.
 fn path_parameter<'a>(uri: &'a str, name: &str) -> Option<&'a str> {
@@ -418,33 +443,6 @@ mod tests {
 
     /// The routes as a list built at once (what SessionRoutes held before it kept only the
     /// first): every route of every cookie value in order, the first 16.
-    fn eager(uri: &str, cookies: &[&str]) -> Vec<String> {
-        if let Some(id) = path_parameter(uri, NAMES.path) {
-            return route_of(id).map(str::to_string).into_iter().collect();
-        }
-        cookies
-            .iter()
-            .flat_map(|h| cookie_values(h, NAMES.cookie))
-            .filter_map(route_of)
-            .take(MAX_SESSION_IDS)
-            .map(str::to_string)
-            .collect()
-    }
-
-    /// Whether the request has a session, read from every id (what the scan that stops at
-    /// the first route must still agree with): the path parameter's id if there is one, else
-    /// any non-empty cookie id, or more than one id (mod_jk joins them with ';').
-    fn eager_has_session(uri: &str, cookies: &[&str]) -> bool {
-        if let Some(id) = path_parameter(uri, NAMES.path) {
-            return !id.is_empty();
-        }
-        let ids: Vec<&str> = cookies
-            .iter()
-            .flat_map(|h| cookie_values(h, NAMES.cookie))
-            .collect();
-        ids.len() > 1 || ids.iter().any(|id| !id.is_empty())
-    }
-
     #[test]
     fn ids_without_a_route_are_skipped_across_headers() {
         let cookies = ["JSESSIONID=NODOT; JSESSIONID=a.r1", "JSESSIONID=b.r2"];
@@ -483,7 +481,7 @@ mod tests {
                 "/a"
             };
             let found = session_routes(uri, &cookies, NAMES);
-            let list = eager(uri, &cookies);
+            let (list, has_session) = session_routes_eagerly(uri, &cookies, NAMES);
             assert_eq!(
                 found.iter().collect::<Vec<_>>(),
                 list,
@@ -493,7 +491,7 @@ mod tests {
             assert_eq!(found.is_empty(), list.is_empty());
             assert_eq!(
                 found.has_session(),
-                eager_has_session(uri, &cookies),
+                has_session,
                 "uri {uri:?}, cookies {cookies:?}"
             );
         }
