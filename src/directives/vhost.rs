@@ -36,6 +36,10 @@ pub struct EnvNames {
     pub local_addr: CString,
     pub local_port: CString,
     pub ignore_cl: CString,
+    /// The nine indicators of the client, the server and the body (remote address, port, host
+    /// and user, auth type, local name, address and port, ignore Content-Length) all have
+    /// `JK_` names, as by default: a request without any `JK_*` variable has none of them.
+    pub plain_indicators_jk: bool,
 }
 
 fn cname(set: &Option<String>, default: &str) -> CString {
@@ -46,7 +50,7 @@ fn cname(set: &Option<String>, default: &str) -> CString {
 impl EnvNames {
     pub fn from_settings(s: &ServerSettings) -> EnvNames {
         let i = &s.indicators;
-        EnvNames {
+        let mut names = EnvNames {
             worker: cname(&i.worker, "JK_WORKER_NAME"),
             https: cname(&i.https, "HTTPS"),
             ssl_protocol: cname(&i.ssl_protocol, "SSL_PROTOCOL"),
@@ -68,7 +72,26 @@ impl EnvNames {
             local_addr: cname(&i.local_addr, "JK_LOCAL_ADDR"),
             local_port: cname(&i.local_port, "JK_LOCAL_PORT"),
             ignore_cl: cname(&i.ignore_cl, "JK_IGNORE_CL"),
-        }
+            plain_indicators_jk: false,
+        };
+        names.plain_indicators_jk = [
+            &names.remote_addr,
+            &names.remote_port,
+            &names.remote_host,
+            &names.remote_user,
+            &names.auth_type,
+            &names.local_name,
+            &names.local_addr,
+            &names.local_port,
+            &names.ignore_cl,
+        ]
+        .iter()
+        .all(|n| {
+            n.as_bytes()
+                .get(..3)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"JK_"))
+        });
+        names
     }
 }
 

@@ -38,8 +38,8 @@ pub fn client_address<'r, S: Source<'r>>(
         // not known: the useragent port is 0).
         (addr, port) = (src.client_ip(), number(src.client_port()));
     }
-    let addr = env.indicator(|n| &n.remote_addr).unwrap_or(addr);
-    let port = match env.indicator(|n| &n.remote_port) {
+    let addr = env.plain_indicator(|n| &n.remote_addr).unwrap_or(addr);
+    let port = match env.plain_indicator(|n| &n.remote_port) {
         Some(p) => RemotePort::Text(p),
         None => port,
     };

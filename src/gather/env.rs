@@ -42,6 +42,18 @@ impl<'a, 'r, S: Source<'r>> Env<'a, 'r, S> {
         self.value(name, name.to_bytes())
     }
 
+    /// [`Self::indicator`] for one of the nine indicators of
+    /// [`EnvNames::plain_indicators_jk`]: when they all have `JK_` names and the request has
+    /// no `JK_*` variable, that one test answers for all nine.
+    pub fn plain_indicator(&self, pick: fn(&EnvNames) -> &CString) -> Option<&'r [u8]> {
+        let names = self.names?;
+        if !self.jk && names.plain_indicators_jk {
+            return None;
+        }
+        let name = pick(names);
+        self.value(name, name.as_bytes())
+    }
+
     /// The variable an indicator directive names (or mod_jk's default name).
     pub fn indicator(&self, pick: fn(&EnvNames) -> &CString) -> Option<&'r [u8]> {
         // A CString knows its length: no strlen for the JK_ test.
@@ -118,5 +130,33 @@ mod tests {
         let env = Env::new(&r, Some(&names));
         assert_eq!(env.indicator(|n| &n.remote_addr), Some(&b"203.0.113.9"[..]));
         assert_eq!(Env::new(&r, None).indicator(|n| &n.remote_addr), None);
+        // A name without JK_ turns the shortcut off: it is read as any other.
+        assert!(!names.plain_indicators_jk);
+        assert_eq!(
+            env.plain_indicator(|n| &n.remote_addr),
+            Some(&b"203.0.113.9"[..])
+        );
+    }
+
+    /// With every name JK_ (the defaults), the plain indicators are read when the request has a
+    /// JK_ variable, and skipped in one test when it has none (a lower-case jk_ prefix counts).
+    #[test]
+    fn plain_indicators_with_jk_names_are_read_only_when_a_jk_variable_exists() {
+        let defaults = FakeRequest::names(&[]);
+        assert!(defaults.plain_indicators_jk);
+        let lower = FakeRequest::names(&[("JkLocalPortIndicator", "jk_port")]);
+        assert!(lower.plain_indicators_jk);
+        let mut r = FakeRequest::get("/x");
+        r.env.push(("JK_REMOTE_PORT", "4711"));
+        let env = Env::new(&r, Some(&defaults));
+        assert_eq!(env.plain_indicator(|n| &n.remote_port), Some(&b"4711"[..]));
+        assert_eq!(env.plain_indicator(|n| &n.remote_addr), None);
+        let bare = FakeRequest::get("/x");
+        let env = Env::new(&bare, Some(&defaults));
+        assert_eq!(env.plain_indicator(|n| &n.remote_port), None);
+        let mut other = FakeRequest::get("/x");
+        other.env.push(("jk_port", "8443"));
+        let env = Env::new(&other, Some(&lower));
+        assert_eq!(env.plain_indicator(|n| &n.local_port), Some(&b"8443"[..]));
     }
 }

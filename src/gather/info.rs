@@ -39,7 +39,7 @@ impl<'r> Gathered<'r> {
         let body = body_kind(
             src.header(c"Transfer-Encoding"),
             src.header(c"Content-Length"),
-            env.indicator(|n| &n.ignore_cl).is_some(),
+            env.plain_indicator(|n| &n.ignore_cl).is_some(),
         )?;
         let (remote_addr, remote_port) = client_address(src, env, options);
         let https = env.names().map_or(c"HTTPS", |n| n.https.as_c_str());
@@ -87,21 +87,25 @@ impl<'r> Gathered<'r> {
             remote_addr: self.remote_addr,
             remote_port: self.remote_port.as_bytes(),
             remote_host: env
-                .indicator(|n| &n.remote_host)
+                .plain_indicator(|n| &n.remote_host)
                 .or_else(|| src.remote_host()),
             local_addr: env
-                .indicator(|n| &n.local_addr)
+                .plain_indicator(|n| &n.local_addr)
                 .unwrap_or_else(|| src.local_ip()),
             server_name: env
-                .indicator(|n| &n.local_name)
+                .plain_indicator(|n| &n.local_name)
                 .unwrap_or_else(|| src.server_name()),
             server_port: env
-                .indicator(|n| &n.local_port)
+                .plain_indicator(|n| &n.local_port)
                 .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
                 .unwrap_or_else(|| src.server_port()),
             is_ssl: self.is_ssl,
-            remote_user: env.indicator(|n| &n.remote_user).or_else(|| src.user()),
-            auth_type: env.indicator(|n| &n.auth_type).or_else(|| src.auth_type()),
+            remote_user: env
+                .plain_indicator(|n| &n.remote_user)
+                .or_else(|| src.user()),
+            auth_type: env
+                .plain_indicator(|n| &n.auth_type)
+                .or_else(|| src.auth_type()),
             ssl: if self.extract_ssl {
                 ssl_info(env, o, self.chain.as_deref())
             } else {
