@@ -196,8 +196,8 @@ impl Backend {
         let ping = live.ping_mode.interval.then(|| {
             let interval = live
                 .connection_ping_interval
-                .unwrap_or(live.ping_timeout * 10);
-            (interval, live.ping_timeout)
+                .unwrap_or(live.ping_timeout() * 10);
+            (interval, live.ping_timeout())
         });
         self.pool.maintain(now, keep, ping)
     }
@@ -214,18 +214,18 @@ impl Backend {
 /// CPing after connect: `connect_timeout` > 0 enables it, `ping_mode` C enables it with
 /// `ping_timeout` (reference §2.4).
 fn connect_ping_timeout(s: &LiveSettings) -> Option<Duration> {
-    match s.connect_timeout {
+    match s.connect_timeout() {
         Some(t) => Some(t),
-        None if s.ping_mode.connect => Some(s.ping_timeout),
+        None if s.ping_mode.connect => Some(s.ping_timeout()),
         None => None,
     }
 }
 
 /// CPing before each request on a reused connection (`prepost_timeout` or `ping_mode` P).
 pub fn prepost_ping_timeout(s: &LiveSettings) -> Option<Duration> {
-    match s.prepost_timeout {
+    match s.prepost_timeout() {
         Some(t) => Some(t),
-        None if s.ping_mode.prepost => Some(s.ping_timeout),
+        None if s.ping_mode.prepost => Some(s.ping_timeout()),
         None => None,
     }
 }

@@ -53,6 +53,8 @@ pub struct Exchange<'x, 'r> {
     pub(super) live: LiveSettings,
     /// `backend` and `live` are the chosen backend's (not yet for an lb's first choice).
     chosen: bool,
+    /// The client logs at debug level.
+    debug: bool,
     pub(super) req: &'x RequestInfo<'r>,
     pub(super) client: &'x mut dyn Client,
     buf: &'x mut Vec<u8>,
@@ -97,7 +99,9 @@ impl<'x, 'r> Exchange<'x, 'r> {
         client: &'x mut dyn Client,
         bufs: &'x mut Buffers,
     ) -> Self {
+        let debug = client.log_enabled(Level::Debug);
         Exchange {
+            debug,
             live: LiveSettings::default(),
             chosen: false,
             backend: placeholder,
@@ -146,7 +150,15 @@ impl<'x, 'r> Exchange<'x, 'r> {
         &mut *self.client
     }
 
+    /// Whether the client logs at debug level (asked once: the hot path has debug lines).
+    pub fn debug(&self) -> bool {
+        self.debug
+    }
+
     pub(super) fn log(&self, level: Level, args: fmt::Arguments<'_>) {
+        if level == Level::Debug && !self.debug {
+            return;
+        }
         if self.client.log_enabled(level) {
             self.client.log(
                 level,
@@ -293,7 +305,7 @@ impl<'x, 'r> Exchange<'x, 'r> {
                 tries.fresh = true;
                 continue;
             };
-            if self.client.log_enabled(Level::Debug) {
+            if self.debug {
                 self.log(
                     Level::Debug,
                     format_args!(
@@ -446,7 +458,10 @@ impl<'x, 'r> Exchange<'x, 'r> {
     /// `reply_timeout` for each wait (the mount's, else the worker's) and `reply_deadline` for
     /// the whole.
     fn start_reply_clock(&self, conn: &mut Connection) -> Result<(), BackendError> {
-        let wait = self.req.reply_timeout.unwrap_or(self.live.reply_timeout);
+        let wait = self
+            .req
+            .reply_timeout
+            .unwrap_or_else(|| self.live.reply_timeout());
         let deadline = self
             .backend
             .settings

@@ -125,7 +125,7 @@ impl Exchange<'_, '_> {
             Level::Info,
             format_args!("{e} (attempt {attempts} of {retries}), retrying"),
         );
-        std::thread::sleep(self.live.retry_interval);
+        std::thread::sleep(self.live.retry_interval());
         None
     }
 

@@ -104,7 +104,7 @@ impl LbService {
                     let Some(backend) = self.members.get(sel.member) else {
                         continue;
                     };
-                    if x.client().log_enabled(Level::Debug) {
+                    if x.debug() {
                         self.log_choice(x.client(), &sel, backend);
                     }
                     let (outcome, verdict) = self.try_member(x, plan, &sel, backend, hints);

@@ -333,25 +333,25 @@ const LIVE_FIELDS: [LiveCheck; 12] = [
         "vapng=2500",
         "ping_timeout 10000 -> 2500",
         |a| a.ping_timeout_ms == 2500,
-        |b| b.live().ping_timeout == std::time::Duration::from_millis(2500),
+        |b| b.live().ping_timeout() == std::time::Duration::from_millis(2500),
     ),
     (
         "vact=700",
         "connect_timeout 0 -> 700",
         |a| a.connect_timeout_ms == 700,
-        |b| b.live().connect_timeout == ms(700),
+        |b| b.live().connect_timeout() == ms(700),
     ),
     (
         "vapt=800",
         "prepost_timeout 0 -> 800",
         |a| a.prepost_timeout_ms == 800,
-        |b| b.live().prepost_timeout == ms(800),
+        |b| b.live().prepost_timeout() == ms(800),
     ),
     (
         "vart=1500",
         "reply_timeout 0 -> 1500",
         |a| a.reply_timeout_ms == 1500,
-        |b| b.live().reply_timeout == ms(1500),
+        |b| b.live().reply_timeout() == ms(1500),
     ),
     (
         "var=5",
@@ -363,7 +363,7 @@ const LIVE_FIELDS: [LiveCheck; 12] = [
         "vari=250",
         "retry_interval 100 -> 250",
         |a| a.retry_interval_ms == 250,
-        |b| b.live().retry_interval == std::time::Duration::from_millis(250),
+        |b| b.live().retry_interval() == std::time::Duration::from_millis(250),
     ),
     (
         "varo=3",
@@ -419,7 +419,7 @@ fn every_connection_setting_of_a_member_is_live() {
 fn a_plain_worker_takes_its_connection_settings_live() {
     let rt = runtime(WITH_SOLO);
     let solo = rt.backend("solo").expect("backend");
-    assert_eq!(solo.live().reply_timeout, None);
+    assert_eq!(solo.live().reply_timeout(), None);
     let (outcome, changes) = run(&rt, "cmd=update&w=solo&vart=2000&var=3&vamps=9000");
     assert_eq!(outcome, Ok(()));
     assert_eq!(
@@ -433,7 +433,7 @@ fn a_plain_worker_takes_its_connection_settings_live() {
     );
     let live = solo.live();
     assert_eq!(
-        (live.reply_timeout, live.retries, live.max_packet_size),
+        (live.reply_timeout(), live.retries, live.max_packet_size),
         (ms(2000), 3, 9216)
     );
     let shown = &take(&rt).ajp_workers[0].ajp;
@@ -460,7 +460,7 @@ fn values_out_of_mod_jks_range_are_refused_and_change_nothing() {
         );
     }
     assert_eq!(
-        rt.backend("solo").expect("backend").live().reply_timeout,
+        rt.backend("solo").expect("backend").live().reply_timeout(),
         None
     );
 }
@@ -872,7 +872,7 @@ mod journal {
         assert_eq!(solo.live().max_packet_size, 16384);
         assert_eq!(solo.address_text(), "10.0.0.9:8010");
         let a = fresh.backend("TomcatA").expect("backend");
-        assert_eq!(a.live().reply_timeout, ms(1500));
+        assert_eq!(a.live().reply_timeout(), ms(1500));
         assert_eq!(a.address_text(), "127.0.0.1:18109");
     }
 
