@@ -463,6 +463,9 @@ mod tests {
             "xJSESSIONID=n.no",
             "JSESSIONID=d.r.d2",
             "JSESSIONID=\"\"",
+            "JSESSIONID=\".rq2\"",
+            "JSESSIONID=.r0",
+            "JSESSIONID=tail.",
         ];
         let mut next = crate::xorshift(0x2545_f491_4f6c_dd1du64);
         for _ in 0..2000 {
