@@ -415,6 +415,51 @@ fn unknown_method_reaches_the_backend_by_name() {
     c.finish(&httpd);
 }
 
+/// Exactly one Content-Length reaches the backend: `0` added for a GET without one, the
+/// client's own `0` (in any letter case) kept and not doubled, a POST's kept.
+#[test]
+fn content_length_is_forwarded_once_whether_added_or_sent() {
+    let b1 = backend("b1");
+    let httpd = core_site(Mpm::Event, &b1).start();
+    let mut c = Checks::new();
+    let cases = [
+        ("/app/cl-none", Request::get("/app/cl-none"), "0"),
+        (
+            "/app/cl-zero",
+            Request::get("/app/cl-zero").header("content-LENGTH", "0"),
+            "0",
+        ),
+        (
+            "/app/cl-post",
+            Request::post("/app/cl-post", b"a=1".to_vec()),
+            "3",
+        ),
+    ];
+    for (uri, request, length) in cases {
+        if let Err(e) = send(&httpd, &request) {
+            c.fail(format!("{uri}: {e}"));
+            continue;
+        }
+        let seen = requests_for(&b1, uri);
+        let Some(r) = seen.first() else {
+            c.fail(format!("{uri} did not reach the backend"));
+            continue;
+        };
+        let lengths: Vec<&str> = r
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        c.equal(
+            lengths,
+            vec![length],
+            &format!("{uri}: Content-Length headers"),
+        );
+    }
+    c.finish(&httpd);
+}
+
 #[test]
 fn headers_query_client_address_and_local_address_are_forwarded() {
     let b1 = backend("b1");
