@@ -36,6 +36,7 @@ pub fn decimal(n: u64, buf: &mut Digits) -> &[u8] {
 /// A header's decimal number (Content-Length): ASCII white space around it ignored, an
 /// optional '+', then digits only; `None` for anything else or a value past u64. What
 /// `str::trim` and `u64::from_str` accept, on bytes, without a UTF-8 check (ASCII only).
+#[inline]
 pub fn parse_u64(text: &[u8]) -> Option<u64> {
     // A backend's Content-Length: digits and nothing else, nearly always.
     if let Some(n) = plain_digits(text) {

@@ -205,7 +205,10 @@ impl SharedText {
         for (at, (chunk, word)) in bytes.chunks_exact_mut(8).zip(&self.words).enumerate() {
             let eight = word.load(Ordering::Relaxed).to_ne_bytes();
             if let Some(nul) = crate::scan::find_byte(&eight, 0) {
-                chunk[..nul].copy_from_slice(&eight[..nul]);
+                // The bytes before the NUL, the rest zero: one fixed-size store, not a copy of
+                // `nul` bytes.
+                let keep = u64::MAX.checked_shr(64 - 8 * nul as u32).unwrap_or(0);
+                chunk.copy_from_slice(&(u64::from_le_bytes(eight) & keep).to_le_bytes());
                 len = at * 8 + nul;
                 break;
             }
