@@ -44,24 +44,16 @@ pub fn parse_u64(text: &[u8]) -> Option<u64> {
     }
     let text = text.trim_ascii();
     let digits = text.strip_prefix(b"+").unwrap_or(text);
-    if digits.is_empty() {
-        return None;
-    }
-    let digit = |b: u8| {
-        Some(b.wrapping_sub(b'0'))
-            .filter(|d| *d <= 9)
-            .map(u64::from)
-    };
     if digits.len() <= 19 {
-        // 19 digits stay below 10^19 < u64::MAX: no overflow to check (a Content-Length of
-        // every answer goes this way).
-        return digits
-            .iter()
-            .try_fold(0u64, |n, &b| Some(n * 10 + digit(b)?));
+        return plain_digits(digits);
     }
-    digits
-        .iter()
-        .try_fold(0u64, |n, &b| n.checked_mul(10)?.checked_add(digit(b)?))
+    digits.iter().try_fold(0u64, |n, &b| {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u64::from(d))
+    })
 }
 
 /// `text` as a number when it is 1 to 19 digits and nothing else (no overflow possible).

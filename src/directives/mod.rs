@@ -14,4 +14,4 @@ mod vhost;
 pub use list::{spec_at, spec_of, Args, Directive, Scope, Spec, LIST};
 pub use options::{Flag, ForwardUri, JkOptions, OptionSet};
 pub use settings::{DirectiveContext, Indicators, MountCopy, ServerSettings};
-pub use vhost::{auto_alias, unix_now, AliasDecision, EnvNames, EnvVar, VhostConfig};
+pub use vhost::{auto_alias, is_jk_name, unix_now, AliasDecision, EnvNames, EnvVar, VhostConfig};

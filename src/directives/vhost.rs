@@ -42,6 +42,13 @@ pub struct EnvNames {
     pub plain_indicators_jk: bool,
 }
 
+/// Whether a variable name starts with `JK_` (ASCII case ignored, as httpd's tables compare
+/// names): the variables a request without any `JK_*` one cannot have.
+#[inline]
+pub fn is_jk_name(name: &[u8]) -> bool {
+    matches!(name, [j, k, b'_', ..] if j | 0x20 == b'j' && k | 0x20 == b'k')
+}
+
 fn cname(set: &Option<String>, default: &str) -> CString {
     // Names were checked for NUL bytes when the directive was read.
     CString::new(set.as_deref().unwrap_or(default)).unwrap_or_default()
@@ -86,11 +93,7 @@ impl EnvNames {
             &names.ignore_cl,
         ]
         .iter()
-        .all(|n| {
-            n.as_bytes()
-                .get(..3)
-                .is_some_and(|p| p.eq_ignore_ascii_case(b"JK_"))
-        });
+        .all(|n| is_jk_name(n.as_bytes()));
         names
     }
 }

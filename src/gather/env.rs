@@ -3,7 +3,7 @@
 //! (one scan of the table instead of a lookup per variable).
 use super::Source;
 use crate::balancer::env_flag;
-use crate::directives::EnvNames;
+use crate::directives::{is_jk_name, EnvNames};
 use std::ffi::{CStr, CString};
 
 pub struct Env<'a, 'r, S: Source<'r>> {
@@ -12,10 +12,6 @@ pub struct Env<'a, 'r, S: Source<'r>> {
     /// The request has at least one `JK_*` variable.
     jk: bool,
     _life: std::marker::PhantomData<&'r [u8]>,
-}
-
-fn is_jk(b: &[u8]) -> bool {
-    matches!(b, [j, k, b'_', ..] if j | 0x20 == b'j' && k | 0x20 == b'k')
 }
 
 impl<'a, 'r, S: Source<'r>> Env<'a, 'r, S> {
@@ -64,7 +60,7 @@ impl<'a, 'r, S: Source<'r>> Env<'a, 'r, S> {
     /// A non-empty value of `name` (`bytes` is its text), skipped when it is a `JK_` name and
     /// the request has none.
     fn value(&self, name: &CStr, bytes: &[u8]) -> Option<&'r [u8]> {
-        if !self.jk && is_jk(bytes) {
+        if !self.jk && is_jk_name(bytes) {
             return None;
         }
         self.src.env(name).filter(|v| !v.is_empty())
@@ -76,7 +72,7 @@ impl<'a, 'r, S: Source<'r>> Env<'a, 'r, S> {
 
     /// A flag variable as mod_jk reads it: set (even empty) and not a zero number.
     pub fn flag(&self, name: &CStr) -> bool {
-        if !self.jk && is_jk(name.to_bytes()) {
+        if !self.jk && is_jk_name(name.to_bytes()) {
             return false;
         }
         self.src

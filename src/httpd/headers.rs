@@ -70,33 +70,41 @@ impl<'r> Request<'r> {
     }
 }
 
-/// C string `key` equals `name` ignoring ASCII case; NULL equals nothing. Reads `key` only up
-/// to the first byte that differs (its NUL differs from every byte of a name without one).
+/// C string `key` equals `name` ignoring ASCII case; NULL equals nothing.
 ///
 /// # Safety
 /// `key` is NULL or a NUL-terminated string.
 unsafe fn c_name_is(key: *const std::os::raw::c_char, name: &CStr) -> bool {
+    let name = name.to_bytes();
+    // SAFETY: forwarded (a CStr's bytes hold no NUL); when `key` starts with `name`, its byte
+    // name.len() is within it (its NUL at the latest).
+    unsafe { c_starts_with(key, name) && *key.add(name.len()) == 0 }
+}
+
+/// C string `key` starts with `prefix` ignoring ASCII case; NULL starts with nothing. Reads
+/// `key` only up to the first byte that differs (its NUL differs from every byte of a prefix
+/// without one): most names are told apart by their first letter, in two compares.
+///
+/// # Safety
+/// `key` is NULL or a NUL-terminated string, and `prefix` holds no NUL.
+pub(super) unsafe fn c_starts_with(key: *const std::os::raw::c_char, prefix: &[u8]) -> bool {
     if key.is_null() {
         return false;
     }
-    let name = name.to_bytes();
     // SAFETY: a string has at least its NUL.
     let first = unsafe { *key } as u8;
-    // Names that differ in their first letter, in any case (most of them), stop here.
-    if name.first().is_some_and(|&n| first | 0x20 != n | 0x20) {
+    if prefix.first().is_some_and(|&p| first | 0x20 != p | 0x20) {
         return false;
     }
-    for (i, &want) in name.iter().enumerate() {
-        // SAFETY: bytes 0..i matched `name`, which holds no NUL, so the string goes on to i.
+    for (i, &want) in prefix.iter().enumerate() {
+        // SAFETY: bytes 0..i matched `prefix`, which holds no NUL, so the string goes on to i.
         let got = unsafe { *key.add(i) } as u8;
-        // Equal, or the same letter in the other case; most names differ in their first byte,
-        // which this rejects in two compares.
+        // Equal, or the same letter in the other case.
         if got != want && (got ^ want != 0x20 || !(got | 0x20).is_ascii_lowercase()) {
             return false;
         }
     }
-    // SAFETY: as above, byte name.len() is within the string (its NUL at the latest).
-    unsafe { *key.add(name.len()) == 0 }
+    true
 }
 
 #[cfg(test)]
@@ -130,5 +138,34 @@ mod tests {
             assert!(!c_name_is(c"Cookies".as_ptr(), c"Cookie"));
             assert!(c_name_is(c"cOOKIE".as_ptr(), c"Cookie"));
         }
+    }
+
+    /// The prefix test agrees with `starts_with` ignoring ASCII case, for keys shorter and
+    /// longer than the prefix; NULL starts with nothing, every key with the empty prefix.
+    #[test]
+    fn c_starts_with_is_a_case_blind_prefix_test() {
+        let keys = [
+            "",
+            "J",
+            "jk",
+            "JK_",
+            "jk_route",
+            "Jk_x",
+            "JKX",
+            "xJK_",
+            "JK_\u{e9}",
+        ];
+        for key in keys {
+            let c = CString::new(key).unwrap_or_default();
+            for prefix in ["", "J", "JK_", "jk_route", "JK_ROUTE_LONGER"] {
+                let want = key.len() >= prefix.len()
+                    && key.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes());
+                // SAFETY: a NUL-terminated string; the prefixes hold no NUL.
+                let got = unsafe { super::c_starts_with(c.as_ptr(), prefix.as_bytes()) };
+                assert_eq!(got, want, "{key:?} {prefix:?}");
+            }
+        }
+        // SAFETY: NULL is allowed.
+        assert!(!unsafe { super::c_starts_with(std::ptr::null(), b"") });
     }
 }

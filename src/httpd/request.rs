@@ -264,17 +264,10 @@ impl<'r> Request<'r> {
             return false;
         }
         self.raw_entries(self.rec().subprocess_env).iter().any(|e| {
-            let key = e.key.cast::<u8>();
-            // SAFETY: entries with a NULL key or value are skipped, as `entries` does; only
-            // the key is read (no strlen of the value), up to its NUL at most: `all` stops at
-            // the first byte that differs, and a key's NUL differs from every byte of `prefix`
-            // (which has none).
-            !key.is_null()
-                && !e.val.is_null()
-                && prefix
-                    .iter()
-                    .enumerate()
-                    .all(|(i, p)| unsafe { *key.add(i) }.eq_ignore_ascii_case(p))
+            // SAFETY: entries with a NULL value are skipped, as `entries` does; only the key is
+            // read (no strlen of the value), and only as far as it matches `prefix`, which
+            // holds no NUL (checked above).
+            !e.val.is_null() && unsafe { super::headers::c_starts_with(e.key, prefix) }
         })
     }
 

@@ -80,8 +80,8 @@ impl RequestInfo<'_> {
     }
 }
 
-/// What the backend an attempt goes to adds to FORWARD_REQUEST: the lb route and activation
-/// (in place of the request's own), and the worker's secret.
+/// What the backend an attempt goes to adds to FORWARD_REQUEST: its lb route and activation
+/// (none and ACT for a plain worker), and the worker's secret.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Routing<'m> {
     pub route: Option<&'m [u8]>,

@@ -46,8 +46,8 @@ impl Hasher for NameHasher {
 }
 
 /// What each worker name goes to, looked up by every request. A configuration has a handful
-/// of workers as a rule: up to [`Services::SCAN`] of them, the names are compared in place (a
-/// length test rejects most, no hashing); more go through the map.
+/// of workers as a rule: up to [`Services::SCAN`] of them, the names are compared in place (the
+/// string compare's length test rejects most, no hashing); more go through the map.
 struct Services {
     entries: Vec<(String, Service)>,
     index: NameMap<usize>,
@@ -76,11 +76,7 @@ impl Services {
 
     fn get(&self, name: &str) -> Option<&Service> {
         if self.entries.len() <= Self::SCAN {
-            return self
-                .entries
-                .iter()
-                .find(|(n, _)| n.len() == name.len() && n == name)
-                .map(|(_, s)| s);
+            return self.entries.iter().find(|(n, _)| n == name).map(|(_, s)| s);
         }
         self.entries.get(*self.index.get(name)?).map(|(_, s)| s)
     }
