@@ -771,6 +771,65 @@ fn unmapped_and_unmounted_uris_are_served_by_httpd() {
     c.finish(&httpd);
 }
 
+/// A mapped request is translated as mod_jk translates it: the later translate hooks do not
+/// join it to DocumentRoot, and its filename (`%f`) is the URI's last segment. mod_dir's
+/// DirectoryIndex reaches a mapped index only when that file is in the directory, as with
+/// mod_jk (which stats it for mod_dir).
+#[test]
+fn mapped_requests_name_their_file_as_mod_jk_does_and_directory_index_reaches_them() {
+    let b1 = backend("b1");
+    let site = core_site(Mpm::Event, &b1)
+        .conf("JkMount /docs/*.jsp w1")
+        .conf("DirectoryIndex index.jsp")
+        .conf("LogFormat \"%U %f\" files")
+        .conf("CustomLog \"{dir}/files.log\" files")
+        .file("htdocs/docs/index.jsp", "the index's copy on disk\n")
+        .file("htdocs/bare/readme.txt", "a directory without index.jsp\n");
+    let mut cfg = site.config();
+    cfg.extra_modules.push("dir".into());
+    let httpd = Httpd::start(cfg).unwrap_or_else(|e| panic!("httpd did not start:\n{e}"));
+    let mut c = Checks::new();
+    let mapped = must_get(&httpd, "/app/dynamic");
+    c.equal(
+        mapped.header("X-Backend"),
+        Some("b1"),
+        "mapped /app/dynamic",
+    );
+    let index = must_get(&httpd, "/docs/");
+    c.equal(index.status, 200, "/docs/ (index.jsp on disk): status");
+    c.equal(
+        index.header("X-Backend"),
+        Some("b1"),
+        "/docs/ (index.jsp on disk): X-Backend",
+    );
+    let bare = must_get(&httpd, "/bare/");
+    c.equal(
+        bare.header("X-Backend"),
+        None,
+        "/bare/ (no index.jsp): X-Backend",
+    );
+    c.check(bare.status != 200, || {
+        format!("/bare/ (no index.jsp) answered {}", bare.status)
+    });
+    c.equal(
+        uris_seen(&b1),
+        vec!["/app/dynamic".to_string(), "/docs/index.jsp".to_string()],
+        "URIs the backend saw",
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let files = loop {
+        let text = std::fs::read_to_string(httpd.dir().join("files.log")).unwrap_or_default();
+        if text.lines().count() >= 3 || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    c.check(files.lines().any(|l| l == "/app/dynamic dynamic"), || {
+        format!("%f of /app/dynamic is not its last segment: {files:?}")
+    });
+    c.finish(&httpd);
+}
+
 #[test]
 fn set_handler_needs_jk_worker_name_to_forward() {
     let b1 = backend("b1");

@@ -7,6 +7,7 @@
 mod brigade;
 mod client;
 mod cmd;
+mod filename;
 mod headers;
 mod hooks;
 pub mod log;

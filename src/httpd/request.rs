@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use std::os::raw::c_char;
 
 pub struct Request<'r> {
-    raw: *mut ffi::request_rec,
+    pub(super) raw: *mut ffi::request_rec,
     _life: PhantomData<&'r mut ffi::request_rec>,
 }
 
@@ -100,16 +100,6 @@ impl<'r> Request<'r> {
     pub fn set_uri(&mut self, uri: &[u8]) {
         // SAFETY: the copy lives in r->pool as long as the request.
         unsafe { (*self.raw).uri = self.pool().strdup(uri) }
-    }
-
-    pub fn filename(&self) -> Option<&'r [u8]> {
-        self.field(self.rec().filename)
-    }
-
-    /// Replaces `r->filename` (copied into r->pool).
-    pub fn set_filename(&mut self, name: &[u8]) {
-        // SAFETY: as set_uri.
-        unsafe { (*self.raw).filename = self.pool().strdup(name) }
     }
 
     /// The TCP peer's address, before mod_remoteip (`c->client_ip`).

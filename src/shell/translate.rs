@@ -165,7 +165,9 @@ pub fn translate(mut req: Request<'_>) -> Status {
             }
             let k = key(&req);
             LAST_MAPPED.with(|c| *c.borrow_mut() = Some((k, mapped)));
-            Status::DECLINED
+            // Translated, as mod_jk says: the URI has no file behind it, so neither the later
+            // translate hooks nor core's DocumentRoot join run (map_to_storage names the file).
+            Status::OK
         }
         Ok(None) => unmapped(req, cfg),
     }
@@ -194,6 +196,7 @@ pub fn map_to_storage(mut req: Request<'_>) -> Status {
     // A mapped request has no file behind it: skip the <Directory> walk and its stat() calls.
     // translate_name set both our handler string and the note; the string is the cheap test.
     if req.handler_is(HANDLER) || req.note(NOTE_WORKER).is_some() {
+        req.name_file_after_uri();
         return Status::OK;
     }
     let Some(param) = vhost_of(&req.server()).and_then(|c| c.strip_session.as_deref()) else {
