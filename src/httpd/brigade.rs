@@ -77,15 +77,20 @@ impl<'r> Brigade<'r> {
         unsafe { ffi::jk_rs_brigade_insert_tail(self.raw.as_ptr(), bucket) };
     }
 
-    /// Appends `parts` (borrowed, not copied) and `tail`, passes the brigade down `req`'s
-    /// output filters and empties it. `Err` when the pass failed or the client is gone.
+    /// Appends `lead` and `parts` (borrowed, not copied; empty ones skipped) and `tail`, passes
+    /// the brigade down `req`'s output filters and empties it. `Err` when the pass failed or
+    /// the client is gone.
     pub(crate) fn send(
         &mut self,
         req: &Request<'r>,
+        lead: &[u8],
         parts: &[&[u8]],
         tail: Tail,
     ) -> Result<(), ()> {
-        for data in parts {
+        for data in std::iter::once(&lead).chain(parts) {
+            if data.is_empty() {
+                continue;
+            }
             // SAFETY: a transient bucket borrows `data` only until ap_pass_brigade returns
             // (filters that keep it copy it: apr_bucket_setaside), and the brigade is emptied
             // below before this call returns, so no bucket outlives the borrow of `parts`.
@@ -132,35 +137,6 @@ impl<'r> Brigade<'r> {
             return Err(());
         }
         Ok(())
-    }
-
-    /// Copies `parts` into the brigade without passing it: they go out with the next
-    /// [`send`](Self::send), in the same pass. `Err` if APR refused the copy.
-    pub(crate) fn keep(&mut self, parts: &[&[u8]]) -> Result<(), ()> {
-        for data in parts {
-            // SAFETY: the brigade is live; with no flush function apr_brigade_write only copies
-            // `data` into heap buckets from the brigade's allocator (it never passes the
-            // brigade), so nothing refers to `data` once it returns.
-            let rv = unsafe {
-                ffi::apr_brigade_write(
-                    self.raw.as_ptr(),
-                    None,
-                    std::ptr::null_mut(),
-                    data.as_ptr().cast(),
-                    data.len() as ffi::apr_size_t,
-                )
-            };
-            if rv != ffi::APR_SUCCESS as ffi::apr_status_t {
-                return Err(());
-            }
-        }
-        Ok(())
-    }
-
-    /// Forgets whatever [`keep`](Self::keep) copied in.
-    pub(crate) fn forget(&mut self) {
-        // SAFETY: the brigade is live; its buckets are ours (never passed).
-        unsafe { ffi::apr_brigade_cleanup(self.raw.as_ptr().cast()) };
     }
 
     /// Reads at most `buf.len()` body bytes through `req`'s input filters (blocking) into

@@ -10,6 +10,7 @@ use crate::ffi;
 use crate::jklog::JkLogFile;
 use crate::jklog::Level;
 use crate::proxy::{Client, ClientError, HeaderSink};
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 
@@ -17,6 +18,9 @@ pub struct HttpdClient<'r> {
     req: Request<'r>,
     input: Option<Brigade<'r>>,
     output: Option<Brigade<'r>>,
+    /// Body bytes kept back for the next pass down the output filters (`keep_body_parts`):
+    /// the thread's buffer (see [`KEPT`]) while any are kept, else empty.
+    kept: Kept,
     body_ended: bool,
     /// `abort` ran: the response is cut short on purpose and must not be ended normally.
     cut_short: bool,
@@ -35,6 +39,7 @@ impl<'r> HttpdClient<'r> {
             req,
             input: None,
             output: None,
+            kept: Kept::default(),
             body_ended: false,
             cut_short: false,
             jklog,
@@ -51,12 +56,16 @@ impl<'r> HttpdClient<'r> {
         self.cut_short || self.req.client_gone()
     }
 
+    /// Passes the kept bytes (first), `parts` and `tail` down the output filters.
     fn send(&mut self, parts: &[&[u8]], tail: Tail) -> Result<(), ClientError> {
         let req = &self.req;
-        self.output
+        let sent = self
+            .output
             .get_or_insert_with(|| Brigade::new(req))
-            .send(req, parts, tail)
-            .map_err(|()| ClientError::Gone)
+            .send(req, &self.kept.0, parts, tail)
+            .map_err(|()| ClientError::Gone);
+        self.kept.0.clear();
+        sent
     }
 
     /// Ends a response the backend completed: EOS and FLUSH in one brigade, so the last bytes
@@ -70,6 +79,40 @@ impl<'r> HttpdClient<'r> {
         // A failure means the client went away: httpd notes c->aborted and logs the request
         // as usual; there is nothing left to send.
         let _ = self.send(&[], Tail::EndAndFlush);
+    }
+}
+
+thread_local! {
+    /// The kept-back body bytes of the request this thread serves: one buffer per thread,
+    /// lent to the request's client and given back when it is dropped, so keeping a small
+    /// answer whole costs a copy into reused memory (then a transient bucket), not a heap
+    /// bucket from the connection's allocator per request. It grows to the largest part kept
+    /// (at most one packet) and stays that size.
+    static KEPT: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// The kept-back bytes of one request: the thread's [`KEPT`] buffer once anything is kept,
+/// handed back to it on drop.
+#[derive(Default)]
+struct Kept(Vec<u8>);
+
+impl Kept {
+    fn extend(&mut self, parts: &[&[u8]]) {
+        if self.0.capacity() == 0 {
+            self.0 = KEPT.take();
+        }
+        for part in parts {
+            self.0.extend_from_slice(part);
+        }
+    }
+}
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        if self.0.capacity() > 0 {
+            self.0.clear();
+            KEPT.set(std::mem::take(&mut self.0));
+        }
     }
 }
 
@@ -206,18 +249,12 @@ impl Client for HttpdClient<'_> {
     }
 
     fn keep_body_parts(&mut self, parts: &[&[u8]]) -> Result<bool, ClientError> {
-        let req = &self.req;
-        self.output
-            .get_or_insert_with(|| Brigade::new(req))
-            .keep(parts)
-            .map(|()| true)
-            .map_err(|()| ClientError::Gone)
+        self.kept.extend(parts);
+        Ok(true)
     }
 
     fn forget_kept(&mut self) {
-        if let Some(output) = &mut self.output {
-            output.forget();
-        }
+        self.kept.0.clear();
     }
 
     fn flush(&mut self) -> Result<(), ClientError> {

@@ -87,7 +87,7 @@ impl Request<'_> {
         }
         self.set_content_length(response.body.len() as u64);
         let mut out = super::brigade::Brigade::new(self);
-        out.send(self, &[response.body], super::brigade::Tail::EndAndFlush)
+        out.send(self, response.body, &[], super::brigade::Tail::EndAndFlush)
     }
 
     /// Reads the request body, at most `limit` bytes: `Ok(None)` when it is longer.
