@@ -24,6 +24,11 @@ pub struct HttpdClient<'r> {
     body_ended: bool,
     /// `abort` ran: the response is cut short on purpose and must not be ended normally.
     cut_short: bool,
+    /// The backend's Content-Length, set on the response at the first pass down the output
+    /// filters unless that pass is the whole answer (see [`Self::send`]).
+    length: Option<u64>,
+    /// Something went down the output filters already.
+    passed: bool,
     jklog: Option<Arc<JkLogFile>>,
     /// The request's log level, read once (the exchange asks several times per request).
     log_level: std::ffi::c_int,
@@ -42,6 +47,8 @@ impl<'r> HttpdClient<'r> {
             kept: Kept::default(),
             body_ended: false,
             cut_short: false,
+            length: None,
+            passed: false,
             jklog,
         }
     }
@@ -57,7 +64,23 @@ impl<'r> HttpdClient<'r> {
     }
 
     /// Passes the kept bytes (first), `parts` and `tail` down the output filters.
+    ///
+    /// The backend's Content-Length goes on the response with the first pass, except when
+    /// that pass is the whole answer with its end (a body that is not a HEAD's, 204's or
+    /// 304's): httpd's CONTENT_LENGTH filter then sets it from the bytes it counts, which the
+    /// exchange has checked equal the declared length, and setting it here too would format
+    /// and store the same header twice.
     fn send(&mut self, parts: &[&[u8]], tail: Tail) -> Result<(), ClientError> {
+        if let Some(length) = self.length.take() {
+            let whole = tail == Tail::EndAndFlush
+                && !self.passed
+                && !self.req.header_only()
+                && !matches!(self.req.status(), 204 | 304);
+            if !whole {
+                self.req.set_content_length(length);
+            }
+        }
+        self.passed = true;
         let req = &self.req;
         let sent = self
             .output
@@ -218,10 +241,9 @@ impl Client for HttpdClient<'_> {
             if CONTENT_TYPE.is(name) {
                 self.req.set_content_type(value);
             } else if CONTENT_LENGTH.is(name) {
-                // The exchange parsed it (and checked repeats agree); set where it stood.
-                if let Some(n) = content_length {
-                    self.req.set_content_length(n);
-                }
+                // The exchange parsed it (and checked repeats agree); set with the first
+                // pass (see `send`).
+                self.length = content_length;
             } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
                 // httpd frames the body itself; a copied Transfer-Encoding would corrupt it.
                 continue;

@@ -40,6 +40,12 @@ impl Request<'_> {
         unsafe { ffi::ap_set_content_type(self.raw(), v) }
     }
 
+    /// `r->header_only`: a HEAD request, whose answer has no body.
+    pub fn header_only(&self) -> bool {
+        // SAFETY: r is live.
+        unsafe { (*self.raw()).header_only != 0 }
+    }
+
     pub fn set_content_length(&mut self, length: u64) {
         // SAFETY: r is live.
         unsafe { ffi::ap_set_content_length(self.raw(), length as ffi::apr_off_t) }
