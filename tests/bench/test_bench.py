@@ -395,9 +395,14 @@ class Reporting(unittest.TestCase):
         cpu = [line for line in lines if "CPU us/req" in line]
         self.assertEqual(len(cpu), 2)
         self.assertIn("1k-keepalive  CPU us/req <= 0.7x mod_jk", cpu[0])
-        self.assertTrue(cpu[0].endswith("measured 0.60x  PASS"))
+        self.assertTrue(cpu[0].endswith("measured 0.600x  PASS"))
         # 0.75x misses 0.7x, and static files (0.80x) would miss it too.
-        self.assertIn("0.75x  FAIL  (static 0.80x: static files miss it too)", cpu[1])
+        self.assertIn("0.750x  FAIL  (static 0.80x: static files miss it too)", cpu[1])
+        # Judged unrounded: 0.704x is not 0.70x.
+        all_figures["1k-keepalive"]["mod_jk_rs"] = figures(70.4)
+        lines = bench.target_lines(all_figures, scenarios, cpu_goal=bench.TOMCAT_CPU_GOAL)
+        cpu = [line for line in lines if "CPU us/req" in line]
+        self.assertIn("measured 0.704x  FAIL", cpu[0])
         # Without real Tomcats (no goal) there is no CPU line.
         self.assertFalse([line for line in bench.target_lines(all_figures, scenarios)
                           if "CPU" in line])
