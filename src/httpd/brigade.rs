@@ -77,9 +77,27 @@ impl<'r> Brigade<'r> {
         unsafe { ffi::jk_rs_brigade_insert_tail(self.raw.as_ptr(), bucket) };
     }
 
-    /// Appends `lead` and `parts` (borrowed, not copied; empty ones skipped) and `tail`, passes
+    /// Appends a transient bucket over `data`. Only [`send`](Self::send) calls it, which passes
+    /// and empties the brigade before `data`'s borrow ends.
+    #[inline(always)]
+    fn borrow(&mut self, data: &[u8]) {
+        // SAFETY: a transient bucket borrows `data` only until ap_pass_brigade returns (filters
+        // that keep it copy it: apr_bucket_setaside), and `send` empties the brigade before it
+        // returns, so no bucket outlives the borrow of `data`.
+        let b = unsafe {
+            ffi::apr_bucket_transient_create(
+                data.as_ptr().cast(),
+                data.len() as ffi::apr_size_t,
+                self.alloc,
+            )
+        };
+        self.append(b);
+    }
+
+    /// Appends `lead` (if any) and `parts` (borrowed, not copied) and `tail`, passes
     /// the brigade down `req`'s output filters and empties it. `Err` when the pass failed or
     /// the client is gone.
+    #[inline]
     pub(crate) fn send(
         &mut self,
         req: &Request<'r>,
@@ -87,21 +105,13 @@ impl<'r> Brigade<'r> {
         parts: &[&[u8]],
         tail: Tail,
     ) -> Result<(), ()> {
-        for data in std::iter::once(&lead).chain(parts) {
-            if data.is_empty() {
-                continue;
-            }
-            // SAFETY: a transient bucket borrows `data` only until ap_pass_brigade returns
-            // (filters that keep it copy it: apr_bucket_setaside), and the brigade is emptied
-            // below before this call returns, so no bucket outlives the borrow of `parts`.
-            let b = unsafe {
-                ffi::apr_bucket_transient_create(
-                    data.as_ptr().cast(),
-                    data.len() as ffi::apr_size_t,
-                    self.alloc,
-                )
-            };
-            self.append(b);
+        // A plain loop over `parts` (a chained iterator cost ~20 instructions a part, 1,280
+        // parts per 10 MiB answer).
+        if !lead.is_empty() {
+            self.borrow(lead);
+        }
+        for data in parts {
+            self.borrow(data);
         }
         // SAFETY: the allocator is the connection's; the request's pool lives for the request.
         unsafe {

@@ -64,23 +64,11 @@ impl<'r> HttpdClient<'r> {
     }
 
     /// Passes the kept bytes (first), `parts` and `tail` down the output filters.
-    ///
-    /// The backend's Content-Length goes on the response with the first pass, except when
-    /// that pass is the whole answer with its end (a body that is not a HEAD's, 204's or
-    /// 304's): httpd's CONTENT_LENGTH filter then sets it from the bytes it counts, which the
-    /// exchange has checked equal the declared length, and setting it here too would format
-    /// and store the same header twice.
+    #[inline]
     fn send(&mut self, parts: &[&[u8]], tail: Tail) -> Result<(), ClientError> {
-        if let Some(length) = self.length.take() {
-            let whole = tail == Tail::EndAndFlush
-                && !self.passed
-                && !self.req.header_only()
-                && !matches!(self.req.status(), 204 | 304);
-            if !whole {
-                self.req.set_content_length(length);
-            }
+        if !self.passed {
+            self.first_pass(tail);
         }
-        self.passed = true;
         let req = &self.req;
         let sent = self
             .output
@@ -89,6 +77,25 @@ impl<'r> HttpdClient<'r> {
             .map_err(|()| ClientError::Gone);
         self.kept.0.clear();
         sent
+    }
+
+    /// Before the first pass down the output filters: the backend's Content-Length goes on
+    /// the response, except when that pass is the whole answer with its end (a body that is
+    /// not a HEAD's, 204's or 304's): httpd's CONTENT_LENGTH filter then sets it from the
+    /// bytes it counts, which the exchange has checked equal the declared length, and setting
+    /// it here too would format and store the same header twice. Once per response: kept out
+    /// of line, away from the loop of a streamed answer's passes.
+    #[inline(never)]
+    fn first_pass(&mut self, tail: Tail) {
+        self.passed = true;
+        if let Some(length) = self.length.take() {
+            let whole = tail == Tail::EndAndFlush
+                && !self.req.header_only()
+                && !matches!(self.req.status(), 204 | 304);
+            if !whole {
+                self.req.set_content_length(length);
+            }
+        }
     }
 
     /// Ends a response the backend completed: EOS and FLUSH in one brigade, so the last bytes
