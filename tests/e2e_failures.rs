@@ -165,6 +165,8 @@ fn status_codes_httpd_does_not_know_pass_through() {
         ("status=477&reason=Odd", 477, "Odd"),
         ("status=404&reason=404", 404, "Not Found"),
         ("status=200&reason=200", 200, "OK"),
+        ("status=200&reason=OK", 200, "OK"),
+        ("status=200&reason=Fine", 200, "Fine"),
     ] {
         match send(&httpd, &Request::get(&format!("/app/s?{query}"))) {
             Err(e) => c.fail(format!("{query}: failed at the HTTP level: {e}")),

@@ -220,9 +220,18 @@ impl Client for HttpdClient<'_> {
         // one it does not (477, 599), httpd would answer 500 without a status line of ours.
         let in_range = (100..1000).contains(&status);
         let own_reason = is_valid_reason(reason) && reason != code;
-        let httpd_line = super::response::httpd_status_line(status);
+        // The common answer needs no look at httpd's table: "200 OK" is its own line, and
+        // "200 200" becomes it.
+        let common = status == 200 && (reason == b"OK" || reason == b"200");
+        let httpd_line = if common {
+            Some(&b"200 OK"[..])
+        } else {
+            super::response::httpd_status_line(status)
+        };
         let httpd_knows = httpd_line.is_some_and(|l| l.starts_with(&code));
-        let line = if in_range && own_reason {
+        let line = if common {
+            None
+        } else if in_range && own_reason {
             // A line the same as httpd's own ("200 OK") is not set: httpd writes those very
             // bytes itself, and a set line costs its header filter a validation (~300
             // instructions).
