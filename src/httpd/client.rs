@@ -130,6 +130,9 @@ impl Kept {
     fn extend(&mut self, parts: &[&[u8]]) {
         if self.0.capacity() == 0 {
             self.0 = KEPT.take();
+            // Once per thread: room for an answer small enough to keep whole (8000 bytes) or
+            // a default-size packet, so the buffer does not grow by doubling.
+            self.0.reserve(8192);
         }
         for part in parts {
             self.0.extend_from_slice(part);
