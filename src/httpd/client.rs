@@ -1,7 +1,8 @@
 //! `HttpdClient`: the core's `Client` port over a live request — reads the request body
 //! through httpd's input filters, sets status and headers, and passes body chunks down the
 //! output filters as transient buckets that borrow the AJP receive buffer (no copy unless a
-//! filter sets them aside).
+//! filter sets them aside; bytes kept back for the end of the response are first copied into
+//! the thread's reused buffer, as the connection goes back to its pool before they go out).
 use super::brigade::{Brigade, ReadFailure, Tail};
 use super::log::LogLevel;
 use super::{time, Request};
@@ -25,7 +26,7 @@ pub struct HttpdClient<'r> {
     /// `abort` ran: the response is cut short on purpose and must not be ended normally.
     cut_short: bool,
     /// The backend's Content-Length, set on the response at the first pass down the output
-    /// filters unless that pass is the whole answer (see [`Self::send`]).
+    /// filters unless that pass is the whole answer (see [`Self::first_pass`]).
     length: Option<u64>,
     /// Something went down the output filters already.
     passed: bool,
@@ -116,8 +117,9 @@ thread_local! {
     /// The kept-back body bytes of the request this thread serves: one buffer per thread,
     /// lent to the request's client and given back when it is dropped, so keeping a small
     /// answer whole costs a copy into reused memory (then a transient bucket), not a heap
-    /// bucket from the connection's allocator per request. It grows to the largest part kept
-    /// (at most one packet) and stays that size.
+    /// bucket from the connection's allocator per request. It grows to the most ever kept at
+    /// once (a small answer's 8000 bytes, or the packet that completes a longer one) and stays
+    /// that size.
     static KEPT: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
@@ -261,7 +263,7 @@ impl Client for HttpdClient<'_> {
                 self.req.set_content_type(value);
             } else if CONTENT_LENGTH.is(name) {
                 // The exchange parsed it (and checked repeats agree); set with the first
-                // pass (see `send`).
+                // pass (see `first_pass`).
                 self.length = content_length;
             } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
                 // httpd frames the body itself; a copied Transfer-Encoding would corrupt it.
