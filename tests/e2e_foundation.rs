@@ -771,6 +771,28 @@ fn unmapped_and_unmounted_uris_are_served_by_httpd() {
     c.finish(&httpd);
 }
 
+/// `resp` is a 200 that `backend` answered.
+fn check_forwarded(c: &mut Checks, resp: &http_client::Response, backend: &str, what: &str) {
+    c.equal(resp.status, 200, &format!("{what}: status"));
+    c.equal(
+        resp.header("X-Backend"),
+        Some(backend),
+        &format!("{what}: X-Backend"),
+    );
+}
+
+/// `resp` came from httpd itself: no backend answered it, and it is no 200.
+fn check_not_forwarded(c: &mut Checks, resp: &http_client::Response, what: &str) {
+    c.equal(
+        resp.header("X-Backend"),
+        None,
+        &format!("{what}: X-Backend"),
+    );
+    c.check(resp.status != 200, || {
+        format!("{what} answered {}", resp.status)
+    });
+}
+
 /// A mapped request is translated as mod_jk translates it: the later translate hooks do not
 /// join it to DocumentRoot, and its filename (`%f`) is the URI's last segment. mod_dir's
 /// DirectoryIndex reaches a mapped index only when that file is in the directory, as with
@@ -796,21 +818,9 @@ fn mapped_requests_name_their_file_as_mod_jk_does_and_directory_index_reaches_th
         "mapped /app/dynamic",
     );
     let index = must_get(&httpd, "/docs/");
-    c.equal(index.status, 200, "/docs/ (index.jsp on disk): status");
-    c.equal(
-        index.header("X-Backend"),
-        Some("b1"),
-        "/docs/ (index.jsp on disk): X-Backend",
-    );
+    check_forwarded(&mut c, &index, "b1", "/docs/ (index.jsp on disk)");
     let bare = must_get(&httpd, "/bare/");
-    c.equal(
-        bare.header("X-Backend"),
-        None,
-        "/bare/ (no index.jsp): X-Backend",
-    );
-    c.check(bare.status != 200, || {
-        format!("/bare/ (no index.jsp) answered {}", bare.status)
-    });
+    check_not_forwarded(&mut c, &bare, "/bare/ (no index.jsp)");
     c.equal(
         uris_seen(&b1),
         vec!["/app/dynamic".to_string(), "/docs/index.jsp".to_string()],
@@ -844,21 +854,9 @@ fn set_handler_needs_jk_worker_name_to_forward() {
     let mut c = Checks::new();
     // CVE-2023-41081: no implicit worker (mod_jk <= 1.2.48 took the first of worker.list).
     let implicit = must_get(&httpd, "/handler-only/page");
-    c.equal(
-        implicit.header("X-Backend"),
-        None,
-        "SetHandler alone: X-Backend",
-    );
-    c.check(implicit.status != 200, || {
-        "SetHandler alone answered 200".into()
-    });
+    check_not_forwarded(&mut c, &implicit, "SetHandler alone");
     let via_env = must_get(&httpd, "/via-env/page");
-    c.equal(via_env.status, 200, "SetEnv JK_WORKER_NAME w2: status");
-    c.equal(
-        via_env.header("X-Backend"),
-        Some("b2"),
-        "SetEnv JK_WORKER_NAME w2: X-Backend",
-    );
+    check_forwarded(&mut c, &via_env, "b2", "SetEnv JK_WORKER_NAME w2");
     c.equal(
         uris_seen(&b1),
         Vec::<String>::new(),
