@@ -46,6 +46,22 @@ BACKEND_NAMES = ("tomcatA", "tomcatB")
 # The URL space every front end serves: proxied to the backends, or files for `static`.
 MOUNT_PREFIX = "/bench/"
 SESSION_COOKIE = "JSESSIONID=5C0FFEE5C0FFEE5C0FFEE5C0FFEE5C0F.tomcatA"
+
+
+def session_cookie(user=None):
+    """The session cookie of `user` (None: the one user of `sticky` and `browser`): its own
+    id, and a route that alternates tomcatA, tomcatB with the user's number."""
+    if user is None:
+        return SESSION_COOKIE
+    return f"JSESSIONID={user + 1:032X}.{BACKEND_NAMES[user % len(BACKEND_NAMES)]}"
+
+
+def browser_headers(user=None):
+    """BROWSER_HEADERS with `user`'s session in the Cookie header."""
+    return tuple((name, value.replace(SESSION_COOKIE, session_cookie(user)))
+                 for name, value in BROWSER_HEADERS)
+
+
 # What Chromium sends for a page of a site where the user is logged in (with Host: 12 headers),
 # for the `browser` scenario (tests/bench/README.md lists them).
 BROWSER_HEADERS = (
@@ -101,6 +117,10 @@ class Scenario:
     # an offered load below every front end's capacity, the same for all, so latency is compared
     # at equal load instead of at each front end's own saturation point.
     pace_ms: int = 0
+    # With `browser`: this many logged-in users, each with a session of its own whose route
+    # alternates tomcatA, tomcatB, their requests interleaved (wrk cycles through them); 0: one
+    # user, SESSION_COOKIE. The callgrind and strace runs send user 0's requests.
+    users: int = 0
 
     @property
     def method(self):
@@ -122,6 +142,9 @@ SCENARIOS = (
     Scenario("sticky", "GET 1 KiB with a session cookie for tomcatA", 1 * KIB, sticky=True),
     Scenario("browser", "GET 1 KiB as a logged-in browser asks: 12 headers, session cookie for tomcatA",
              1 * KIB, browser=True),
+    Scenario("browser-users",
+             "browser as 16 logged-in users ask: a session each, half on tomcatA, half on tomcatB",
+             1 * KIB, browser=True, users=16),
     Scenario("c200-paced",
              "c200 at equal load: each connection pauses 0-50 ms (25 on average) between requests",
              1 * KIB, connections=200, pace_ms=25),
@@ -535,7 +558,8 @@ def build_request(scenario, port, path=None, body=None):
     if scenario.sticky:
         headers.append(f"Cookie: {SESSION_COOKIE}")
     if scenario.browser:
-        headers += [f"{name}: {value}" for name, value in BROWSER_HEADERS]
+        user = 0 if scenario.users else None
+        headers += [f"{name}: {value}" for name, value in browser_headers(user)]
     if scenario.post_bytes:
         headers += ["Content-Type: application/octet-stream",
                     f"Content-Length: {scenario.post_bytes}"]
@@ -657,7 +681,32 @@ def wrk_script(scenario):
         lines.append('wrk.headers["Connection"] = "close"')
     if scenario.sticky:
         lines.append(f'wrk.headers["Cookie"] = "{SESSION_COOKIE}"')
-    if scenario.browser:
+    if scenario.browser and scenario.users:
+        # One request per user, built once; request() hands them out in turn (a table lookup
+        # per request, the same for every front end).
+        cookies = ", ".join(f'"{session_cookie(u)}"' for u in range(scenario.users))
+        lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in BROWSER_HEADERS
+                  if name != "Cookie"]
+        cookie_value = dict(BROWSER_HEADERS)["Cookie"]
+        rest = cookie_value[len(SESSION_COOKIE):]
+        lines += [
+            f"local cookies = {{{cookies}}}",
+            "local requests = {}",
+            "function init(args)",
+            "  for u, session in ipairs(cookies) do",
+            "    local h = {}",
+            "    for k, v in pairs(wrk.headers) do h[k] = v end",
+            f'    h["Cookie"] = session .. "{rest}"',
+            "    requests[u] = wrk.format(nil, nil, h)",
+            "  end",
+            "end",
+            "local turn = 0",
+            "function request()",
+            "  turn = turn % #requests + 1",
+            "  return requests[turn]",
+            "end",
+        ]
+    elif scenario.browser:
         lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in BROWSER_HEADERS]
     if scenario.pace_ms:
         # Uniform in [0, 2 x pace] ms: connections that paused alike would stay in step and

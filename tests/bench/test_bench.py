@@ -169,6 +169,23 @@ class WrkOutput(unittest.TestCase):
         self.assertIn(bench.SESSION_COOKIE, sticky)
         self.assertNotIn("function delay", sticky)
 
+    def test_browser_users_each_send_their_own_session_half_to_each_member(self):
+        scenario = bench.SCENARIO_BY_NAME["browser-users"]
+        script = bench.wrk_script(scenario)
+        cookies = [bench.session_cookie(u) for u in range(scenario.users)]
+        self.assertEqual(len(set(cookies)), 16)
+        for cookie in cookies:
+            self.assertIn(f'"{cookie}"', script)
+        self.assertEqual(sum(c.endswith(".tomcatA") for c in cookies), 8)
+        self.assertEqual(sum(c.endswith(".tomcatB") for c in cookies), 8)
+        self.assertIn("function request()", script)
+        # The other eleven headers are set once; the Cookie per user, with the other cookies.
+        self.assertEqual(script.count("wrk.headers["), len(bench.BROWSER_HEADERS) - 1)
+        self.assertIn('"; _ga=GA1.1.1234567890.1700000000; theme=dark"', script)
+        self.assertNotIn(bench.SESSION_COOKIE, script)
+        request = bench.build_request(scenario, 8080).decode()
+        self.assertIn("Cookie: " + cookies[0] + "; _ga=", request)
+
     def test_paced_script_pauses_a_seeded_random_time_around_the_pace(self):
         script = bench.wrk_script(bench.SCENARIO_BY_NAME["c200-paced"])
         self.assertIn("math.randomseed(1)", script)
