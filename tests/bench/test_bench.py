@@ -415,6 +415,12 @@ class Reporting(unittest.TestCase):
         self.assertTrue(cpu[0].endswith("measured 0.600x  PASS"))
         # 0.75x misses 0.7x, and static files (0.80x) would miss it too.
         self.assertIn("0.750x  FAIL  (static 0.80x: static files miss it too)", cpu[1])
+        # With every round's figures, each round's ratio follows the verdict.
+        all_figures["browser"]["mod_jk_rs"]["cpu_us_rounds"] = [66.0, 75.0, 80.0]
+        all_figures["browser"]["mod_jk"]["cpu_us_rounds"] = [100.0, 100.0, 100.0]
+        lines = bench.target_lines(all_figures, scenarios, cpu_goal=bench.TOMCAT_CPU_GOAL)
+        cpu = [line for line in lines if "CPU us/req" in line]
+        self.assertTrue(cpu[1].endswith("(rounds: 0.66 0.75 0.80)"), cpu[1])
         # Judged unrounded: 0.704x is not 0.70x.
         all_figures["1k-keepalive"]["mod_jk_rs"] = figures(70.4)
         lines = bench.target_lines(all_figures, scenarios, cpu_goal=bench.TOMCAT_CPU_GOAL)
