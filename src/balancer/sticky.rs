@@ -441,8 +441,6 @@ mod tests {
         assert_eq!(found.iter().next(), Some("r0"));
     }
 
-    /// The routes as a list built at once (what SessionRoutes held before it kept only the
-    /// first): every route of every cookie value in order, the first 16.
     #[test]
     fn ids_without_a_route_are_skipped_across_headers() {
         let cookies = ["JSESSIONID=NODOT; JSESSIONID=a.r1", "JSESSIONID=b.r2"];
