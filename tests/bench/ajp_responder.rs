@@ -1,12 +1,19 @@
 //! `ajp-responder`: the benchmark's AJP13 backend — a container that answers as fast as it can, so
 //! that a benchmark of httpd in front of it measures the front end, not the backend.
 //!
-//! `ajp-responder --port P [--host 127.0.0.1] [--name tomcatA] [--unix PATH]` serves until killed
-//! (with `--unix`, on a Unix domain socket at PATH too, mode 0666). Every
+//! `ajp-responder --port P [--host 127.0.0.1] [--name tomcatA] [--unix PATH] [--pieces MICROS]`
+//! serves until killed (with `--unix`, on a Unix domain socket at PATH too, mode 0666). Every
 //! FORWARD_REQUEST gets `200 OK`, `Content-Type: application/octet-stream`, a Content-Length and a
 //! body of `size` bytes (`?size=N` in the query string; 1024 when absent), in SEND_BODY_CHUNKs of
 //! Tomcat's maximum (8184 bytes); HEAD gets the headers only. An announced request body is read the
 //! way Tomcat reads it (AJP13 §6.5) and thrown away. CPING gets CPONG.
+//!
+//! With `--pieces MICROS` every answer goes out as Tomcat writes it: SEND_HEADERS, each
+//! SEND_BODY_CHUNK and END_RESPONSE in a `write` of its own, with a pause of MICROS
+//! microseconds before each one but the first, so that the front end reads them one by one.
+//! Tomcat's three writes for a small page reach a front end that reads quickly in pieces in
+//! about a quarter of the requests on a busy machine; the pause makes that path happen every
+//! time, so `callgrind.sh --backend pieces` counts it.
 //!
 //! The body bytes are those of the test backend's `size=N` answer (tests/support/ajp_backend.rs,
 //! `pattern_byte`), so the benchmark's static files hold the very same bytes. Unlike the test
@@ -34,11 +41,12 @@ use std::io::{self, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::thread;
+use std::time::Duration;
 
-const USAGE: &str =
-    "usage: ajp-responder --port PORT [--host 127.0.0.1] [--name tomcatA] [--unix PATH]";
+const USAGE: &str = "usage: ajp-responder --port PORT [--host 127.0.0.1] [--name tomcatA] \
+     [--unix PATH] [--pieces MICROS]";
 
 /// Packet size of Tomcat and mod_jk unless configured otherwise (AJP13 §6.1).
 const MAX_PACKET: usize = DEFAULT_MAX_PACKET;
@@ -52,6 +60,13 @@ const WRITE_BATCH: usize = 256 * 1024;
 const DEFAULT_SIZE: u64 = 1024;
 /// `pattern_byte(i)` repeats with this period (251 × 256), so one copy of it serves every offset.
 const PATTERN_PERIOD: usize = 251 * 256;
+
+/// `--pieces MICROS`, set once by `main`.
+static PIECES: OnceLock<Option<Duration>> = OnceLock::new();
+
+fn pieces() -> Option<Duration> {
+    PIECES.get().copied().flatten()
+}
 
 /// Byte `i` of every answer body; the same formula as the test backend's `pattern_byte`.
 fn pattern_byte(i: u64) -> u8 {
@@ -145,10 +160,12 @@ fn size_parameter(query: &[u8]) -> Option<u64> {
 }
 
 /// Appends SEND_HEADERS, the body's SEND_BODY_CHUNKs and END_RESPONSE to `out`, handing `out` to
-/// `flush` whenever it has gathered a batch; `flush` must leave `out` empty.
+/// `flush` whenever it has gathered a batch (with `pieces`, after every packet); `flush` must
+/// leave `out` empty.
 fn write_answer(
     summary: &RequestSummary,
     pattern: &[u8],
+    pieces: bool,
     out: &mut Vec<u8>,
     flush: &mut impl FnMut(&mut Vec<u8>) -> io::Result<()>,
 ) -> io::Result<()> {
@@ -159,6 +176,9 @@ fn write_answer(
         (b"Content-Length", length_text),
     ];
     ajp_wire::send_headers(out, 200, b"OK", &headers, Names::Coded).map_err(io::Error::other)?;
+    if pieces {
+        flush(out)?;
+    }
 
     let body_len = if summary.is_head { 0 } else { summary.size };
     let mut sent = 0u64;
@@ -170,7 +190,7 @@ fn write_answer(
             .ok_or_else(|| io::Error::other("pattern table shorter than a chunk"))?;
         ajp_wire::send_body_chunk(out, data).map_err(io::Error::other)?;
         sent += len as u64;
-        if out.len() >= WRITE_BATCH {
+        if pieces || out.len() >= WRITE_BATCH {
             flush(out)?;
         }
     }
@@ -221,16 +241,19 @@ struct Connection<R: Read, W: Write> {
     payload: Vec<u8>,
     out: Vec<u8>,
     pattern: Arc<Vec<u8>>,
+    /// `--pieces`: each packet of an answer in a write of its own, after this pause.
+    pieces: Option<Duration>,
 }
 
 impl<R: Read, W: Write> Connection<R, W> {
-    fn new(reader: R, writer: W, pattern: Arc<Vec<u8>>) -> Self {
+    fn new(reader: R, writer: W, pattern: Arc<Vec<u8>>, pieces: Option<Duration>) -> Self {
         Connection {
             reader,
             writer,
             payload: vec![0; MAX_PACKET],
             out: Vec::with_capacity(WRITE_BATCH + MAX_PACKET),
             pattern,
+            pieces,
         }
     }
 
@@ -258,13 +281,25 @@ impl<R: Read, W: Write> Connection<R, W> {
                     writer,
                     out,
                     pattern,
+                    pieces,
                     ..
                 } = self;
-                write_answer(&summary, pattern, out, &mut |batch: &mut Vec<u8>| {
-                    writer.write_all(batch)?;
-                    batch.clear();
-                    Ok(())
-                })?;
+                let mut first = true;
+                write_answer(
+                    &summary,
+                    pattern,
+                    pieces.is_some(),
+                    out,
+                    &mut |batch: &mut Vec<u8>| {
+                        if let (Some(pause), false) = (*pieces, first) {
+                            thread::sleep(pause);
+                        }
+                        first = false;
+                        writer.write_all(batch)?;
+                        batch.clear();
+                        Ok(())
+                    },
+                )?;
             }
             Some(code) => return Err(ProtocolError::UnexpectedPacket(code).into()),
             None => return Err(ProtocolError::EmptyPacket.into()),
@@ -337,22 +372,36 @@ fn serve_unix(stream: UnixStream, pattern: Arc<Vec<u8>>, name: &str) {
 }
 
 fn serve_stream(reader: impl Read, stream: impl Write, pattern: Arc<Vec<u8>>, name: &str) {
-    let mut connection =
-        Connection::new(BufReader::with_capacity(64 * 1024, reader), stream, pattern);
+    let mut connection = Connection::new(
+        BufReader::with_capacity(64 * 1024, reader),
+        stream,
+        pattern,
+        pieces(),
+    );
     if let ConnectionEnd::Protocol(why) = connection.serve() {
         eprintln!("ajp-responder {name}: closed a connection: {why:?}");
     }
 }
 
 fn main() -> ExitCode {
-    let arguments =
-        match listen_args::parse_listen_args(std::env::args().skip(1), USAGE, &["--unix"]) {
-            Ok(arguments) => arguments,
-            Err(message) => {
-                eprintln!("{message}");
-                return ExitCode::from(2);
-            }
+    let arguments = match listen_args::parse_listen_args(
+        std::env::args().skip(1),
+        USAGE,
+        &["--unix", "--pieces"],
+    ) {
+        Ok(arguments) => arguments,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some((_, micros)) = arguments.extra.iter().find(|(flag, _)| flag == "--pieces") {
+        let Ok(micros) = micros.parse::<u64>() else {
+            eprintln!("--pieces needs a number of microseconds, not {micros:?}\n{USAGE}");
+            return ExitCode::from(2);
         };
+        let _ = PIECES.set(Some(Duration::from_micros(micros)));
+    }
     let listener = match TcpListener::bind(arguments.address) {
         Ok(listener) => listener,
         Err(error) => {
@@ -495,7 +544,7 @@ mod tests {
     fn serve(input: Vec<u8>) -> (Vec<u8>, ConnectionEnd) {
         let mut output = Vec::new();
         let pattern = Arc::new(pattern_table());
-        let end = Connection::new(Cursor::new(input), &mut output, pattern).serve();
+        let end = Connection::new(Cursor::new(input), &mut output, pattern, None).serve();
         (output, end)
     }
 
@@ -562,6 +611,50 @@ mod tests {
         let expected: Vec<u8> = (0..size).map(pattern_byte).collect();
         assert_eq!(body, expected);
         assert_eq!(packets[4].1, [1], "END_RESPONSE must allow reuse");
+    }
+
+    /// Keeps each `write` call's bytes apart.
+    struct Writes(Vec<Vec<u8>>);
+
+    impl Write for Writes {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.push(buf.to_vec());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn writes_of_one_answer(pieces: Option<Duration>) -> Vec<Vec<u8>> {
+        let request = framed(&forward_request(2, &[], Some(b"size=20000")));
+        let mut writes = Writes(Vec::new());
+        let pattern = Arc::new(pattern_table());
+        let end = Connection::new(Cursor::new(request), &mut writes, pattern, pieces).serve();
+        assert!(matches!(end, ConnectionEnd::PeerClosed));
+        writes.0
+    }
+
+    #[test]
+    fn pieces_writes_every_packet_by_itself_as_tomcat_does() {
+        let whole = writes_of_one_answer(None);
+        assert_eq!(whole.len(), 1, "one write for the whole answer");
+        let pieces = writes_of_one_answer(Some(Duration::from_micros(1)));
+        let types: Vec<Vec<u8>> = pieces
+            .iter()
+            .map(|w| container_packets(w).iter().map(|(t, _)| *t).collect())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                vec![SEND_HEADERS],
+                vec![3],
+                vec![3],
+                vec![3],
+                vec![END_RESPONSE]
+            ]
+        );
+        assert_eq!(pieces.concat(), whole[0], "the same bytes either way");
     }
 
     #[test]

@@ -35,12 +35,18 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 TOPOLOGY = "lb"
 TOPOLOGIES = ("single", "lb")
 
-FRONT_ENDS = ("mod_jk_rs", "mod_jk", "mod_proxy_ajp", "static", "mod_jk_rs_unix")
+FRONT_ENDS = ("mod_jk_rs", "mod_jk", "mod_proxy_ajp", "static", "mod_jk_rs_unix", "mod_jk_rs_base")
 # Measured unless --front-ends says otherwise. mod_jk_rs_unix (mod_jk_rs with host=unix:/path to
-# the responder's Unix socket, beyond mod_jk) only when asked for.
+# the responder's Unix socket, beyond mod_jk) only when asked for; mod_jk_rs_base (mod_jk_rs's
+# configuration with another build, --base-module) only with run.sh --base-module.
 DEFAULT_FRONT_ENDS = FRONT_ENDS[:4]
 # Figures are divided by this front end's.
 REFERENCE = "mod_jk"
+# --backend pieces: the responder pauses this long (microseconds) before each packet of an answer
+# but the first, so that the front end reads SEND_HEADERS, each body chunk and END_RESPONSE one
+# by one, as it often does behind Tomcat. Long enough for httpd under callgrind to have read the
+# previous piece; it adds latency, not instructions.
+PIECES_PAUSE_US = 2000
 MPMS = ("event", "worker", "prefork")
 BACKEND_NAMES = ("tomcatA", "tomcatB")
 # The URL space every front end serves: proxied to the backends, or files for `static`.
@@ -269,7 +275,7 @@ def mpm_block(mpm, max_connections, threads=THREADS_PER_CHILD):
 
 def front_end_block(front_end, directory, topology, backends, module_path):
     a = backends[0]
-    if front_end in ("mod_jk_rs", "mod_jk_rs_unix"):
+    if front_end in ("mod_jk_rs", "mod_jk_rs_unix", "mod_jk_rs_base"):
         return "\n".join([
             f'LoadModule jk_rs_module "{module_path}"',
             f'JkWorkersFile "{directory}/workers.properties"',
@@ -927,6 +933,29 @@ def ceiling_remark(static_ratio, goal, above, upload=False):
     return f"  (static {static_ratio:.2f}x: {where})"
 
 
+def base_lines(all_figures, scenarios):
+    """--base-module: mod_jk_rs's figures over mod_jk_rs_base's, per scenario (below 1.0 is
+    less CPU or latency for mod_jk_rs, above 1.0 more req/s), the CPU with each round's own
+    ratio (the rounds are interleaved, so a round compares like with like)."""
+    lines = []
+    for s in scenarios:
+        a = all_figures.get(s.name, {}).get("mod_jk_rs")
+        b = all_figures.get(s.name, {}).get("mod_jk_rs_base")
+        if not a or not b:
+            continue
+        parts = []
+        for key, label in (("rps", "req/s"), ("p99_ms", "p99"), ("cpu_us", "CPU us/req")):
+            if a.get(key) is not None and b.get(key):
+                parts.append(f"{label} {a[key] / b[key]:.3f}x")
+        rounds = (a.get("cpu_us_rounds"), b.get("cpu_us_rounds"))
+        if all(rounds) and len(rounds[0]) == len(rounds[1]) > 1:
+            parts.append("(CPU rounds: " + " ".join(
+                f"{x / y:.2f}" for x, y in zip(*rounds) if y) + ")")
+        if parts:
+            lines.append(f"  {s.name:<13} " + "  ".join(parts))
+    return lines
+
+
 def target_lines(all_figures, scenarios, cpu_goal=None):
     """The issue's targets for mod_jk_rs, each with the measured ratio and PASS/FAIL; with
     `cpu_goal` (real Tomcats behind) also httpd's CPU per request against mod_jk's."""
@@ -1065,6 +1094,17 @@ def external_backends(tomcat, tomcat_pids=None):
     return backends, pids, f"external AJP backends ({listed}; {cpu})"
 
 
+def backend_command(args, port, name, socket_path=""):
+    """The command line of one of our backends (--backend fast, pieces or test)."""
+    binary = args.backend_bin if args.backend == "test" else args.responder
+    command = [binary, "--port", str(port), "--name", name]
+    if args.backend == "pieces":
+        command += ["--pieces", str(PIECES_PAUSE_US)]
+    if socket_path:
+        command += ["--unix", socket_path]
+    return command
+
+
 def start_backends(args, procs, base):
     """Our two AJP backends (or the given external ones, e.g. real Tomcats)."""
     if args.tomcat:
@@ -1074,22 +1114,24 @@ def start_backends(args, procs, base):
                 raise RuntimeError(f"--tomcat-pids: no process {pid}")
         return backends, pids, text
     backends, pids = [], []
-    binary = args.responder if args.backend == "fast" else args.backend_bin
     for name in BACKEND_NAMES:
         port = free_port()
-        command = [binary, "--port", str(port), "--name", name]
         socket_path = ""
         if "mod_jk_rs_unix" in args.front_ends:
             socket_path = os.path.join(base, f"backend-{name}.sock")
-            command += ["--unix", socket_path]
+        command = backend_command(args, port, name, socket_path)
         proc = procs.start(pinned(command, PIN["load"]),
                            os.path.join(base, f"backend-{name}.log"), "backend")
         if not wait_for_port(port, proc):
             raise RuntimeError(f"backend {name} did not start; see {base}/backend-{name}.log")
         backends.append(Backend(name, "127.0.0.1", port, socket_path))
         pids.append(proc.pid)
-    kind = ("ajp-responder (tests/bench/ajp_responder.rs)" if args.backend == "fast"
-            else "ajp-backend (tests/support/ajp_backend.rs)")
+    kind = {
+        "fast": "ajp-responder (tests/bench/ajp_responder.rs)",
+        "pieces": f"ajp-responder --pieces {PIECES_PAUSE_US} (tests/bench/ajp_responder.rs: "
+                  "each packet in a write of its own, as Tomcat writes them)",
+        "test": "ajp-backend (tests/support/ajp_backend.rs)",
+    }[args.backend]
     listed = ", ".join(f"{b.name} 127.0.0.1:{b.port}" for b in backends)
     return backends, pids, f"{kind}: {listed}"
 
@@ -1098,7 +1140,8 @@ def start_front_ends(args, procs, base, backends, htdocs, max_connections):
     running = []
     for fe in args.front_ends:
         port = free_port()
-        directory, conf = write_front_end(base, fe, port, args, backends, args.module, htdocs,
+        module = args.base_module if fe == "mod_jk_rs_base" else args.module
+        directory, conf = write_front_end(base, fe, port, args, backends, module, htdocs,
                                           max_connections)
         proc = procs.start(pinned([APACHE2, "-f", conf, "-DFOREGROUND"], PIN["httpd"]),
                            os.path.join(directory, "stderr.log"), "httpd")
@@ -1211,6 +1254,10 @@ def command_run(args):
         if lines:
             print(f"\n== targets for mod_jk_rs (topology {args.topology}) ==")
             print("\n".join(lines))
+        lines = base_lines(all_figures, scenarios)
+        if lines:
+            print(f"\n== mod_jk_rs ({args.module}) / mod_jk_rs_base ({args.base_module}) ==")
+            print("\n".join(lines))
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"figures": all_figures, "runs": raw, "mpm": args.mpm,
@@ -1250,6 +1297,7 @@ def print_header(args, front_ends, backends, backend_text, base, scenarios, excl
     versions = {
         "mod_jk_rs": args.module,
         "mod_jk_rs_unix": args.module,
+        "mod_jk_rs_base": getattr(args, "base_module", None),
         "mod_jk": f"mod_jk {package_version('libapache2-mod-jk')}",
         "mod_proxy_ajp": "httpd's mod_proxy + mod_proxy_ajp",
         "static": "httpd's file handler",
@@ -1738,8 +1786,10 @@ def parser():
         c.add_argument("--module", required=True, help="libmod_jk_rs.so to load")
         c.add_argument("--responder", help="the built tests/bench/ajp_responder.rs")
         c.add_argument("--backend-bin", help="the built ajp-backend example")
-        c.add_argument("--backend", choices=("fast", "test"), default="fast",
-                       help="fast: ajp-responder (default); test: tests/support's ajp-backend")
+        c.add_argument("--backend", choices=("fast", "pieces", "test"), default="fast",
+                       help="fast: ajp-responder (default); pieces: ajp-responder writing each "
+                            "packet by itself after a pause, as Tomcat's writes often arrive; "
+                            "test: tests/support's ajp-backend")
         c.add_argument("--tomcat", metavar="HOST:PORT,HOST:PORT",
                        help="use these AJP backends (e.g. two Tomcats) instead of starting ours")
         c.add_argument("--tomcat-path", metavar="PATH",
@@ -1760,6 +1810,11 @@ def parser():
             c.add_argument("--rounds", type=positive_int, default=3)
             c.add_argument("--duration", type=positive_int, default=5, help="seconds per run")
             c.add_argument("--warmup", type=positive_int, default=2, help="seconds per front end")
+            c.add_argument("--base-module", metavar="PATH",
+                           help="also measure this libmod_jk_rs.so, configured as mod_jk_rs "
+                                "(front end mod_jk_rs_base, in the same interleaved rounds), "
+                                "and print mod_jk_rs / mod_jk_rs_base per scenario: an A/B of "
+                                "two builds under the same load")
             c.add_argument("--pin", action="store_true",
                            help="httpd on the first half of the CPUs, wrk and the backends on "
                                 "the rest (taskset), so req/s shows the front end's own cost")
@@ -1781,6 +1836,18 @@ def parser():
 
 def main(argv):
     args = parser().parse_args(argv)
+    base_module = getattr(args, "base_module", None)
+    if base_module:
+        if not os.access(base_module, os.R_OK):
+            raise SystemExit(f"--base-module: cannot read {base_module!r}")
+        args.base_module = os.path.abspath(base_module)  # httpd reads it from its ServerRoot
+        if "mod_jk_rs" not in args.front_ends:
+            raise SystemExit("--base-module compares with mod_jk_rs: keep it in --front-ends")
+        if "mod_jk_rs_base" not in args.front_ends:
+            at = args.front_ends.index("mod_jk_rs") + 1
+            args.front_ends = args.front_ends[:at] + ["mod_jk_rs_base"] + args.front_ends[at:]
+    elif "mod_jk_rs_base" in args.front_ends:
+        raise SystemExit("mod_jk_rs_base is the build given with run.sh --base-module")
     if args.tomcat_path and not args.tomcat:
         raise SystemExit("--tomcat-path needs --tomcat")
     if args.tomcat_pids and not args.tomcat:
@@ -1790,7 +1857,7 @@ def main(argv):
     if args.tomcat_path and not args.tomcat_path.startswith(MOUNT_PREFIX):
         raise SystemExit(f"--tomcat-path must be under {MOUNT_PREFIX} (what every front end mounts)")
     if not args.tomcat:
-        needed = args.responder if args.backend == "fast" else args.backend_bin
+        needed = args.backend_bin if args.backend == "test" else args.responder
         if not needed or not os.access(needed, os.X_OK):
             raise SystemExit(f"backend binary missing: {needed!r} (run through run.sh)")
     if "mod_jk_rs_unix" in args.front_ends and (args.tomcat or args.backend != "fast"):

@@ -225,6 +225,23 @@ class Configuration(unittest.TestCase):
         for other in confs[1:]:
             self.assertEqual(confs[0], other)
 
+    def test_base_front_end_loads_its_own_build_as_mod_jk_rs_does(self):
+        ours = bench.front_end_block("mod_jk_rs", "/d", "lb", self.BACKENDS, "/a/new.so")
+        base = bench.front_end_block("mod_jk_rs_base", "/d", "lb", self.BACKENDS, "/b/old.so")
+        self.assertIn('LoadModule jk_rs_module "/b/old.so"', base)
+        self.assertEqual(ours.replace("/a/new.so", "/b/old.so"), base)
+
+    def test_pieces_backend_is_the_responder_writing_packet_by_packet(self):
+        args = bench.parser().parse_args(["run", "--module", "/m.so", "--responder", "/r",
+                                          "--backend-bin", "/t", "--backend", "pieces"])
+        command = bench.backend_command(args, 9000, "tomcatB", "/s.sock")
+        self.assertEqual(command, ["/r", "--port", "9000", "--name", "tomcatB",
+                                   "--pieces", str(bench.PIECES_PAUSE_US), "--unix", "/s.sock"])
+        args.backend = "fast"
+        self.assertNotIn("--pieces", bench.backend_command(args, 9000, "tomcatB"))
+        args.backend = "test"
+        self.assertEqual(bench.backend_command(args, 9000, "tomcatB")[0], "/t")
+
     def test_single_topology_mounts_tomcatA_and_keeps_lb_defined(self):
         props = bench.workers_properties(self.BACKENDS, "single")
         self.assertIn("worker.list=tomcatA\n", props)
@@ -289,6 +306,17 @@ class ExternalBackends(unittest.TestCase):
         self.assertIn("--tomcat-pids needs --tomcat", refused("--tomcat-pids", "1,2"))
         self.assertIn("one pid per --tomcat backend",
                       refused("--tomcat", "127.0.0.1:1,127.0.0.1:2", "--tomcat-pids", "1"))
+
+
+    def test_base_module_joins_mod_jk_rs_and_must_exist(self):
+        def refused(*extra):
+            with self.assertRaises(SystemExit) as caught:
+                bench.main(["run", "--module", "/nonexistent.so", *extra])
+            return str(caught.exception)
+        self.assertIn("cannot read", refused("--base-module", "/nonexistent-base.so"))
+        self.assertIn("keep it in --front-ends",
+                      refused("--base-module", __file__, "--front-ends", "mod_jk"))
+        self.assertIn("run.sh --base-module", refused("--front-ends", "mod_jk_rs_base"))
 
 
 class Pattern(unittest.TestCase):
@@ -429,6 +457,27 @@ class Reporting(unittest.TestCase):
         # Without real Tomcats (no goal) there is no CPU line.
         self.assertFalse([line for line in bench.target_lines(all_figures, scenarios)
                           if "CPU" in line])
+
+    def test_base_module_lines_divide_mod_jk_rs_by_the_base_build(self):
+        def figures(rps, p99, cpu, rounds=None):
+            f = {"rps": rps, "p99_ms": p99, "cpu_us": cpu, "rss_mib": 8.0}
+            if rounds:
+                f["cpu_us_rounds"] = rounds
+            return f
+        all_figures = {
+            "1k-keepalive": {"mod_jk_rs": figures(110, 2.0, 45.0, [44.0, 45.0, 50.0]),
+                             "mod_jk_rs_base": figures(100, 4.0, 50.0, [50.0, 50.0, 40.0]),
+                             "mod_jk": figures(90, 5.0, 70.0)},
+            "browser": {"mod_jk_rs": figures(100, 2.0, 50.0), "mod_jk": figures(90, 5.0, 70.0)},
+        }
+        scenarios = [bench.SCENARIO_BY_NAME["1k-keepalive"], bench.SCENARIO_BY_NAME["browser"]]
+        lines = bench.base_lines(all_figures, scenarios)
+        # Only scenarios where both builds ran; each round's CPU ratio after the medians'.
+        self.assertEqual(lines, ["  1k-keepalive  req/s 1.100x  p99 0.500x  CPU us/req 0.900x  "
+                                 "(CPU rounds: 0.88 0.90 1.25)"])
+        # The targets still judge mod_jk_rs alone.
+        self.assertFalse([line for line in bench.target_lines(all_figures, scenarios)
+                          if "base" in line])
 
     def test_errors_list_only_what_happened(self):
         self.assertEqual(bench.errors_text({"read": 0, "status": 0}), "0")
