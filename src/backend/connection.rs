@@ -93,6 +93,10 @@ pub struct Run<'a> {
 /// Where `read_run` puts the body parts of a run.
 pub type RunParts<'a> = [&'a [u8]; MAX_RUN];
 
+/// A SEND_BODY_CHUNK's payload beyond its data: the message code, the length and the NUL
+/// that Tomcat ends it with.
+const BODY_CHUNK_OVERHEAD: usize = 4;
+
 /// One backend connection. The state lives on the heap, so handing a connection from the
 /// pool to a request and back moves one pointer (the state is ~180 bytes: each move of it
 /// was a memcpy call, about fourteen per request).
@@ -418,7 +422,7 @@ impl Link {
     /// Reads and parses the next message from the backend.
     pub fn read_message(&mut self) -> Result<Response<'_>, BackendError> {
         let mut parts: RunParts<'_> = [&[]; MAX_RUN];
-        Ok(self.read_run(false, &mut parts)?.first)
+        Ok(self.read_run(false, None, &mut parts)?.first)
     }
 
     /// Reads the next message like `read_message`; when it is a non-empty body chunk and
@@ -426,13 +430,21 @@ impl Link {
     /// (no further read, so no added wait), and a complete END_RESPONSE right after them.
     /// Anything else (an empty chunk, which asks for a flush, a partial or malformed packet) is
     /// left for the next read.
+    ///
+    /// `body_left`: the body bytes the response still declares (None: unknown). A body that
+    /// needs another read is read in large pieces, unless it fits one packet of the
+    /// connection's own buffer.
     pub fn read_run<'a>(
         &'a mut self,
         gather: bool,
+        body_left: Option<u64>,
         parts: &mut RunParts<'a>,
     ) -> Result<Run<'a>, BackendError> {
-        if gather && self.own.is_none() && !self.holds_whole_packet() {
-            // A body that needs another read: read it in large pieces.
+        if gather
+            && self.own.is_none()
+            && !self.holds_whole_packet()
+            && !self.one_packet_holds(body_left)
+        {
             self.borrow_large();
         }
         let (from, len) = self.next_packet()?;
@@ -490,6 +502,19 @@ impl Link {
             consume_to(&mut self.start, &mut self.end, at);
         }
         Ok(run)
+    }
+
+    /// Whether `body_left` bytes of body fit one SEND_BODY_CHUNK packet, which the
+    /// connection's own buffer always holds whole. Backends answer small pages in pieces
+    /// (Tomcat writes the headers, the body chunk and END_RESPONSE separately): the piece
+    /// still to come is read into the connection's own buffer, which is warm in the cache,
+    /// not into a large one taken from and given back to the process's shared queue.
+    fn one_packet_holds(&self, body_left: Option<u64>) -> bool {
+        body_left.is_some_and(|left| {
+            left <= self
+                .max_packet
+                .saturating_sub(HEADER_LEN + BODY_CHUNK_OVERHEAD) as u64
+        })
     }
 
     /// Whether the buffer holds the next packet whole (no read needed for it).

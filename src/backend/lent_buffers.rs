@@ -29,6 +29,8 @@ pub fn borrow() -> Option<Box<[u8]>> {
     if NONE_FOR_THIS_THREAD.with(std::cell::Cell::get) {
         return None;
     }
+    #[cfg(test)]
+    BORROWED_ON_THIS_THREAD.with(|n| n.set(n.get() + 1));
     if let Some(buf) = free().pop() {
         return Some(buf);
     }
@@ -59,6 +61,8 @@ pub fn made() -> usize {
 thread_local! {
     /// Set by a test to see `borrow` fail on its own thread, whatever other tests hold.
     pub static NONE_FOR_THIS_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// How often this thread asked for a large buffer (granted or not), for tests.
+    pub static BORROWED_ON_THIS_THREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Held by tests that take every large buffer, so they do not starve each other.

@@ -421,8 +421,9 @@ impl<'x, 'r> Exchange<'x, 'r> {
             // Body packets already buffered together go to the client together, once the
             // headers are out and the body is really sent (FlushPackets: each one by itself).
             let gather = p.headers && !p.swallow_body && !self.req.flush_packets;
+            let body_left = p.declared_len.map(|len| len.saturating_sub(p.written));
             let mut parts: RunParts<'_> = [&[]; MAX_RUN];
-            let run = match conn.read_run(gather, &mut parts) {
+            let run = match conn.read_run(gather, body_left, &mut parts) {
                 Ok(r) => r,
                 Err(e) => return Err(self.failed(e, p, reused)),
             };

@@ -1262,6 +1262,68 @@ fn a_large_body_arrives_whole_with_no_large_buffer_free() {
     assert_eq!(client.passes, vec![1; 40]);
 }
 
+/// Answers with `body` (Content-Length, or none when `declared` is false) as Tomcat writes a
+/// page: SEND_HEADERS, each SEND_BODY_CHUNK and END_RESPONSE in writes of their own, a pause
+/// before each, so the module reads them one by one.
+fn answering_in_pieces(body: Vec<u8>, declared: bool) -> (u16, JoinHandle<()>) {
+    peer(move |listener| {
+        let mut s = accept(&listener);
+        let _ = read_forward_request(&mut s);
+        let len = body.len().to_string();
+        let headers: &[(&str, &str)] = if declared {
+            &[("Content-Length", &len)]
+        } else {
+            &[]
+        };
+        let mut pieces = vec![send_headers(200, "OK", headers)];
+        pieces.extend(body.chunks(8184).map(body_chunk));
+        pieces.push(end_response(true));
+        for piece in pieces {
+            send(&mut s, &piece);
+            std::thread::sleep(Duration::from_millis(15));
+        }
+        let _ = s.read(&mut [0u8; 1]);
+    })
+}
+
+/// Large buffers this thread asked for while `f` ran.
+fn large_buffers_asked_for(f: impl FnOnce()) -> usize {
+    use crate::backend::lent_buffers::BORROWED_ON_THIS_THREAD as asked;
+    let before = asked.with(std::cell::Cell::get);
+    f();
+    asked.with(std::cell::Cell::get) - before
+}
+
+#[test]
+fn a_small_answer_in_pieces_is_read_into_the_connections_own_buffer() {
+    for (size, declared, large_wanted) in [
+        // Fits one packet: the connection's own buffer takes it; the process's few large
+        // buffers stay free for the large answers they exist for.
+        (1024, true, false),
+        (8180, true, false),
+        // Several packets, or a length nobody declared: read in large pieces.
+        (20_000, true, true),
+        (1024, false, true),
+    ] {
+        let body: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let (port, peer) = answering_in_pieces(body.clone(), declared);
+        let backend = Backend::new(worker(port), 4);
+        let mut client = FakeClient::new();
+        let asked = large_buffers_asked_for(|| {
+            assert_eq!(forward(&backend, &get(), &mut client), Outcome::Sent);
+        });
+        drop(backend);
+        join(peer);
+        assert!(client.written == body, "{size} bytes: body differs");
+        assert!(!client.aborted());
+        assert_eq!(
+            asked > 0,
+            large_wanted,
+            "{size} bytes, declared {declared}: asked {asked}"
+        );
+    }
+}
+
 #[test]
 fn an_empty_chunk_ends_a_run_and_flushes_between() {
     let (port, peer) = answering(&[
