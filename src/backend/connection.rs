@@ -507,8 +507,8 @@ impl Link {
     /// Whether `body_left` bytes of body fit one SEND_BODY_CHUNK packet, which the
     /// connection's own buffer always holds whole. Backends answer small pages in pieces
     /// (Tomcat writes the headers, the body chunk and END_RESPONSE separately): the piece
-    /// still to come is read into the connection's own buffer, which is warm in the cache,
-    /// not into a large one taken from and given back to the process's shared queue.
+    /// still to come is read into the connection's own buffer, and the process's few large
+    /// buffers stay free for the bodies that span several packets.
     fn one_packet_holds(&self, body_left: Option<u64>) -> bool {
         body_left.is_some_and(|left| {
             left <= self

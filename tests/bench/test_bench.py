@@ -298,21 +298,20 @@ class ExternalBackends(unittest.TestCase):
             with self.subTest(tomcat=tomcat, pids=tomcat_pids), self.assertRaises(SystemExit):
                 bench.external_backends(tomcat, tomcat_pids)
 
+    def refused(self, *extra):
+        """Why `run.sh` with these arguments stops before starting anything."""
+        with self.assertRaises(SystemExit) as caught:
+            bench.main(["run", "--module", "/nonexistent.so", *extra])
+        return str(caught.exception)
+
     def test_command_line_checks_tomcat_arguments_before_anything_starts(self):
-        def refused(*extra):
-            with self.assertRaises(SystemExit) as caught:
-                bench.main(["run", "--module", "/nonexistent.so", *extra])
-            return str(caught.exception)
+        refused = self.refused
         self.assertIn("--tomcat-pids needs --tomcat", refused("--tomcat-pids", "1,2"))
         self.assertIn("one pid per --tomcat backend",
                       refused("--tomcat", "127.0.0.1:1,127.0.0.1:2", "--tomcat-pids", "1"))
 
-
     def test_base_module_joins_mod_jk_rs_and_must_exist(self):
-        def refused(*extra):
-            with self.assertRaises(SystemExit) as caught:
-                bench.main(["run", "--module", "/nonexistent.so", *extra])
-            return str(caught.exception)
+        refused = self.refused
         self.assertIn("cannot read", refused("--base-module", "/nonexistent-base.so"))
         self.assertIn("keep it in --front-ends",
                       refused("--base-module", __file__, "--front-ends", "mod_jk"))
