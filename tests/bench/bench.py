@@ -145,6 +145,8 @@ SCENARIOS = (
     Scenario("10m", "GET 10 MiB, keep-alive", 10 * MIB),
     Scenario("post-1m", "POST 1 MiB, 1 KiB answer, keep-alive", 1 * KIB, post_bytes=1 * MIB),
     Scenario("c200", "GET 1 KiB, keep-alive, 200 connections", 1 * KIB, connections=200),
+    # How issue #18 measured httpd's CPU per request behind real Tomcats (wrk, 50 connections).
+    Scenario("c50", "GET 1 KiB, keep-alive, 50 connections", 1 * KIB, connections=50),
     Scenario("sticky", "GET 1 KiB with a session cookie for tomcatA", 1 * KIB, sticky=True),
     Scenario("browser", "GET 1 KiB as a logged-in browser asks: 12 headers, session cookie for tomcatA",
              1 * KIB, browser=True),

@@ -7,7 +7,7 @@
 # and prints one table per scenario, then the targets. Stops only what it started. See README.md.
 #
 #   tests/bench/run.sh [--quick] [--mpm event|worker|prefork] [--rounds 3] [--duration 5]
-#                      [--warmup 2] [--scenarios 1k-keepalive,1k-close,100k,10m,post-1m,c200,sticky]
+#                      [--warmup 2] [--scenarios 1k-keepalive,1k-close,100k,10m,post-1m,c200,c50,sticky,...]
 #                      [--front-ends mod_jk_rs,mod_jk,mod_proxy_ajp,static] [--topology single|lb]
 #                      [--backend fast|test] [--tomcat HOST:PORT,HOST:PORT --tomcat-path /bench/size.jsp
 #                      [--tomcat-pids PID,PID]] [--tomcat-local]
