@@ -1580,19 +1580,26 @@ def traced_httpd_pid(strace_proc, timeout=15.0):
     return None
 
 
-def kill_if_ours(pid, conf):
-    """SIGKILL `pid` if it still runs httpd with our `conf` (strace stopped early, so it was
-    detached): the pid alone could have been reused by then."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            argv = f.read().split(b"\0")
-    except OSError:
-        return
-    if conf.encode() in argv:
+def kill_ours(conf):
+    """SIGKILL every process still running with our `conf` on its command line: the httpd that
+    strace started, if strace stopped early and detached it (the run directory's config path is
+    ours alone, so this finds no one else's process). Returns the pids signalled."""
+    killed = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
         try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if conf.encode() in argv:
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+                killed.append(int(entry))
+            except ProcessLookupError:
+                pass
+    return killed
 
 
 def strace_once(args, base, fe_name, backends, htdocs, scenario, count, procs):
@@ -1607,7 +1614,6 @@ def strace_once(args, base, fe_name, backends, htdocs, scenario, count, procs):
     # -f: every thread; -qq: no attach/exit chatter. strace itself stays root and writes `out`.
     argv = ["strace", "-f", "-qq", "-o", out, APACHE2, "-X", "-f", conf]
     proc = procs.start(argv, os.path.join(directory, f"strace.{count}.log"), "strace")
-    httpd = None
     try:
         httpd = traced_httpd_pid(proc)
         if httpd is None:
@@ -1617,8 +1623,10 @@ def strace_once(args, base, fe_name, backends, htdocs, scenario, count, procs):
         stop_single_process(proc, port, signal_pid=httpd)
     finally:
         procs.stop(proc, "strace", timeout=60)
-        if httpd is not None:
-            kill_if_ours(httpd, conf)
+        # Whatever happened to strace, no httpd of this config outlives the run (one once did,
+        # when strace ended before it: found by its config path, not by the pid seen at start).
+        for pid in kill_ours(conf):
+            print(f"bench: httpd {pid} outlived strace; killed", file=sys.stderr)
     with open(out, errors="replace") as f:
         return parse_strace(f.read())
 

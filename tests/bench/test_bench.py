@@ -3,9 +3,12 @@ python3 -B -m unittest discover -s tests/bench -p 'test_*.py'"""
 
 import contextlib
 import io
+import os
+import signal
 import socket
 import sys
 import threading
+import time
 import unittest
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -59,6 +62,30 @@ class StraceParsing(unittest.TestCase):
         mix = bench.syscall_mix({"read": 2.0, "writev": 2.0, "futex": 0.6, "openat": -0.01,
                                  "close": 0.04})
         self.assertEqual(mix, "read 2.0, writev 2.0, futex 0.6")
+
+
+class Leftovers(unittest.TestCase):
+    def test_processes_running_our_config_are_killed_and_no_others(self):
+        import subprocess
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            conf = os.path.join(d, "httpd.conf")
+            other = os.path.join(d, "other.conf")
+            sleeper = "import time; time.sleep(60)"
+            ours = subprocess.Popen([sys.executable, "-c", sleeper, "-f", conf])
+            theirs = subprocess.Popen([sys.executable, "-c", sleeper, "-f", other])
+            try:
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline and not bench.kill_ours(conf):
+                    time.sleep(0.05)  # until the child has exec'd with its arguments
+                self.assertEqual(ours.wait(10), -signal.SIGKILL)
+                self.assertIsNone(theirs.poll(), "a process of another config was killed")
+                self.assertEqual(bench.kill_ours(conf), [])
+            finally:
+                for p in (ours, theirs):
+                    if p.poll() is None:
+                        p.kill()
+                        p.wait()
 
 
 class Pinning(unittest.TestCase):
