@@ -151,6 +151,37 @@ impl Drop for Kept {
     }
 }
 
+/// The status line to set for `status` and the backend's `reason` (`code`: the status in
+/// three digits), or `None` for httpd's own line. Tomcat 8.5+ sends the code itself as the
+/// reason (sendReasonPhrase=false): then httpd's own phrase ("200 OK") is better than
+/// "200 200" — for a code httpd knows. For one it does not (477, 599), httpd would answer 500
+/// without a status line of ours.
+fn status_line<'a>(status: u16, reason: &'a [u8], code: &'a [u8; 3]) -> Option<[&'a [u8]; 3]> {
+    let in_range = (100..1000).contains(&status);
+    let own_reason = is_valid_reason(reason) && reason != code;
+    let httpd_line = super::response::httpd_status_line(status);
+    let httpd_knows = httpd_line.is_some_and(|l| l.starts_with(code));
+    if in_range && own_reason {
+        // A line the same as httpd's own ("200 OK") is not set: httpd writes those very
+        // bytes itself, and a set line costs its header filter a validation (~300
+        // instructions).
+        let as_httpd =
+            httpd_knows && httpd_line.and_then(|l| l.get(3..)?.strip_prefix(b" ")) == Some(reason);
+        (!as_httpd).then_some([&code[..], b" ", reason])
+    } else if in_range && !httpd_knows {
+        // With no phrase at all mod_jk says "Unknown Reason"; with the code as the phrase,
+        // the code.
+        let phrase: &[u8] = if reason.is_empty() {
+            b"Unknown Reason"
+        } else {
+            code
+        };
+        Some([&code[..], b" ", phrase])
+    } else {
+        None
+    }
+}
+
 /// httpd's own mapping of body-read failures to statuses (`ap_map_http_request_error`).
 fn read_error_status(rv: ffi::apr_status_t) -> u16 {
     if rv == ffi::APR_TIMEUP as ffi::apr_status_t || rv == libc::ETIMEDOUT {
@@ -220,40 +251,13 @@ impl Client for HttpdClient<'_> {
             b'0' + (status / 10 % 10) as u8,
             b'0' + (status % 10) as u8,
         ];
-        // Tomcat 8.5+ sends the code itself as the reason (sendReasonPhrase=false): then
-        // httpd's own phrase ("200 OK") is better than "200 200" — for a code httpd knows. For
-        // one it does not (477, 599), httpd would answer 500 without a status line of ours.
-        let in_range = (100..1000).contains(&status);
-        let own_reason = is_valid_reason(reason) && reason != code;
-        // The common answer needs no look at httpd's table: "200 OK" is its own line, and
+        // The common answer needs no look at httpd's table: "200 OK" is httpd's own line, and
         // "200 200" becomes it.
         let common = status == 200 && (reason == b"OK" || reason == b"200");
-        let httpd_line = if common {
-            Some(&b"200 OK"[..])
-        } else {
-            super::response::httpd_status_line(status)
-        };
-        let httpd_knows = httpd_line.is_some_and(|l| l.starts_with(&code));
         let line = if common {
             None
-        } else if in_range && own_reason {
-            // A line the same as httpd's own ("200 OK") is not set: httpd writes those very
-            // bytes itself, and a set line costs its header filter a validation (~300
-            // instructions).
-            let as_httpd = httpd_knows
-                && httpd_line.and_then(|l| l.get(3..)?.strip_prefix(b" ")) == Some(reason);
-            (!as_httpd).then_some([&code[..], b" ", reason])
-        } else if in_range && !httpd_knows {
-            // With no phrase at all mod_jk says "Unknown Reason"; with the code as the phrase,
-            // the code.
-            let phrase: &[u8] = if reason.is_empty() {
-                b"Unknown Reason"
-            } else {
-                &code
-            };
-            Some([&code[..], b" ", phrase])
         } else {
-            None
+            status_line(status, reason, &code)
         };
         self.req.set_status(status, line.as_ref().map(|l| &l[..]));
         // Error responses may be replaced by httpd's own page: their headers must survive that.
