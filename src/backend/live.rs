@@ -42,10 +42,14 @@ fn ms(v: u32) -> Option<Duration> {
     (v > 0).then(|| Duration::from_millis(v.into()))
 }
 
+/// Seconds as a time; 0 is "not set".
+fn secs(v: u32) -> Option<Duration> {
+    (v > 0).then(|| Duration::from_secs(v.into()))
+}
+
 impl LiveSettings {
     /// `s` in the proxy's types; 0 is "not set" for the optional times.
     pub fn from_shared(s: &AjpSettings, ping_mode: PingMode) -> LiveSettings {
-        let secs = |v: u32| (v > 0).then(|| Duration::from_secs(v.into()));
         LiveSettings {
             ping_mode,
             connection_pool_timeout: secs(s.connection_pool_timeout_s),
