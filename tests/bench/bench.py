@@ -1549,14 +1549,29 @@ def command_callgrind(args):
 STRACE_CALL = re.compile(r"^(?:\[pid\s+)?\d*\]?\s*([a-z_][a-z0-9_]*)\(")
 
 
-def parse_strace(text):
-    """{syscall name: calls} from an `strace -f -qq -o FILE` trace (one line per call)."""
+# The request that ends the counted part of a trace: sent after the measured requests, before
+# httpd is stopped. What follows it (the stop, and the empty connections `stop_single_process`
+# makes while httpd is still up, sometimes a hundred) differs from run to run; counted, it moved
+# the per-request figures by up to ±0.4. strace shows a read's first 32 bytes: the line fits.
+STRACE_END_PATH = "/syscalls-end"
+STRACE_END_REQUEST = (f"GET {STRACE_END_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Connection: close\r\n\r\n").encode()
+
+
+def parse_strace(text, until=None):
+    """{syscall name: calls} from an `strace -f -qq -o FILE` trace (one line per call); with
+    `until`, only the calls before the first line that holds it (the end request being read).
+    A trace without that line is an error: its count would include the stop."""
     counts = {}
     for line in text.splitlines():
+        if until is not None and until in line:
+            return counts
         match = STRACE_CALL.match(line)
         if match:
             name = match.group(1)
             counts[name] = counts.get(name, 0) + 1
+    if until is not None:
+        raise RuntimeError(f"the trace never reads the end request ({until}): not counted")
     return counts
 
 
@@ -1619,6 +1634,11 @@ def strace_once(args, base, fe_name, backends, htdocs, scenario, count, procs):
         if httpd is None:
             raise RuntimeError(f"{fe_name}: httpd did not start under strace\n" + tail(directory))
         run_client(port, scenario, args.warmup_requests, count)
+        end = HttpConnection(port, timeout=30)
+        try:
+            end.exchange(STRACE_END_REQUEST, keep_body=False)
+        finally:
+            end.close()
         # SIGTERM to httpd itself: strace, signalled, would detach and leave httpd running.
         stop_single_process(proc, port, signal_pid=httpd)
     finally:
@@ -1628,7 +1648,7 @@ def strace_once(args, base, fe_name, backends, htdocs, scenario, count, procs):
         for pid in kill_ours(conf):
             print(f"bench: httpd {pid} outlived strace; killed", file=sys.stderr)
     with open(out, errors="replace") as f:
-        return parse_strace(f.read())
+        return parse_strace(f.read(), until=f"GET {STRACE_END_PATH} ")
 
 
 def command_syscalls(args):
@@ -1648,7 +1668,8 @@ def command_syscalls(args):
         print(f"  backends: {backend_text}")
         print(f"  config:   run.sh's httpd.conf but ThreadsPerChild {CALLGRIND_THREADS}")
         print(f"  method:   every system call of every thread with {args.warmup_requests} + N "
-              f"requests, minus the same with {args.warmup_requests} + 0, divided by N")
+              f"requests, minus the same with {args.warmup_requests} + 0, divided by N; "
+              f"counted up to the read of a last request ({STRACE_END_PATH}), not the stop")
         for fe in args.front_ends:
             print(f"  {fe:<14} topology "
                   f"{'static' if fe == 'static' else args.topology}: "

@@ -49,6 +49,32 @@ class StraceParsing(unittest.TestCase):
                          {"epoll_wait": 1, "read": 1, "recvfrom": 1, "futex": 2, "writev": 1,
                           "restart_syscall": 1})
 
+    def test_with_an_end_the_calls_from_its_read_on_do_not_count(self):
+        end = f"GET {bench.STRACE_END_PATH} "
+        trace = "\n".join([
+            '101 read(7, "GET /bench/s1024 HTTP/1.1\\r\\n"..., 8000) = 62',
+            '101 writev(7, [{iov_base="HTTP/1.1 200 OK\\r\\n"...}], 1) = 150',
+            '100 accept4(3, {sa_family=AF_INET}, [128 => 16], SOCK_CLOEXEC) = 7',
+            '101 read(7,  <unfinished ...>',
+            f'101 <... read resumed>"{end}HTTP/1.1\\r\\nHost"..., 8000) = 70',
+            '101 writev(7, [{iov_base="HTTP/1.1 404 Not Found\\r\\n"...}], 1) = 300',
+            '100 accept4(3, {sa_family=AF_INET}, [128 => 16], SOCK_CLOEXEC) = 8',
+            '101 read(8, "", 8000) = 0',
+        ])
+        self.assertEqual(bench.parse_strace(trace, until=end),
+                         {"read": 2, "writev": 1, "accept4": 1})
+        self.assertEqual(bench.parse_strace(trace)["read"], 3)
+
+    def test_a_trace_that_never_reads_the_end_is_refused(self):
+        with self.assertRaises(RuntimeError):
+            bench.parse_strace("close(3) = 0\n", until=f"GET {bench.STRACE_END_PATH} ")
+
+    def test_the_end_request_fits_what_strace_shows_of_a_read(self):
+        # strace prints a string's first 32 bytes; the marker must be within them.
+        self.assertLessEqual(len(f"GET {bench.STRACE_END_PATH} "), 32)
+        self.assertTrue(bench.STRACE_END_REQUEST.startswith(
+            f"GET {bench.STRACE_END_PATH} ".encode()))
+
     def test_a_trace_without_pids_counts_too(self):
         self.assertEqual(bench.parse_strace("close(3) = 0\nclose(4) = 0\n"), {"close": 2})
 
