@@ -1551,8 +1551,9 @@ STRACE_CALL = re.compile(r"^(?:\[pid\s+)?\d*\]?\s*([a-z_][a-z0-9_]*)\(")
 
 # The request that ends the counted part of a trace: sent after the measured requests, before
 # httpd is stopped. What follows it (the stop, and the empty connections `stop_single_process`
-# makes while httpd is still up, sometimes a hundred) differs from run to run; counted, it moved
-# the per-request figures by up to ±0.4. strace shows a read's first 32 bytes: the line fits.
+# makes while httpd is still up: 121 in one run) differs from run to run; counted, it moved
+# accept4, shutdown, close, fcntl and read by ±0.1 per request each. strace shows a read's first
+# 32 bytes: the request line fits.
 STRACE_END_PATH = "/syscalls-end"
 STRACE_END_REQUEST = (f"GET {STRACE_END_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       "Connection: close\r\n\r\n").encode()
