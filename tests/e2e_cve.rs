@@ -13,9 +13,10 @@
 //! | CVE-2024-46544 (shm file 0666) | `e2e_lb.rs::cve_2024_46544_jk_shm_file_is_private_and_a_world_writable_one_is_refused` (the module makes no lock file: its lock lives in the mapping) |
 //! | CVE-2020-1938 "Ghostcat" (Tomcat AJP attribute injection) | here: `cve_2020_1938_ghostcat_secret_always_sent_and_no_client_controlled_attributes` |
 //!
-//! Not applicable to httpd: CVE-2006-7197 is covered by the malformed-backend tests
-//! (`e2e_failures.rs::malformed_backend_answers_give_502_and_the_next_request_works`),
-//! CVE-2016-6808 and CVE-2018-1323 were IIS only, CVE-2009-0033 is Tomcat's side.
+//! Covered without the id in a test's name: CVE-2006-7197 (a backend's lengths read past the
+//! packet), by `e2e_failures.rs::malformed_backend_answers_give_502_and_the_next_request_works`.
+//! Not applicable to httpd: CVE-2016-6808 and CVE-2018-1323 were IIS only, CVE-2009-0033 is
+//! Tomcat's side.
 //!
 //! The tests talk HTTP only. Each test starts its own httpd and backends on free ports.
 

@@ -19,15 +19,6 @@ pub const UNIX_PREFIX: &str = "unix:";
 /// Longest Unix socket path (`sun_path` less its terminating NUL).
 const MAX_SOCKET_PATH: usize = 107;
 
-/// Where a worker's connections go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Address<'a> {
-    /// A host name or address and a TCP port.
-    Tcp { host: &'a str, port: u16 },
-    /// The path of a Unix domain socket (`host=unix:/path`).
-    Unix(&'a Path),
-}
-
 /// Which CPing/CPong probes a worker sends (`ping_mode` letters C, P, I; A = all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PingMode {
@@ -216,17 +207,6 @@ impl AjpWorker {
             distance: 0,
             activation: Activation::Active,
             mount: Vec::new(),
-        }
-    }
-
-    /// Where connections go: the Unix socket when `host` names one, else `host` and `port`.
-    pub fn address(&self) -> Address<'_> {
-        match &self.unix_socket {
-            Some(path) => Address::Unix(path),
-            None => Address::Tcp {
-                host: &self.host,
-                port: self.port,
-            },
         }
     }
 

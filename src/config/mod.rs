@@ -16,7 +16,7 @@ mod status;
 mod value;
 mod workers;
 
-pub use ajp::{Activation, Address, AjpWorker, PingMode, UNIX_PREFIX};
+pub use ajp::{Activation, AjpWorker, PingMode, UNIX_PREFIX};
 pub use error::{ConfigError, Origin};
 pub use lb::{LbLock, LbMethod, LbWorker};
 pub use properties::Properties;

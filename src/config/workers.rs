@@ -1129,19 +1129,14 @@ mod tests {
         let workers = build(&text);
         assert!(workers.warnings.is_empty(), "{:?}", workers.warnings);
         let a = ajp(&workers, "a");
-        assert_eq!(a.address(), crate::config::Address::Unix(&sock));
+        assert_eq!(a.unix_socket.as_deref(), Some(sock.as_path()));
         assert_eq!(a.host, format!("unix:{}", sock.display()));
         assert_eq!(a.port, 0);
         assert_eq!(a.activation, Activation::Active, "port 0 does not stop it");
         assert!(a.ping_mode.connect);
         let b = ajp(&workers, "b");
-        assert_eq!(
-            b.address(),
-            crate::config::Address::Tcp {
-                host: "localhost",
-                port: 8010
-            }
-        );
+        assert_eq!(b.unix_socket, None);
+        assert_eq!((b.host.as_str(), b.port), ("localhost", 8010));
 
         let with_port = build(&format!(
             "worker.list=a\nworker.a.host=unix:{}\nworker.a.port=8009\n",

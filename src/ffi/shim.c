@@ -4,7 +4,7 @@
  * forwards to one Rust function or one httpd call and holds no logic. */
 #include "wrapper.h"
 
-/* The hook functions, all Rust (src/httpd/module.rs builds this table from the safe shell). */
+/* The hook functions, all Rust (src/httpd/hooks.rs builds this table from the safe shell). */
 struct jk_rs_hooks {
     int (*pre_config)(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
     int (*check_config)(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s);

@@ -120,9 +120,9 @@ pub fn add_version_component(pconf: super::Pool<'_>, component: &str) {
 }
 
 /// Starts `command` (`JkLogFile "|rotatelogs …"`, without the `|`) as a piped logger the way
-/// httpd starts its own (`ap_open_piped_log`: through the shell, restarted if it dies), and
-/// returns a file to write lines into (a duplicate of the pipe's write end, so closing it never
-/// closes httpd's).
+/// httpd starts its own (`ap_open_piped_log`: without a shell unless the command starts with
+/// `$`, restarted if it dies), and returns a file to write lines into (a duplicate of the pipe's
+/// write end, so closing it never closes httpd's).
 pub fn open_piped_log(pconf: super::Pool<'_>, command: &str) -> Result<std::fs::File, String> {
     let program = pconf.strdup(command.as_bytes());
     // SAFETY: pconf is live; httpd copies what it needs; NULL means the program did not start.
