@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job on one machine: builds mod_jk_rs, starts two AJP13 backends (the test backend,
+# The main job on one machine: runs scripts/setup.sh first (it may install packages with
+# apt-get and pip), then builds mod_jk_rs, starts two AJP13 backends (the test backend,
 # standing in for two Tomcats) and Debian's apache2 with the module in front of them on
 # http://127.0.0.1:8080, all on loopback. Ctrl-C stops everything this script started.
 #   PORT=8080 BACKEND_PORTS="8009 8010" scripts/demo.sh

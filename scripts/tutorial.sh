@@ -16,7 +16,7 @@
 #   TUTORIAL_DIR=target/tutorial   where everything lives (configs, logs, pid files)
 #   MODULE=path/to/mod.so   use this module instead of building target/release/libmod_jk_rs.so
 #   NO_INSTALL=1            never run apt-get: fail naming the missing packages instead
-#   WAIT=90                 seconds each server may take to come up
+#   WAIT=90                 seconds each Tomcat may take to come up (httpd: 30)
 #
 # Every wait is bounded; a server counts as started only when the process this script started is
 # alive and answers (a Tomcat: an AJP CPing on its port; httpd: a page from one of the Tomcats).

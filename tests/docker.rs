@@ -170,6 +170,7 @@ fn image_configuration_passes_the_config_test() {
     )
     .unwrap();
     let workers = fs::read_to_string(root.join("conf/workers.properties")).unwrap();
+    let jk_conf = fs::read_to_string(root.join("conf/extra/httpd-jk.conf")).unwrap();
     let (ok, out) = config_test(Path::new(APACHE2), &root);
     let _ = fs::remove_dir_all(&root);
     assert!(ok, "apache2 -t on the image's configuration:\n{out}");
@@ -184,6 +185,14 @@ fn image_configuration_passes_the_config_test() {
             "image's workers.properties lacks {wanted}:\n{workers}"
         );
     }
+    // Published ports reach the container from the network's gateway: the status page must
+    // admit private addresses, or the host that compose publishes it to gets a 403.
+    assert!(
+        jk_conf
+            .lines()
+            .any(|l| l.trim() == "Require ip 127.0.0.1 ::1 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16"),
+        "image's httpd-jk.conf keeps /jkstatus to 127.0.0.1:\n{jk_conf}"
+    );
 }
 
 #[test]

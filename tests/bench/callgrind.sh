@@ -6,12 +6,13 @@
 # twice: once with W warm-up requests plus N requests on one keep-alive connection, once with the
 # W warm-up requests only. (Ir of the first - Ir of the second) / N is the cost of one request,
 # start-up and shut-down cancelling out; the same difference of the calls into malloc, calloc,
-# realloc and memalign counted by callgrind is the allocations per request, listed by the function
+# realloc, posix_memalign, aligned_alloc, memalign and valloc counted by callgrind is the allocations per request, listed by the function
 # that asked for them. See README.md.
 #
 #   tests/bench/callgrind.sh [--requests 2000] [--warmup-requests 200] [--mpm event|worker|prefork]
 #                            [--scenarios 1k-keepalive,sticky,...] [--front-ends ...]
-#                            [--topology single|lb] [--module PATH | --no-build] [--keep] [--json FILE]
+#                            [--topology single|lb] [--backend fast|pieces|test]
+#                            [--module PATH | --no-build] [--keep] [--json FILE]
 
 set -euo pipefail
 source "$(dirname "$0")/prepare.sh"

@@ -9,8 +9,9 @@
 #   tests/bench/run.sh [--quick] [--mpm event|worker|prefork] [--rounds 3] [--duration 5]
 #                      [--warmup 2] [--scenarios 1k-keepalive,1k-close,100k,10m,post-1m,c200,c50,sticky,...]
 #                      [--front-ends mod_jk_rs,mod_jk,mod_proxy_ajp,static] [--topology single|lb]
-#                      [--backend fast|test] [--tomcat HOST:PORT,HOST:PORT --tomcat-path /bench/size.jsp
+#                      [--backend fast|pieces|test] [--tomcat HOST:PORT,HOST:PORT --tomcat-path /bench/size.jsp
 #                      [--tomcat-pids PID,PID]] [--tomcat-local]
+#                      [--pin] [--base-module OTHER.so]
 #                      [--module PATH | --no-build] [--keep] [--json FILE]
 #
 #   --quick    1 round of 2 s per front end and scenario, 1 s warm-up: under 2 minutes.

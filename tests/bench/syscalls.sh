@@ -10,7 +10,8 @@
 #
 #   tests/bench/syscalls.sh [--requests 2000] [--warmup-requests 200] [--mpm event|worker|prefork]
 #                           [--scenarios 1k-keepalive,sticky,...] [--front-ends ...]
-#                           [--topology single|lb] [--module PATH | --no-build] [--keep] [--json FILE]
+#                           [--topology single|lb] [--backend fast|pieces|test]
+#                           [--module PATH | --no-build] [--keep] [--json FILE]
 
 set -euo pipefail
 source "$(dirname "$0")/prepare.sh"
