@@ -6,8 +6,8 @@
 # twice: once with W warm-up requests plus N requests on one keep-alive connection, once with the
 # W warm-up requests only. (Ir of the first - Ir of the second) / N is the cost of one request,
 # start-up and shut-down cancelling out; the same difference of the calls into malloc, calloc,
-# realloc, posix_memalign, aligned_alloc, memalign and valloc counted by callgrind is the allocations per request, listed by the function
-# that asked for them. See README.md.
+# realloc, posix_memalign, aligned_alloc, memalign and valloc counted by callgrind is the
+# allocations per request, listed by the function that asked for them. See README.md.
 #
 #   tests/bench/callgrind.sh [--requests 2000] [--warmup-requests 200] [--mpm event|worker|prefork]
 #                            [--scenarios 1k-keepalive,sticky,...] [--front-ends ...]

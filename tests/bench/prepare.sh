@@ -1,7 +1,7 @@
-# tests/bench/prepare.sh: sourced by run.sh, callgrind.sh and syscalls.sh. Checks the tools, builds the release
-# module, the test backend and the benchmark's AJP responder, then leaves the arguments for
-# bench.py in BENCH_ARGS. Handles --module PATH (use that .so, build nothing with cargo),
-# --no-build (use what target/ holds) and --help; every other argument goes to bench.py.
+# tests/bench/prepare.sh: sourced by run.sh, callgrind.sh and syscalls.sh. Checks the tools,
+# builds the release module, the test backend and the benchmark's AJP responder, then leaves the
+# arguments for bench.py in BENCH_ARGS. Handles --module PATH (use that .so, build nothing with
+# cargo), --no-build (use what target/ holds) and --help; every other argument goes to bench.py.
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH_DIR/../.." && pwd)
