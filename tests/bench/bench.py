@@ -935,6 +935,14 @@ def ceiling_remark(static_ratio, goal, above, upload=False):
     return f"  (static {static_ratio:.2f}x: {where})"
 
 
+def round_ratios(ours, theirs):
+    """Each interleaved round's ratio of two front ends' CPU figures, as "0.66 0.75 0.80", or
+    None unless both have the same rounds, more than one."""
+    if not (ours and theirs and len(ours) == len(theirs) > 1):
+        return None
+    return " ".join(f"{a / b:.2f}" for a, b in zip(ours, theirs) if b)
+
+
 def base_lines(all_figures, scenarios):
     """--base-module: mod_jk_rs's figures over mod_jk_rs_base's, per scenario (below 1.0 is
     less CPU or latency for mod_jk_rs, above 1.0 more req/s), the CPU with each round's own
@@ -949,10 +957,9 @@ def base_lines(all_figures, scenarios):
         for key, label in (("rps", "req/s"), ("p99_ms", "p99"), ("cpu_us", "CPU us/req")):
             if a.get(key) is not None and b.get(key):
                 parts.append(f"{label} {a[key] / b[key]:.3f}x")
-        rounds = (a.get("cpu_us_rounds"), b.get("cpu_us_rounds"))
-        if all(rounds) and len(rounds[0]) == len(rounds[1]) > 1:
-            parts.append("(CPU rounds: " + " ".join(
-                f"{x / y:.2f}" for x, y in zip(*rounds) if y) + ")")
+        rounds = round_ratios(a.get("cpu_us_rounds"), b.get("cpu_us_rounds"))
+        if rounds is not None:
+            parts.append(f"(CPU rounds: {rounds})")
         if parts:
             lines.append(f"  {s.name:<13} " + "  ".join(parts))
     return lines
@@ -1018,11 +1025,10 @@ def target_lines(all_figures, scenarios, cpu_goal=None):
                                        upload=bool(s.post_bytes))
             # Each round's own ratio: on a shared machine they spread, and the median alone
             # does not say how far.
-            rounds = [(all_figures[s.name].get(fe) or {}).get("cpu_us_rounds")
-                      for fe in ("mod_jk_rs", "mod_jk")]
-            if all(rounds) and len(rounds[0]) == len(rounds[1]) > 1:
-                line += "  (rounds: " + " ".join(
-                    f"{a / b:.2f}" for a, b in zip(*rounds) if b) + ")"
+            rounds = round_ratios(*[(all_figures[s.name].get(fe) or {}).get("cpu_us_rounds")
+                                    for fe in ("mod_jk_rs", "mod_jk")])
+            if rounds is not None:
+                line += f"  (rounds: {rounds})"
             lines.append(line)
     sizes = [s.name for s in scenarios if s.name in ("1k-keepalive", "100k", "10m")]
 
@@ -1096,10 +1102,14 @@ def external_backends(tomcat, tomcat_pids=None):
     return backends, pids, f"external AJP backends ({listed}; {cpu})"
 
 
+def backend_binary(args):
+    """Our backend's program: the test backend for --backend test, else the responder."""
+    return args.backend_bin if args.backend == "test" else args.responder
+
+
 def backend_command(args, port, name, socket_path=""):
     """The command line of one of our backends (--backend fast, pieces or test)."""
-    binary = args.backend_bin if args.backend == "test" else args.responder
-    command = [binary, "--port", str(port), "--name", name]
+    command = [backend_binary(args), "--port", str(port), "--name", name]
     if args.backend == "pieces":
         command += ["--pieces", str(PIECES_PAUSE_US)]
     if socket_path:
@@ -1555,7 +1565,9 @@ STRACE_CALL = re.compile(r"^(?:\[pid\s+)?\d*\]?\s*([a-z_][a-z0-9_]*)\(")
 # accept4, shutdown, close, fcntl and read by ±0.1 per request each. strace shows a read's first
 # 32 bytes: the request line fits.
 STRACE_END_PATH = "/syscalls-end"
-STRACE_END_REQUEST = (f"GET {STRACE_END_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+# What marks the end request's line in the trace (a read's data), and the request itself.
+STRACE_END_MARK = f"GET {STRACE_END_PATH} "
+STRACE_END_REQUEST = (f"{STRACE_END_MARK}HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                       "Connection: close\r\n\r\n").encode()
 
 
@@ -1649,7 +1661,7 @@ def strace_once(args, base, fe_name, backends, htdocs, scenario, count, procs):
         for pid in kill_ours(conf):
             print(f"bench: httpd {pid} outlived strace; killed", file=sys.stderr)
     with open(out, errors="replace") as f:
-        return parse_strace(f.read(), until=f"GET {STRACE_END_PATH} ")
+        return parse_strace(f.read(), until=STRACE_END_MARK)
 
 
 def command_syscalls(args):
@@ -1889,7 +1901,7 @@ def main(argv):
     if args.tomcat_path and not args.tomcat_path.startswith(MOUNT_PREFIX):
         raise SystemExit(f"--tomcat-path must be under {MOUNT_PREFIX} (what every front end mounts)")
     if not args.tomcat:
-        needed = args.backend_bin if args.backend == "test" else args.responder
+        needed = backend_binary(args)
         if not needed or not os.access(needed, os.X_OK):
             raise SystemExit(f"backend binary missing: {needed!r} (run through run.sh)")
     if "mod_jk_rs_unix" in args.front_ends and (args.tomcat or args.backend != "fast"):

@@ -50,7 +50,7 @@ class StraceParsing(unittest.TestCase):
                           "restart_syscall": 1})
 
     def test_with_an_end_the_calls_from_its_read_on_do_not_count(self):
-        end = f"GET {bench.STRACE_END_PATH} "
+        end = bench.STRACE_END_MARK
         trace = "\n".join([
             '101 read(7, "GET /bench/s1024 HTTP/1.1\\r\\n"..., 8000) = 62',
             '101 writev(7, [{iov_base="HTTP/1.1 200 OK\\r\\n"...}], 1) = 150',
@@ -67,13 +67,13 @@ class StraceParsing(unittest.TestCase):
 
     def test_a_trace_that_never_reads_the_end_is_refused(self):
         with self.assertRaises(RuntimeError):
-            bench.parse_strace("close(3) = 0\n", until=f"GET {bench.STRACE_END_PATH} ")
+            bench.parse_strace("close(3) = 0\n", until=bench.STRACE_END_MARK)
 
     def test_the_end_request_fits_what_strace_shows_of_a_read(self):
         # strace prints a string's first 32 bytes; the marker must be within them.
-        self.assertLessEqual(len(f"GET {bench.STRACE_END_PATH} "), 32)
-        self.assertTrue(bench.STRACE_END_REQUEST.startswith(
-            f"GET {bench.STRACE_END_PATH} ".encode()))
+        self.assertLessEqual(len(bench.STRACE_END_MARK), 32)
+        self.assertTrue(bench.STRACE_END_MARK.startswith(f"GET {bench.STRACE_END_PATH} "))
+        self.assertTrue(bench.STRACE_END_REQUEST.startswith(bench.STRACE_END_MARK.encode()))
 
     def test_a_trace_without_pids_counts_too(self):
         self.assertEqual(bench.parse_strace("close(3) = 0\nclose(4) = 0\n"), {"close": 2})
